@@ -1,0 +1,92 @@
+"""Device names ("cpu", "cl", "cl:N") and the default device for creation functions."""
+from __future__ import annotations
+
+import os
+from typing import Union
+
+
+class device:
+    """A place tensors live: ``device("cpu")`` (numpy) or ``device("cl", 0)`` (OpenCL)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Union[str, "device", int], index: int | None = None):
+        if isinstance(type, device):
+            if index is not None:
+                raise ValueError("device(): an index cannot be given with a device object")
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int) and not isinstance(type, bool):
+            # PyTorch reads a bare integer as an accelerator index.
+            type, index = "cl", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() expected a string, a device or an int, got "
+                            f"{type.__class__.__name__}")
+        name, _, idx = type.partition(":")
+        if idx:
+            if index is not None:
+                raise RuntimeError(f"device(): type (string) must not include an index because "
+                                   f"index was passed explicitly: {type}")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(idx)
+        if name == "cuda":
+            name = "cl"  # ported code keeps working; the accelerator here is OpenCL
+        if name not in ("cpu", "cl"):
+            raise RuntimeError(
+                f"Expected one of cpu, cl device type at start of device string: {type}")
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        if name == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"Invalid device string: '{type}': cpu has only index 0")
+        self.type, self.index = name, index
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+CPU = device("cpu")
+_default_device: device | None = None
+
+
+def canonical(dev) -> device:
+    """The concrete device a tensor lives on: "cl" becomes "cl:<current>", "cpu" stays."""
+    if dev is None:
+        return get_default_device()
+    if not isinstance(dev, device):
+        dev = device(dev)
+    if dev.type == "cpu":
+        return CPU
+    if dev.index is None:
+        from . import cl
+        return device("cl", cl.current_device())
+    return dev
+
+
+def get_default_device() -> device:
+    """The device creation functions use when given none (cpu unless set)."""
+    global _default_device
+    if _default_device is None:
+        _default_device = canonical(os.environ.get("CLGRAD_DEVICE") or "cpu")
+    return _default_device
+
+
+def set_default_device(dev) -> None:
+    global _default_device
+    _default_device = None if dev is None else canonical(dev)

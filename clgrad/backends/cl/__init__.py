@@ -1,0 +1,1 @@
+"""The pyopencl backend (imported only when a cl device is used)."""

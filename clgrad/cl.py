@@ -1,0 +1,117 @@
+"""clgrad.cl: the OpenCL devices, as torch.cuda is for CUDA devices."""
+from __future__ import annotations
+
+from .backends.cl import runtime as _rt
+from .backends.cl.programs import BuildStats
+
+_current = 0
+
+
+def is_available() -> bool:
+    """Whether pyopencl is installed and at least one OpenCL device exists."""
+    return len(_rt.enumerate_devices()) > 0
+
+
+def device_count() -> int:
+    return len(_rt.enumerate_devices())
+
+
+def _index(device) -> int:
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    from ._device import device as Device
+    dev = Device(device) if not isinstance(device, Device) else device
+    if dev.type != "cl":
+        raise ValueError(f"Expected a cl device, but got: {dev}")
+    return current_device() if dev.index is None else dev.index
+
+
+def _check(index: int) -> int:
+    count = device_count()
+    if count == 0:
+        raise RuntimeError("clgrad.cl: no OpenCL device found"
+                           + (f" (pyopencl failed to import: {_rt.IMPORT_ERROR})"
+                              if _rt.IMPORT_ERROR else "; install clgrad[pocl] for a CPU one"))
+    if not 0 <= index < count:
+        raise RuntimeError(f"clgrad.cl: invalid device ordinal {index}; {count} device(s)")
+    return index
+
+
+def current_device() -> int:
+    return _current
+
+
+def set_device(device) -> None:
+    global _current
+    _current = _check(_index(device))
+
+
+def get_device_name(device=None) -> str:
+    return get_device_properties(device).name
+
+
+def get_device_properties(device=None) -> "_rt.Capabilities":
+    index = _check(_index(device))
+    platform, dev = _rt.enumerate_devices()[index]
+    return _rt._probe(dev, platform)
+
+
+def get_device_capability(device=None) -> tuple:
+    """The device's OpenCL C version, standing in for CUDA's compute capability."""
+    return get_device_properties(device).opencl_c_version
+
+
+def _runtime(device):
+    return _rt.runtime(_check(_index(device)))
+
+
+def synchronize(device=None) -> None:
+    """Wait until every kernel queued on the device has finished."""
+    _runtime(device).queue.finish()
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes held by live tensors on the device."""
+    return _runtime(device).allocated
+
+
+def max_memory_allocated(device=None) -> int:
+    return _runtime(device).peak_allocated
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    rt = _runtime(device)
+    rt.peak_allocated = rt.allocated
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes the memory pool holds from the driver (in use or cached for reuse)."""
+    pool = _runtime(device).pool
+    return pool.managed_bytes
+
+
+def empty_cache() -> None:
+    """Return cached, unused blocks of every device's pool to the driver."""
+    for rt in _rt.started_runtimes():
+        rt.pool.free_held()
+
+
+def fallback_stats() -> dict:
+    """How often each op ran through the numpy fallback on an OpenCL device."""
+    from .backends.cl.fallback import STATS
+    return dict(STATS)
+
+
+def compile_stats() -> dict:
+    """Programs built in this process and the seconds spent building them."""
+    return {"programs": BuildStats.programs, "seconds": BuildStats.seconds}
+
+
+def manual_seed(seed: int) -> None:
+    from . import random
+    random.manual_seed(seed)
+
+
+manual_seed_all = manual_seed

@@ -1,0 +1,1 @@
+"""Operations, each attaching its Tensor methods on import (see _tensor.register)."""

@@ -1,0 +1,57 @@
+"""Copies: across devices and dtypes, contiguous(), clone(), copy_()."""
+from __future__ import annotations
+
+from .. import _dtype as dt
+from .._tensor import Tensor, register
+from .table import COPY
+
+
+def copy_into(dst: Tensor, src: Tensor) -> None:
+    """dst[...] = src for equal shapes on any devices and dtypes (no autograd)."""
+    if dst.device == src.device:
+        dst._storage.backend.pointwise(COPY, dst, [src], src.dtype)
+        return
+    host = src._host()  # waits for src's device when it is cl
+    dst._storage.backend.write_host(dst, host)
+
+
+def convert(t: Tensor, device, dtype) -> Tensor:
+    """A new contiguous tensor with t's values on `device` as `dtype`."""
+    if device != t.device and device.type == "cl" and dtype.name == "float64":
+        from ..backends import backend_for
+        backend_for(device).check_dtype(dtype)
+    if device == t.device:
+        out = Tensor._empty(t._shape, dtype, device)
+        copy_into(out, t)
+        return out
+    host = t._host()
+    if host.dtype != dtype.np:
+        host = host.astype(dtype.np)
+    from .creation import from_host_array
+    return from_host_array(host, dtype, device)
+
+
+@register()
+def contiguous(self: Tensor, memory_format=None) -> Tensor:
+    if self.is_contiguous():
+        return self
+    return clone(self)
+
+
+@register()
+def clone(self: Tensor, *, memory_format=None) -> Tensor:
+    out = Tensor._empty(self._shape, self.dtype, self.device)
+    copy_into(out, self)
+    return out
+
+
+@register()
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy src's values into self, broadcasting, across devices and dtypes."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src._shape != self._shape:
+        src = src.expand(self._shape)
+    self._version[0] += 1
+    copy_into(self, src)
+    return self

@@ -1,0 +1,1 @@
+"""OpenCL C kernel templates (*.cl.mako), installed as the package clgrad.kernels."""

@@ -1,0 +1,28 @@
+## The prelude every clgrad program starts with, and the load/store helpers kernels use.
+## prelude(caps): caps is the device's Capabilities; other keywords are ignored.
+## load(dt, ptr, idx, T): an expression reading element idx of ptr (a clgrad dtype dt) as T.
+## store(dt, ptr, idx, value): a statement writing value to element idx of ptr.
+<%def name="prelude(caps, **_)">\
+% if caps.fp64:
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+% endif
+// half is a storage type here: vload_half/vstore_half need no extension.
+</%def>
+
+<%def name="load(dt, ptr, idx, T)">\
+% if dt.name == "float16":
+(${T})vload_half(${idx}, ${ptr})\
+% else:
+(${T})${ptr}[${idx}]\
+% endif
+</%def>
+
+<%def name="store(dt, ptr, idx, value)">\
+% if dt.name == "float16":
+vstore_half_rte((float)(${value}), ${idx}, ${ptr});\
+% elif dt.name == "bool":
+${ptr}[${idx}] = (uchar)((${value}) != 0);\
+% else:
+${ptr}[${idx}] = (${dt.ctype})(${value});\
+% endif
+</%def>
