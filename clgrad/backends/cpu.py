@@ -18,7 +18,14 @@ def as_compute_scalar(value, np_dtype):
         return np.array(value).astype(np_dtype)[()]
 
 
-class CpuBackend:
+from .cpu_creation import CpuCreation
+from .cpu_random import CpuRandom
+from .cpu_reduce import CpuReduce
+
+
+class CpuBackend(CpuReduce, CpuRandom, CpuCreation):
+    """numpy backend; kernel families beyond pointwise come from the mixins."""
+
     name = "cpu"
 
     # -- memory -----------------------------------------------------------------------------

@@ -27,7 +27,14 @@ def compute_ctype(dtype) -> str:
     return "float" if dtype.name == "float16" else dtype.ctype
 
 
-class ClBackend:
+from .creation import ClCreation
+from .random import ClRandom
+from .reduce import ClReduce
+
+
+class ClBackend(ClReduce, ClRandom, ClCreation):
+    """OpenCL backend; kernel families beyond pointwise come from the mixins."""
+
     name = "cl"
 
     def __init__(self, device):

@@ -1,0 +1,6 @@
+"""OpenCL kernels of the random family (mixed into ClBackend)."""
+from __future__ import annotations
+
+
+class ClRandom:
+    pass
