@@ -10,10 +10,14 @@ from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, f
 from ._device import device, get_default_device, set_default_device  # noqa
 from ._tensor import Tensor, Size  # noqa
 from .errors import OutOfMemoryError, KernelBuildError  # noqa
-from .ops import creation as _creation, shape as _shape, movement as _movement  # noqa
-from .ops import pointwise as _pointwise  # noqa
-from .ops.creation import (tensor, as_tensor, from_numpy, empty, zeros, ones, full,  # noqa
-                           empty_like, zeros_like, ones_like, full_like)
-from .ops.pointwise import (add, sub, mul, div, neg, exp, log, eq, ne, lt, le, gt,  # noqa
-                            ge)
-from . import cl  # noqa
+from .ops import movement as _movement  # noqa: F401  (attaches Tensor methods)
+# Each ops module attaches its Tensor methods on import and lists its functions in __all__.
+from .ops.creation import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.pointwise import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.random_ops import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403
+from . import cl  # noqa: E402,F401

@@ -13,6 +13,8 @@ from .._strides import numel
 from .._tensor import Tensor, register
 from ..backends import backend_for
 
+__all__ = ['tensor', 'as_tensor', 'from_numpy', 'empty', 'zeros', 'ones', 'full', 'empty_like', 'zeros_like', 'ones_like', 'full_like']
+
 
 def parse_size(size, op: str = "empty") -> tuple:
     """PyTorch's size arguments: f(2, 3), f((2, 3)), f([2, 3]) or f(Size)."""

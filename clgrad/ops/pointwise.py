@@ -5,6 +5,8 @@ from .._tensor import Tensor, register
 from . import table as T
 from .dispatch import run
 
+__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'exp', 'log', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']
+
 
 def _check_bool_sub(a, b) -> None:
     from .. import _dtype as dt

@@ -4,6 +4,8 @@ from __future__ import annotations
 from .._strides import contiguous_strides, normalize_dim, numel
 from .._tensor import Tensor, register
 
+__all__: list = []
+
 
 def _infer_shape(shape: tuple, count: int, op: str) -> tuple:
     """Resolve one -1 in a requested shape; RuntimeError when it cannot hold `count`."""
