@@ -65,18 +65,29 @@ CPU = device("cpu")
 _default_device: device | None = None
 
 
+_interned: dict = {}
+
+
 def canonical(dev) -> device:
-    """The concrete device a tensor lives on: "cl" becomes "cl:<current>", "cpu" stays."""
+    """The concrete device a tensor lives on: "cl" becomes "cl:<current>", "cpu" stays.
+
+    Canonical devices are interned, so tensors on one device share one device object and
+    the per-op fast path can compare them by identity.
+    """
     if dev is None:
         return get_default_device()
     if not isinstance(dev, device):
         dev = device(dev)
     if dev.type == "cpu":
         return CPU
-    if dev.index is None:
+    index = dev.index
+    if index is None:
         from . import cl
-        return device("cl", cl.current_device())
-    return dev
+        index = cl.current_device()
+    found = _interned.get(index)
+    if found is None:
+        found = _interned[index] = device("cl", index)
+    return found
 
 
 def get_default_device() -> device:

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 
+_CONTIGUOUS_CACHE: dict = {}
+
+
 def contiguous_strides(shape: tuple) -> tuple:
+    found = _CONTIGUOUS_CACHE.get(shape)
+    if found is not None:
+        return found
     strides = []
     acc = 1
     for size in reversed(shape):
         strides.append(acc)
         acc *= max(size, 1)
-    return tuple(reversed(strides))
+    strides = tuple(reversed(strides))
+    if len(_CONTIGUOUS_CACHE) < 4096:  # shapes repeat in training loops; bound the memory
+        _CONTIGUOUS_CACHE[shape] = strides
+    return strides
 
 
 def is_contiguous(shape: tuple, strides: tuple) -> bool:

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from .._strides import numel
+
 # PyTorch computes inf and nan silently; numpy warns. A filter scoped to this module costs
 # nothing when no warning fires, unlike np.errstate on every call (2-3 us).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -39,6 +41,14 @@ class CpuBackend(CpuReduce, CpuRandom, CpuCreation):
     @staticmethod
     def view(t) -> np.ndarray:
         """A numpy view of tensor t sharing its storage."""
+        data = t._storage.data
+        if t._contig or (t._contig is None and t.is_contiguous()):
+            # Slicing and reshaping a flat array is several times cheaper than np.ndarray().
+            shape = t._shape
+            if t._offset == 0 and len(shape) == 1 and data.shape[0] == shape[0]:
+                return data
+            offset = t._offset
+            return data[offset:offset + numel(shape)].reshape(shape)
         itemsize = t.dtype.itemsize
         return np.ndarray(t._shape, t.dtype.np, buffer=t._storage.data,
                           offset=t._offset * itemsize,

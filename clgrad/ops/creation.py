@@ -1,7 +1,9 @@
-"""Creation functions: tensor, from_numpy, empty, zeros, ones, full and their _like/new_ forms."""
+"""Creation functions: tensor, from_numpy, empty, zeros, ones, full and their _like/new_ forms,
+and the ranges (arange, range, linspace, logspace, eye) computed on the device."""
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 from typing import Sequence
 
@@ -13,7 +15,9 @@ from .._strides import numel
 from .._tensor import Tensor, register
 from ..backends import backend_for
 
-__all__ = ['tensor', 'as_tensor', 'from_numpy', 'empty', 'zeros', 'ones', 'full', 'empty_like', 'zeros_like', 'ones_like', 'full_like']
+__all__ = ['tensor', 'as_tensor', 'from_numpy', 'empty', 'zeros', 'ones', 'full', 'empty_like',
+           'zeros_like', 'ones_like', 'full_like', 'arange', 'range', 'linspace', 'logspace',
+           'eye']
 
 
 def parse_size(size, op: str = "empty") -> tuple:
@@ -238,3 +242,180 @@ def fill_(self: Tensor, value) -> Tensor:
 @register()
 def zero_(self: Tensor) -> Tensor:
     return self.fill_(0)
+
+
+# -- ranges: computed by the backend from the element index (a kernel on cl) ------------------
+def _number(value, op: str, name: str):
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{op}(): argument '{name}' must be Number, not Tensor")
+        return value.item()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value
+    raise TypeError(f"{op}(): argument '{name}' must be Number, not {type(value).__name__}")
+
+
+def _acc_type(dtype) -> np.dtype:
+    """PyTorch's CPU accumulation type: double for float/double, float for half, int64."""
+    if dtype.is_floating_point:
+        return np.dtype(np.float32 if dtype.name == "float16" else np.float64)
+    return np.dtype(np.int64)
+
+
+def _to_acc(value, acc: np.dtype):
+    # Scalar.to<acc_t>(): a float truncates toward zero when the accumulator is an integer.
+    return builtins.int(value) if acc.kind == "i" else builtins.float(value)
+
+
+def _write_out(result: Tensor, out, requires_grad: bool) -> Tensor:
+    if out is None:
+        return finish(result, requires_grad)
+    if out.device != result.device:
+        raise RuntimeError(f"Expected out tensor to be on {result.device} but got {out.device}")
+    out.resize_(result._shape)
+    out.copy_(result)
+    return out
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from start (inclusive) to end (exclusive) every step.
+
+    Integers give int64 unless dtype says otherwise, floats the default dtype; the length is
+    ceil((end - start) / step) as in PyTorch.
+    """
+    if end is None:
+        start, end = 0, start
+    start = _number(start, "arange", "start")
+    end = _number(end, "arange", "end")
+    step = _number(step, "arange", "step")
+    if dtype is None:
+        if out is not None:
+            dtype = out.dtype
+        elif any(isinstance(v, builtins.float) for v in (start, end, step)):
+            dtype = dt.get_default_dtype()
+        else:
+            dtype = dt.int64
+    device = canonical(device if device is not None else
+                       (out.device if out is not None else None))
+    if dtype is dt.bool:
+        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    acc = _acc_type(dtype)
+    xstart, xend, xstep = (_to_acc(v, acc) for v in (start, end, step))
+    if not (xstep > 0 or xstep < 0):
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(xstart) and math.isfinite(xend)):
+        raise RuntimeError(f"unsupported range: {xstart} -> {xend}")
+    if not ((xstep > 0 and xend >= xstart) or (xstep < 0 and xend <= xstart)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is dt.int64:
+        sgn = (xstep > 0) - (xstep < 0)
+        num = xend - xstart + xstep - sgn
+        size = abs(num) // abs(xstep) * (1 if (num >= 0) == (xstep > 0) else -1)
+    else:
+        size = math.ceil((builtins.float(end) - builtins.float(start)) / builtins.float(step))
+    if size < 0:
+        raise RuntimeError("invalid size, possible overflow?")
+    result = Tensor._empty((size,), dtype, device)
+    result._storage.backend.arange(result, xstart, xstep, acc)
+    return _write_out(result, out, requires_grad)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False) -> Tensor:
+    """Deprecated in PyTorch: like arange but including end, and float by default."""
+    import warnings
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    start = _number(start, "range", "start")
+    end = _number(end, "range", "end")
+    step = _number(step, "range", "step")
+    dtype = dt.get_default_dtype() if dtype is None else dtype
+    device = canonical(device)
+    acc = _acc_type(dtype)
+    xstart, xend, xstep = (_to_acc(v, acc) for v in (start, end, step))
+    if not (xstep > 0 or xstep < 0):
+        raise RuntimeError("step must be nonzero")
+    if not ((xstep > 0 and xend >= xstart) or (xstep < 0 and xend <= xstart)):
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    size = builtins.int(math.floor((builtins.float(xend) - xstart) / xstep)) + 1
+    result = Tensor._empty((size,), dtype, device)
+    result._storage.backend.arange(result, xstart, xstep, acc)
+    return _write_out(result, out, requires_grad)
+
+
+def _spaced(op: str, start, end, steps, base, log: bool, out, dtype, device,
+            requires_grad: bool) -> Tensor:
+    start = _number(start, op, "start")
+    end = _number(end, op, "end")
+    steps = _number(steps, op, "steps")
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, builtins.bool):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if dtype is None:
+        dtype = out.dtype if out is not None else dt.get_default_dtype()
+    device = canonical(device if device is not None else
+                       (out.device if out is not None else None))
+    result = Tensor._empty((steps,), dtype, device)
+    # PyTorch first converts start and end to the output dtype.
+    if dtype.is_floating_point:
+        start, end = builtins.float(start), builtins.float(end)
+        start, end = (builtins.float(dtype.np.type(v)) for v in (start, end))
+    else:
+        start, end = (builtins.int(v) for v in (start, end))
+        start, end = (builtins.int(np.array(v).astype(dtype.np)) for v in (start, end))
+    if log or not dtype.is_floating_point:
+        acc = np.dtype(np.float64)  # logspace always, and linspace on integers: double
+    else:
+        acc = np.dtype(np.float32 if dtype.name == "float16" else dtype.np)
+    if steps == 1:
+        step = 0.0
+    elif steps:
+        a = acc.type
+        if log and not dtype.is_floating_point:
+            step = (builtins.float(end) - start) / (steps - 1)
+        else:
+            step = builtins.float((a(end) - a(start)) / a(steps - 1))
+    if steps:
+        # A single step is `start` (PyTorch fills it), so the first half must cover index 0.
+        halfway = 1 if steps == 1 else steps // 2
+        result._storage.backend.linspace(result, start, end, step, halfway, base, log, acc)
+    return _write_out(result, out, requires_grad)
+
+
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` values evenly spaced from start to end, both included."""
+    return _spaced("linspace", start, end, steps, 1.0, False, out, dtype, device,
+                   requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None,
+             device=None, requires_grad: bool = False) -> Tensor:
+    """base ** linspace(start, end, steps)."""
+    return _spaced("logspace", start, end, steps, builtins.float(base), True, out, dtype,
+                   device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
+    m = n if m is None else m
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    if dtype is None:
+        dtype = out.dtype if out is not None else dt.get_default_dtype()
+    device = canonical(device if device is not None else
+                       (out.device if out is not None else None))
+    result = Tensor._empty((builtins.int(n), builtins.int(m)), dtype, device)
+    result._storage.backend.eye(result)
+    return _write_out(result, out, requires_grad)

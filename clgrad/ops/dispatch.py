@@ -63,12 +63,48 @@ def check_out_target(op_name: str, target: Tensor, shape: tuple, result: dt.dtyp
                            f"the desired output type {torch_type_name(target.dtype)}")
 
 
+_SIMPLE_SCALARS = (int, float)
+
+
+def _same_kind_operands(inputs):
+    """The common dtype when promotion is trivial (the per-op fast path), else None.
+
+    Trivial: tensors of one dtype, shape and device, plus Python numbers that cannot raise the
+    category (a float number with a float tensor, an int number with an int or float tensor).
+    """
+    first = inputs[0]
+    if not isinstance(first, Tensor):
+        return None
+    storage = first._storage
+    dtype = storage.dtype
+    for x in inputs[1:]:
+        if isinstance(x, Tensor):
+            other = x._storage
+            if other.dtype is not dtype or other.device is not storage.device or \
+                    x._shape != first._shape:
+                return None
+        elif type(x) is float:
+            if dtype.category != dt.FLOAT:
+                return None
+        elif type(x) is not int or dtype.category == dt.BOOL:
+            return None
+    return dtype
+
+
 def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None) -> Tensor:
     """Apply pointwise primitive `op` to tensors and numbers with PyTorch's rules.
 
     out: write into this tensor (`out=`; in-place forms pass their first input); dtypes:
     (compute, result) overriding the op's promotion rule.
     """
+    if out is None and dtypes is None:
+        dtype = _same_kind_operands(inputs)
+        if dtype is not None:
+            compute, result = op.dtypes(dtype)
+            first = inputs[0]
+            out = Tensor._empty(first._shape, result, first._storage.device)
+            out._storage.backend.pointwise(op, out, inputs, compute)
+            return out
     operands = as_operands(op.name, inputs)
     tensors = [x for x in operands if isinstance(x, Tensor)]
     if not tensors:

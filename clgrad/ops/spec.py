@@ -18,7 +18,8 @@ class PointwiseOp:
         `{T}`), or a dict from category ("bool", "int", "float") to such expressions.
     numpy: a function of numpy arrays already in the compute dtype.
     ufunc: the numpy ufunc to call with `out=` when it matches exactly (the fast path).
-    accepts: the input dtype categories allowed; others raise PyTorch's RuntimeError.
+    accepts: the input dtype categories allowed; others raise NotImplementedError (a
+        RuntimeError), as PyTorch's dispatch does.
     compute_in: optional rule for the compute dtype ("float" computes ints in default float).
     helpers: names of <%def>s of kernels/math.cl.mako the expression calls.
     """
@@ -35,6 +36,7 @@ class PointwiseOp:
         self.accepts = accepts
         self.compute_in = compute_in
         self.helpers = helpers
+        self._dtype_cache: dict = {}
 
     def __repr__(self) -> str:
         return f"PointwiseOp({self.name})"
@@ -48,9 +50,16 @@ class PointwiseOp:
 
     def dtypes(self, promoted: dt.dtype) -> tuple:
         """(compute dtype, result dtype) for inputs whose promoted dtype is `promoted`."""
+        cached = self._dtype_cache.get((promoted, dt.get_default_dtype()))
+        if cached is None:
+            cached = self._dtype_cache[(promoted, dt.get_default_dtype())] = \
+                self._resolve_dtypes(promoted)
+        return cached
+
+    def _resolve_dtypes(self, promoted: dt.dtype) -> tuple:
         category = ("bool", "int", "float")[promoted.category]
         if category not in self.accepts:
-            raise RuntimeError(f'"{self.name}" not implemented for '
+            raise NotImplementedError(f'"{self.name}" not implemented for '
                                f"'{_torch_type_name(promoted)}'")
         compute = promoted
         if self.compute_in == FLOAT and not promoted.is_floating_point:

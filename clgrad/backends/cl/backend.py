@@ -9,13 +9,14 @@ import logging
 
 import numpy as np
 
-from ..._strides import coalesce, is_contiguous
+from ..._strides import coalesce, is_contiguous, numel
 from .programs import DEBUG, get_kernel
 from .runtime import cl, runtime
 
 log = logging.getLogger("clgrad.cl")
 
 INT32_LIMIT = 2 ** 31 - 1
+_SCALARS = (int, float, bool)
 
 # numpy types of the OpenCL C scalar types, for pyopencl's argument packing.
 NP_OF_CTYPE = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32,
@@ -42,6 +43,7 @@ class ClBackend(ClReduce, ClRandom, ClCreation):
         self.rt = runtime(device.index)
         self.queue = self.rt.queue
         self.group_size = self.rt.group_size
+        self._contiguous_kernels: dict = {}
 
     # -- memory -----------------------------------------------------------------------------
     def check_dtype(self, dtype) -> None:
@@ -54,7 +56,7 @@ class ClBackend(ClReduce, ClRandom, ClCreation):
         return self.rt.allocate(numel * dtype.itemsize)
 
     def release(self, nbytes: int) -> None:
-        self.rt.allocated -= max(nbytes, 1)
+        self.rt.allocated -= nbytes if nbytes > 0 else 1
 
     def from_host(self, flat: np.ndarray):
         from ..._dtype import from_numpy_dtype
@@ -99,51 +101,62 @@ class ClBackend(ClReduce, ClRandom, ClCreation):
 
     def pointwise(self, op, out, operands, compute) -> None:
         """out = op(*operands) for tensor operands of out's shape and Python scalars."""
-        n = out.numel()
+        n = numel(out._shape)
         if n == 0:
             return
-        tensors = [x for x in operands if hasattr(x, "_storage")]
-        big = n > INT32_LIMIT or any(x._storage.numel > INT32_LIMIT
-                                     for x in tensors + [out])
-        index_t = "long" if big else "int"
-        T = compute_ctype(compute)
-        shape = out._shape
-        all_contig = out.is_contiguous() and all(x.is_contiguous() for x in tensors)
-        if all_contig:
-            rank, sizes, out_kind = 0, (), "c"
-            kinds = ["k" if not hasattr(x, "_storage") else "c" for x in operands]
-            strides = None
+        tensors = [x for x in operands if x.__class__ not in _SCALARS]
+        for x in tensors:
+            if not (x._contig or (x._contig is None and x.is_contiguous())):
+                break
         else:
-            sizes, strides = coalesce(shape, [out._stride] + [x._stride for x in tensors])
-            rank = len(sizes)
-            out_kind = "c" if is_contiguous(sizes, strides[0]) else "s"
-            kinds, k = [], 1
-            for x in operands:
-                if hasattr(x, "_storage"):
-                    kinds.append("c" if is_contiguous(sizes, strides[k]) else "s")
-                    k += 1
-                else:
-                    kinds.append("k")
-        operand_desc = tuple((kind, x.dtype if kind != "k" else None)
-                             for kind, x in zip(kinds, operands))
-        key = (op.name, out.dtype.name, out_kind,
-               tuple((k, d.name if d else None) for k, d in operand_desc), rank, T, index_t)
-        kernel = self.rt.kernels.get(("elementwise.cl.mako", "pointwise") + key)
-        itype = NP_OF_CTYPE[index_t]
+            if out._contig or out.is_contiguous():
+                return self._pointwise_contiguous(op, out, operands, compute, n)
+        self._pointwise_strided(op, out, operands, tensors, compute, n)
+
+    def _pointwise_contiguous(self, op, out, operands, compute, n) -> None:
+        # The hot path: one cached kernel per signature, arguments packed in one pass.
+        big = n + out._offset > INT32_LIMIT
+        args = [n, out._storage.data, out._offset]
+        signature = [op, compute, out._storage.dtype]
+        for x in operands:
+            if x.__class__ in _SCALARS:
+                args.append(x)
+                signature.append(None)
+            else:
+                storage = x._storage
+                args.append(storage.data)
+                args.append(x._offset)
+                signature.append(storage.dtype)
+                big = big or n + x._offset > INT32_LIMIT
+        signature.append(big)
+        signature = tuple(signature)
+        kernel = self._contiguous_kernels.get(signature)
         if kernel is None:
-            arg_types = [itype, None, itype] + [itype] * (rank if out_kind == "s" else 0)
-            for kind, _ in operand_desc:
-                if kind == "k":
-                    arg_types.append(NP_OF_CTYPE[T])
-                else:
-                    arg_types += [None, itype] + [itype] * (rank if kind == "s" else 0)
-            arg_types += [itype] * rank
-            kernel = get_kernel(
-                self.rt, "elementwise.cl.mako", "pointwise", key,
-                dict(name=f"pw_{op.name}", out=out.dtype, out_kind=out_kind,
-                     operands=operand_desc, rank=rank, T=T, expr=op.cl_expr(T, compute),
-                     index_t=index_t, helpers=op.helpers),
-                arg_types)
+            kinds = ["k" if d is None else "c" for d in signature[3:-1]]
+            kernel = self._pointwise_kernel(op, out.dtype, "c", kinds, signature[3:-1], 0,
+                                            compute, "long" if big else "int")
+            self._contiguous_kernels[signature] = kernel
+        if DEBUG:
+            log.debug("launch %s n=%d", op.name, n)
+        group = self.group_size
+        kernel(self.queue, ((n + group - 1) // group * group,), None, *args)
+
+    def _pointwise_strided(self, op, out, operands, tensors, compute, n) -> None:
+        big = n > INT32_LIMIT or any(x._storage.numel > INT32_LIMIT for x in tensors + [out])
+        sizes, strides = coalesce(out._shape, [out._stride] + [x._stride for x in tensors])
+        rank = len(sizes)
+        out_kind = "c" if is_contiguous(sizes, strides[0]) else "s"
+        kinds, dtypes, k = [], [], 1
+        for x in operands:
+            if x.__class__ in _SCALARS:
+                kinds.append("k")
+                dtypes.append(None)
+            else:
+                kinds.append("c" if is_contiguous(sizes, strides[k]) else "s")
+                dtypes.append(x._storage.dtype)
+                k += 1
+        kernel = self._pointwise_kernel(op, out.dtype, out_kind, kinds, dtypes, rank, compute,
+                                        "long" if big else "int")
         args = [n, out._storage.data, out._offset]
         if out_kind == "s":
             args.extend(strides[0])
@@ -159,6 +172,27 @@ class ClBackend(ClReduce, ClRandom, ClCreation):
                 k += 1
         args.extend(sizes)
         self._launch(kernel, n, args, op.name)
+
+    def _pointwise_kernel(self, op, out_dtype, out_kind, kinds, dtypes, rank, compute,
+                          index_t):
+        T = compute_ctype(compute)
+        operand_desc = tuple(zip(kinds, dtypes))
+        key = (op.name, out_dtype.name, out_kind,
+               tuple((k, d.name if d else None) for k, d in operand_desc), rank, T, index_t)
+        itype = NP_OF_CTYPE[index_t]
+        arg_types = [itype, None, itype] + [itype] * (rank if out_kind == "s" else 0)
+        for kind in kinds:
+            if kind == "k":
+                arg_types.append(NP_OF_CTYPE[T])
+            else:
+                arg_types += [None, itype] + [itype] * (rank if kind == "s" else 0)
+        arg_types += [itype] * rank
+        return get_kernel(
+            self.rt, "elementwise.cl.mako", "pointwise", key,
+            dict(name=f"pw_{op.name}", out=out_dtype, out_kind=out_kind,
+                 operands=operand_desc, rank=rank, T=T, expr=op.cl_expr(T, compute),
+                 index_t=index_t, helpers=op.helpers),
+            arg_types)
 
     def copy(self, dst, src) -> None:
         """dst[...] = src (same shape, any dtypes and strides, same device)."""

@@ -119,7 +119,8 @@ class DeviceRuntime:
         self.group_size = min(256, self.caps.max_work_group_size)
 
     def allocate(self, nbytes: int):
-        nbytes = max(nbytes, 1)
+        if nbytes < 1:
+            nbytes = 1
         try:
             buf = self.pool.allocate(nbytes)
         except cl.MemoryError:

@@ -1,0 +1,260 @@
+## Reductions over the trailing ("inner") axes of a permuted strided view of the input.
+## The input is read in place: the kept ("outer") dims and the reduced ("inner") dims each
+## come with their own sizes and strides (coalesced), so no copy is made first.
+##
+## Template parameters shared by both defs:
+##   name, caps; in_dt: the input's clgrad dtype; T: the accumulator type (float for half,
+##   double, long for ints and bool); map_expr: OpenCL C over x (the element as T), a (aux),
+##   p (param) giving the value combined; combine: "sum", "prod", "max", "min", "and", "or";
+##   arg: True to track the index of the max/min (combine "max"/"min") beside the value;
+##   floating: whether T is a floating type (NaN handling); outer_rank, inner_rank: dims after
+##   coalescing; inner_contig: the single inner dim has stride 1; index_t: "int" or "long";
+##   has_aux: a per-output T buffer `aux` read as `a`.
+##
+## reduce(..., out_dt, finalize, has_out, has_idx, idx_in): one work-item per output.
+##   finalize: OpenCL C over acc, n (the reduced count as T), a, p; idx_in: element indices
+##   come from a long buffer beside the input (the second pass over partials).
+##   Arguments: n_out, m, n, p, in, in_off, [in_idx, in_idx_off], outer strides, outer sizes,
+##   inner strides, inner sizes, [aux], [out, out_off], [out_idx, out_idx_off].
+##
+## partial(...): the first pass of a two-stage reduction. Each work-group reduces a strided
+##   chunk of one output's inner range in local memory and writes one partial (and index).
+##   Arguments: n_out, m, groups, p, in, in_off, outer strides, outer sizes, inner strides,
+##   inner sizes, [aux], part, [part_idx], lacc (local T[group]), [lidx (local long[group])].
+<%namespace name="common" file="common.cl.mako"/>
+
+<%def name="identity(combine, T, floating)">\
+% if combine == "sum" or combine == "or":
+(${T})0\
+% elif combine == "prod" or combine == "and":
+(${T})1\
+% elif combine == "max":
+${"(%s)(-INFINITY)" % T if floating else ("LONG_MIN" if T == "long" else "(%s)0" % T)}\
+% else:
+${"(%s)INFINITY" % T if floating else ("LONG_MAX" if T == "long" else "(%s)-1" % T)}\
+% endif
+</%def>
+
+## acc = combine(acc, v)
+<%def name="combine_into(combine, floating, acc, v)">\
+% if combine == "sum":
+${acc} += ${v};\
+% elif combine == "prod":
+${acc} *= ${v};\
+% elif combine == "and":
+${acc} = ${acc} && ${v};\
+% elif combine == "or":
+${acc} = ${acc} || ${v};\
+% elif floating:
+if (isnan(${v}) || ${v} ${">" if combine == "max" else "<"} ${acc}) ${acc} = ${v};\
+% else:
+if (${v} ${">" if combine == "max" else "<"} ${acc}) ${acc} = ${v};\
+% endif
+</%def>
+
+## (acc, ai) = better of (acc, ai) and (v, vi): NaN wins, then the value, then the lower index.
+<%def name="arg_into(combine, floating, acc, ai, v, vi)">\
+<% op = ">" if combine == "max" else "<" %>\
+% if floating:
+if (isnan(${v}) ? (!isnan(${acc}) || ${vi} < ${ai})
+        : (!isnan(${acc}) && (${v} ${op} ${acc} || (${v} == ${acc} && ${vi} < ${ai})))) {
+% else:
+if (${v} ${op} ${acc} || (${v} == ${acc} && ${vi} < ${ai})) {
+% endif
+            ${acc} = ${v}; ${ai} = ${vi};
+        }\
+</%def>
+
+<%def name="dims_args(prefix, rank, index_t)">\
+% for d in range(rank):
+, const ${index_t} ${prefix}s${d}\
+% endfor
+% for d in range(rank):
+, const ${index_t} ${prefix}n${d}\
+% endfor
+</%def>
+
+## Adds to `var` the offset of flat index `flat` over dims prefix{n,s}{d} (row-major).
+<%def name="offset_of(var, flat, prefix, rank, index_t)">\
+% if rank == 1:
+${var} += ${flat} * ${prefix}s0;
+% elif rank > 1:
+{
+        ${index_t} rem = ${flat};
+% for d in reversed(range(rank)):
+% if d:
+        ${var} += (rem % ${prefix}n${d}) * ${prefix}s${d};
+        rem /= ${prefix}n${d};
+% else:
+        ${var} += rem * ${prefix}s0;
+% endif
+% endfor
+    }
+% endif
+</%def>
+
+<%def name="element_offset(j, inner_rank, inner_contig, index_t)">\
+% if inner_contig:
+base + ${j}\
+% else:
+elem_off(base, ${j}\
+% for d in range(inner_rank):
+, is${d}, in${d}\
+% endfor
+)\
+% endif
+</%def>
+
+<%def name="elem_off_fn(inner_rank, inner_contig, index_t)">\
+% if not inner_contig:
+inline ${index_t} elem_off(${index_t} base, ${index_t} j\
+% for d in range(inner_rank):
+, ${index_t} is${d}, ${index_t} in${d}\
+% endfor
+)
+{
+    ${index_t} off = base;
+    ${offset_of("off", "j", "i", inner_rank, index_t)}
+    return off;
+}
+% endif
+</%def>
+
+<%def name="reduce(name, caps, in_dt, out_dt, T, map_expr, combine, arg, floating, finalize, outer_rank, inner_rank, inner_contig, index_t, has_aux, has_out, has_idx, idx_in)">\
+${elem_off_fn(inner_rank, inner_contig, index_t)}
+__kernel void ${name}(const ${index_t} n_out, const ${index_t} m, const ${index_t} n_total,
+    const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
+% if idx_in:
+, __global const long *in_idx, const ${index_t} in_idx_off\
+% endif
+${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
+% if has_aux:
+, __global const ${T} *aux\
+% endif
+% if has_out:
+, __global ${out_dt.ctype} *out, const ${index_t} out_off\
+% endif
+% if has_idx:
+, __global long *out_idx, const ${index_t} out_idx_off\
+% endif
+)
+{
+    const ${index_t} gid = get_global_id(0);
+    if (gid >= n_out) return;
+    ${index_t} base = in_off;
+    ${offset_of("base", "gid", "o", outer_rank, index_t)}
+% if has_aux:
+    const ${T} a = aux[gid];
+% else:
+    const ${T} a = (${T})0;
+% endif
+    const ${T} n = (${T})n_total;
+    ${T} acc = ${identity(combine, T, floating)};
+% if arg:
+    long ai = LONG_MAX;
+% endif
+% if idx_in:
+    const ${index_t} idx_base = in_idx_off + (base - in_off);
+% endif
+    for (${index_t} j = 0; j < m; ++j) {
+        const ${index_t} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+        const ${T} x = ${common.load(in_dt, "in", "at", T)};
+        const ${T} v = ${map_expr};
+% if arg:
+% if idx_in:
+        const long vi = in_idx[idx_base + (at - base)];
+% else:
+        const long vi = j;
+% endif
+        ${arg_into(combine, floating, "acc", "ai", "v", "vi")}
+% else:
+        ${combine_into(combine, floating, "acc", "v")}
+% endif
+    }
+    (void)a; (void)n;
+% if has_out:
+    ${common.store(out_dt, "out", "out_off + gid", finalize)}
+% endif
+% if has_idx:
+    out_idx[out_idx_off + gid] = ai;
+% endif
+}
+</%def>
+
+<%def name="partial(name, caps, in_dt, T, map_expr, combine, arg, floating, outer_rank, inner_rank, inner_contig, index_t, has_aux)">\
+${elem_off_fn(inner_rank, inner_contig, index_t)}
+__kernel void ${name}(const ${index_t} n_out, const ${index_t} m, const ${index_t} groups,
+    const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
+${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
+% if has_aux:
+, __global const ${T} *aux\
+% endif
+, __global ${T} *part\
+% if arg:
+, __global long *part_idx\
+% endif
+, __local ${T} *lacc\
+% if arg:
+, __local long *lidx\
+% endif
+)
+{
+    const ${index_t} g = get_group_id(0);
+    const ${index_t} o = g / groups;
+    const ${index_t} c = g - o * groups;
+    const ${index_t} l = get_local_id(0);
+    const ${index_t} L = get_local_size(0);
+    ${index_t} base = in_off;
+    ${offset_of("base", "o", "o", outer_rank, index_t)}
+% if has_aux:
+    const ${T} a = aux[o];
+% else:
+    const ${T} a = (${T})0;
+% endif
+    (void)a;
+    ${T} acc = ${identity(combine, T, floating)};
+% if arg:
+    long ai = LONG_MAX;
+% endif
+    const ${index_t} step = groups * L;
+    for (${index_t} j = c * L + l; j < m; j += step) {
+        const ${index_t} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+        const ${T} x = ${common.load(in_dt, "in", "at", T)};
+        const ${T} v = ${map_expr};
+% if arg:
+        const long vi = j;
+        ${arg_into(combine, floating, "acc", "ai", "v", "vi")}
+% else:
+        ${combine_into(combine, floating, "acc", "v")}
+% endif
+    }
+    lacc[l] = acc;
+% if arg:
+    lidx[l] = ai;
+% endif
+    barrier(CLK_LOCAL_MEM_FENCE);
+    // L is a power of two (the host picks it), so the tree halves exactly.
+    for (${index_t} s = L >> 1; s > 0; s >>= 1) {
+        if (l < s) {
+            ${T} cur = lacc[l];
+            const ${T} v = lacc[l + s];
+% if arg:
+            long ai2 = lidx[l];
+            const long vi = lidx[l + s];
+            ${arg_into(combine, floating, "cur", "ai2", "v", "vi")}
+            lidx[l] = ai2;
+% else:
+            ${combine_into(combine, floating, "cur", "v")}
+% endif
+            lacc[l] = cur;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        part[g] = lacc[0];
+% if arg:
+        part_idx[g] = lidx[0];
+% endif
+    }
+}
+</%def>

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Run the kernel tests on the Oclgrind OpenCL simulator and fail on anything it reports.
+
+    python tools/oclgrind_tests.py [pytest arguments]     (default: -m kernel tests)
+
+Debian's `oclgrind` package ships an ICD library; a folder holding a one-line .icd file that
+names it, given as OCL_ICD_VENDORS, shows pyopencl an "Oclgrind" platform, and
+CLGRAD_CL_PLATFORM=oclgrind makes it clgrad's only device (cl:0). Oclgrind checks every
+memory access against its buffer and can detect data races; it emulates a small GPU's limits
+(256 work-items per group, 32 KiB of local memory) so kernels that assume PoCL's generous ones
+fail here. The run fails when pytest fails, when Oclgrind's log (kernel errors) is not empty,
+or when it reports an OpenCL API misuse on stderr.
+
+OCLGRIND_UNINITIALIZED stays off by default: Debian's Oclgrind 21.10 aborts the kernel with
+"Unsupported instruction: freeze" on the LLVM IR its own compiler emits for an integer `/`
+followed by `%` (the index arithmetic of every strided kernel), so it reports nothing useful
+and wrong results follow. `--uninitialized` turns it on for kernels that avoid that pattern.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ICD_LIBRARY = "liboclgrind-rt-icd.so"
+# pyopencl asks every device for vendor-specific information (e.g. NVIDIA's compute
+# capability) and handles the refusal; Oclgrind's API check reports each refusal.
+BENIGN_API_ERRORS = {("clGetDeviceInfo", "CL_INVALID_VALUE", "param_name")}
+API_ERROR = re.compile(
+    r"Oclgrind - OpenCL runtime error detected\s*\n"
+    r"\s*Function:\s*(?P<function>\S+)\s*\n"
+    r"\s*Error:\s*(?P<error>\S+)(?:\s*\n\s*For argument '(?P<argument>[^']*)')?")
+
+
+def find_icd_library() -> str | None:
+    """The path of Oclgrind's ICD library, from dpkg or the usual install folders."""
+    if os.environ.get("OCLGRIND_ICD_LIBRARY"):
+        return os.environ["OCLGRIND_ICD_LIBRARY"]
+    if shutil.which("dpkg"):
+        listing = subprocess.run(["dpkg", "-L", "oclgrind"], capture_output=True, text=True)
+        for line in listing.stdout.splitlines():
+            if line.endswith("/" + ICD_LIBRARY):
+                return line.strip()
+    for folder in ("/usr/lib/oclgrind", "/usr/local/lib", "/usr/lib", "/usr/lib64",
+                   "/usr/lib/x86_64-linux-gnu", "/usr/local/lib/oclgrind"):
+        candidate = Path(folder) / ICD_LIBRARY
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def make_icd_folder(folder: Path, library: str) -> Path:
+    """A folder for OCL_ICD_VENDORS whose only entry names Oclgrind's ICD library."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "oclgrind.icd").write_text(library + "\n")
+    return folder
+
+
+def oclgrind_env(icd_folder: Path, log_file: Path, uninitialized: bool = False) -> dict:
+    """The environment that runs clgrad's cl:0 on Oclgrind with its checks on."""
+    env = dict(os.environ)
+    env.update({
+        "OCL_ICD_VENDORS": str(icd_folder),
+        "CLGRAD_CL_PLATFORM": "oclgrind",
+        "CLGRAD_TEST_DEVICES": "cl:0",
+        "OCLGRIND_CHECK_API": "1",
+        "OCLGRIND_DATA_RACES": "1",
+        "OCLGRIND_LOG": str(log_file),
+        "OCLGRIND_MAX_WGSIZE": "256",
+        "OCLGRIND_LOCAL_MEM_SIZE": "32768",
+    })
+    if uninitialized:
+        env["OCLGRIND_UNINITIALIZED"] = "1"
+    else:
+        env.pop("OCLGRIND_UNINITIALIZED", None)
+    return env
+
+
+def api_errors(output: str) -> list[tuple[str, str, str | None]]:
+    """The (function, error, argument) of each API misuse Oclgrind reported, less benign ones."""
+    found = []
+    for match in API_ERROR.finditer(output):
+        key = (match["function"], match["error"], match["argument"])
+        if key not in BENIGN_API_ERRORS:
+            found.append(key)
+    return found
+
+
+def pytest_command() -> list[str]:
+    # The console script, not `python -m pytest`: the source tree must not shadow the package.
+    script = Path(sys.executable).parent / "pytest"
+    return [str(script) if script.exists() else (shutil.which("pytest") or "pytest")]
+
+
+def main(argv: list[str]) -> int:
+    uninitialized = "--uninitialized" in argv
+    args = [a for a in argv if a != "--uninitialized"] or ["-m", "kernel", "tests"]
+    library = find_icd_library()
+    if library is None:
+        print(f"oclgrind_tests: Oclgrind's {ICD_LIBRARY} not found; install it with "
+              "`apt-get install oclgrind` (or set OCLGRIND_ICD_LIBRARY)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="clgrad-oclgrind-") as tmp:
+        icd = make_icd_folder(Path(tmp) / "icd", library)
+        log = Path(tmp) / "oclgrind.log"
+        env = oclgrind_env(icd, log, uninitialized)
+        # --capture=sys: Oclgrind writes API errors straight to fd 2, where we read them.
+        cmd = pytest_command() + ["--import-mode=importlib", "--capture=sys", *args]
+        print(f"oclgrind_tests: {' '.join(cmd)}\n  OCL_ICD_VENDORS -> {library}", flush=True)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        lines = []
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+        code = proc.wait()
+        errors = api_errors("".join(lines))
+        report = log.read_text(errors="replace").strip() if log.exists() else ""
+    failed = False
+    if code != 0:
+        print(f"oclgrind_tests: pytest exited with {code}"
+              + (" (no test selected)" if code == 5 else ""), file=sys.stderr)
+        failed = True
+    if report:
+        print("oclgrind_tests: Oclgrind reported errors in kernels:\n" + report, file=sys.stderr)
+        failed = True
+    if errors:
+        print("oclgrind_tests: Oclgrind reported OpenCL API errors: "
+              + "; ".join(f"{f}: {e} ({a})" for f, e, a in errors), file=sys.stderr)
+        failed = True
+    if not failed:
+        print("oclgrind_tests: clean (pytest passed, Oclgrind reported nothing)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
