@@ -20,8 +20,8 @@ class Tensor:
     """A multi-dimensional array on a device, with PyTorch's API."""
 
     __slots__ = ("_storage", "_shape", "_stride", "_offset", "_contig", "_version",
-                 "_requires_grad", "_grad", "_grad_fn", "_retains_grad", "_base", "__dict__",
-                 "__weakref__")
+                 "_requires_grad", "_grad", "_grad_fn", "_retains_grad", "_base",
+                 "_grad_accumulator", "__dict__", "__weakref__")
     # Let numpy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
@@ -45,6 +45,7 @@ class Tensor:
         t._grad_fn = None
         t._retains_grad = False
         t._base = None
+        t._grad_accumulator = None
         return t
 
     @classmethod
@@ -67,6 +68,7 @@ class Tensor:
         t._grad_fn = None
         t._retains_grad = False
         t._base = self if self._base is None else self._base
+        t._grad_accumulator = None
         return t
 
     # -- metadata --------------------------------------------------------------------------
@@ -211,6 +213,49 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._grad_fn is None
 
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's .grad (see clgrad.autograd.backward)."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        """hook(grad) runs when this tensor's gradient is computed; may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        from .autograd.graph import gradient_edge
+        node, output_nr = gradient_edge(self)
+        return node._tensor_prehook(output_nr, hook)
+
+    def retain_grad(self) -> None:
+        """Keep .grad for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        import weakref
+        ref = weakref.ref(self)
+        output_nr = getattr(self, "_output_nr", 0)
+        node = self._grad_fn
+
+        def keep(grads):
+            t = ref()
+            grad = grads[output_nr]
+            if t is None or grad is None:
+                return
+            grad = grad.detach()
+            t._grad = grad.clone() if t._grad is None else t._grad + grad
+
+        if node._retain_hooks is None:
+            node._retain_hooks = {}
+        node._retain_hooks[id(self)] = keep
+        self._retains_grad = True
+
     def detach(self) -> "Tensor":
         """A view of the same data outside the graph (shares the version counter)."""
         t = self._view(self._shape, self._stride)
@@ -307,7 +352,7 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents=None) -> str:
         from ._formatting import tensor_repr
-        return tensor_repr(self)
+        return tensor_repr(self, tensor_contents=tensor_contents)
 
     __str__ = __repr__
 
