@@ -19,7 +19,10 @@ KINDS = ("uniform", "normal", "log_normal", "exponential", "cauchy", "geometric"
 
 
 def philox4x32_10(counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Philox4x32-10 of uint32 counters (..., 4) under uint32 keys (..., 2) -> uint32 (..., 4)."""
+    """Philox4x32-10 of uint32 counters (..., 4) under uint32 keys (..., 2) -> uint32 (..., 4).
+
+    Keys broadcast against counters (a single (2,) key serves every counter).
+    """
     c = np.asarray(counters, np.uint32).astype(np.uint64)
     k = np.asarray(keys, np.uint32).astype(np.uint64)
     c0, c1, c2, c3 = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
@@ -42,7 +45,7 @@ def philox_blocks(seed: int, ctr: int, nblocks: int) -> np.ndarray:
     counters[:, 0] = (b & _MASK).astype(np.uint32)
     counters[:, 1] = (b >> _S32).astype(np.uint32)
     key = np.array([seed & 0xFFFFFFFF, seed >> 32], np.uint32)
-    return philox4x32_10(counters, np.broadcast_to(key, (nblocks, 2)))
+    return philox4x32_10(counters, key)  # one key for every block: scalar arithmetic
 
 
 def words_per_element(compute) -> int:

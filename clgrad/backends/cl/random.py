@@ -39,7 +39,9 @@ class ClRandom:
         out = np.empty((n, 4), np.uint32)
         if n == 0:
             return out
-        ctr_buf, key_buf = self.from_host(counters.reshape(-1)), self.from_host(keys.reshape(-1))
+        # uint32 words travel as int32 (the same bits): clgrad has no uint32 dtype.
+        ctr_buf = self.from_host(counters.reshape(-1).view(np.int32))
+        key_buf = self.from_host(keys.reshape(-1).view(np.int32))
         out_buf = self.rt.allocate(out.nbytes)
         kernel = self._random_kernel("philox_raw", (), {}, [_U32, None, None, None])
         self._launch(kernel, n, [n, ctr_buf, key_buf, out_buf], "philox_raw")
