@@ -234,6 +234,10 @@ def fill_(self: Tensor, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
         value = value.item()
+    if not self.dtype.is_floating_point:
+        # Convert as C does (truncating floats) so every backend gets a value of its type.
+        from ..backends.cpu import as_compute_scalar
+        value = as_compute_scalar(value, self.dtype.np).item()
     self._version[0] += 1
     self._storage.backend.pointwise(COPY, self, [value], self.dtype)
     return self
@@ -304,11 +308,16 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
     acc = _acc_type(dtype)
     xstart, xend, xstep = (_to_acc(v, acc) for v in (start, end, step))
-    if not (xstep > 0 or xstep < 0):
+    # PyTorch checks int64 ranges on the truncated values and the others in double.
+    cstart, cend, cstep = ((xstart, xend, xstep) if dtype is dt.int64 else
+                           (builtins.float(start), builtins.float(end), builtins.float(step)))
+    if not (cstep > 0 or cstep < 0):
+        if step:
+            raise ValueError("step must be nonzero")
         raise RuntimeError("step must be nonzero")
-    if not (math.isfinite(xstart) and math.isfinite(xend)):
-        raise RuntimeError(f"unsupported range: {xstart} -> {xend}")
-    if not ((xstep > 0 and xend >= xstart) or (xstep < 0 and xend <= xstart)):
+    if not (math.isfinite(cstart) and math.isfinite(cend)):
+        raise RuntimeError(f"unsupported range: {cstart} -> {cend}")
+    if not ((cstep > 0 and cend >= cstart) or (cstep < 0 and cend <= cstart)):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is dt.int64:
         sgn = (xstep > 0) - (xstep < 0)

@@ -474,7 +474,7 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
             b = builtins.max(builtins.min(b, size), 0)
             start = builtins.min(prev, size)
             pieces.append(narrow(input, dim, start, builtins.max(b - start, 0)))
-            prev = builtins.max(prev, b)
+            prev = b
         return tuple(pieces)
     sections = operator_index(indices_or_sections)
     if sections <= 0:
