@@ -59,7 +59,9 @@ ${floordiv(T)}
 </%def>
 
 ## ipow_T(base, exp): integer power by squaring; negative exponents give PyTorch's values.
+## Float T emits nothing (pow's float expression is the builtin).
 <%def name="ipow(T)">\
+% if T not in FLOATS:
 inline ${T} ipow_${T}(${T} base, ${T} exp) {
     if (exp < 0) {
         if (base == 1) return 1;
@@ -74,6 +76,7 @@ inline ${T} ipow_${T}(${T} base, ${T} exp) {
     }
     return (${T})result;
 }
+% endif
 </%def>
 
 ## erfinv_T(y): Giles' single-precision approximation, refined by two Newton steps for double.

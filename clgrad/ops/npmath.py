@@ -6,7 +6,12 @@ Newton-refined Giles for erfinv), so they are accurate to float64 precision.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+# PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 # Cephes ndtr.c (S. L. Moshier): erf on |x| <= 1, erfc on 1 < |x| < 8 and |x| >= 8.
 _T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
@@ -38,7 +43,8 @@ def _erf_small(x):
 
 
 def _erfc_large(ax):
-    """erfc(|x|) for |x| >= 1."""
+    """erfc(|x|) for |x| >= 1 (beyond 30 it underflows to 0; this also keeps inf finite)."""
+    ax = np.minimum(ax, 30.0)
     z = np.exp(-ax * ax)
     big = ax >= 8.0
     p = np.where(big, _poly(ax, _R), _poly(ax, _P))

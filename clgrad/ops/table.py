@@ -8,10 +8,15 @@ promotion: pointwise.py passes the dtypes explicitly for those ops.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import npmath
 from .spec import BOOL, FLOAT, PROMOTE, PointwiseOp
+
+# PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 OPS: dict = {}
 
@@ -113,8 +118,9 @@ CEIL = declare("ceil", 1, {"int": "a", "float": "ceil(a)"}, np.ceil, ufunc=np.ce
                accepts=INT_FLOAT)
 TRUNC = declare("trunc", 1, {"int": "a", "float": "trunc(a)"}, np.trunc, ufunc=np.trunc,
                 accepts=INT_FLOAT)
-ROUND = declare("round", 1, {"int": "a", "float": "rint(a)"}, np.rint, ufunc=np.rint,
-                accepts=INT_FLOAT)
+# np.rint turns ints into floats, so no ufunc fast path here.
+ROUND = declare("round", 1, {"int": "a", "float": "rint(a)"},
+                lambda a: np.rint(a) if a.dtype.kind == "f" else a, accepts=INT_FLOAT)
 # round(decimals=d): b is 10**|d| in the compute type, as PyTorch scales.
 ROUND_SCALED = declare("round_decimals", 2, "rint(a * b) / b", npmath.round_half_even_scaled,
                        accepts=FLOAT_ONLY)
