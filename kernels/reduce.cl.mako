@@ -17,9 +17,11 @@
 ##   Arguments: n_out, m, n, p, in, in_off, [in_idx, in_idx_off], outer strides, outer sizes,
 ##   inner strides, inner sizes, [aux], [out, out_off], [out_idx, out_idx_off].
 ##
-## partial(...): the first pass of a two-stage reduction. Each work-group reduces a strided
-##   chunk of one output's inner range in local memory and writes one partial (and index).
-##   Arguments: n_out, m, groups, p, in, in_off, outer strides, outer sizes, inner strides,
+## partial(..., chunked, unroll): the first pass of a two-stage reduction. Each work-group
+##   reduces a share of one output's inner range in local memory and writes one partial (and
+##   index). Work-items stride through the range (coalesced on GPUs) or, when chunked, each
+##   takes `chunk` consecutive elements (CPU devices, unrolled `unroll` times).
+##   Arguments: n_out, m, groups, chunk, p, in, in_off, outer strides, outer sizes, inner strides,
 ##   inner sizes, [aux], part, [part_idx], lacc (local T[group]), [lidx (local long[group])].
 <%namespace name="common" file="common.cl.mako"/>
 
@@ -181,10 +183,10 @@ ${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
 }
 </%def>
 
-<%def name="partial(name, caps, in_dt, T, map_expr, combine, arg, floating, outer_rank, inner_rank, inner_contig, index_t, has_aux)">\
+<%def name="partial(name, caps, in_dt, T, map_expr, combine, arg, floating, outer_rank, inner_rank, inner_contig, index_t, has_aux, chunked, unroll)">\
 ${elem_off_fn(inner_rank, inner_contig, index_t)}
 __kernel void ${name}(const ${index_t} n_out, const ${index_t} m, const ${index_t} groups,
-    const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
+    const ${index_t} chunk, const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
 ${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
 % if has_aux:
 , __global const ${T} *aux\
@@ -216,8 +218,46 @@ ${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
 % if arg:
     long ai = LONG_MAX;
 % endif
+% if chunked:
+    // CPU devices: each work-item folds one contiguous chunk with `unroll` independent
+    // accumulators (cache-friendly, and the compiler can vectorise the unrolled body).
+    ${index_t} j = (c * L + l) * chunk;
+    const ${index_t} stop = min(j + chunk, m);
+% for u in range(1, unroll):
+    ${T} acc${u} = ${identity(combine, T, floating)};
+% if arg:
+    long ai${u} = LONG_MAX;
+% endif
+% endfor
+    for (; j + ${unroll} <= stop; j += ${unroll}) {
+% for u in range(unroll):
+<% a_name = "acc" if u == 0 else "acc%d" % u %>\
+<% i_name = "ai" if u == 0 else "ai%d" % u %>\
+        {
+            const ${index_t} at = ${element_offset("j + %d" % u, inner_rank, inner_contig, index_t)};
+            const ${T} x = ${common.load(in_dt, "in", "at", T)};
+            const ${T} v = ${map_expr};
+% if arg:
+            const long vi = j + ${u};
+            ${arg_into(combine, floating, a_name, i_name, "v", "vi")}
+% else:
+            ${combine_into(combine, floating, a_name, "v")}
+% endif
+        }
+% endfor
+    }
+% for u in range(1, unroll):
+% if arg:
+    ${arg_into(combine, floating, "acc", "ai", "acc%d" % u, "ai%d" % u)}
+% else:
+    ${combine_into(combine, floating, "acc", "acc%d" % u)}
+% endif
+% endfor
+    for (; j < stop; ++j) {
+% else:
     const ${index_t} step = groups * L;
     for (${index_t} j = c * L + l; j < m; j += step) {
+% endif
         const ${index_t} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
         const ${T} x = ${common.load(in_dt, "in", "at", T)};
         const ${T} v = ${map_expr};
