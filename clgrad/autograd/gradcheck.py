@@ -105,10 +105,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     diff = [i for i, x in enumerate(inputs) if hasattr(x, "requires_grad") and x.requires_grad]
 
     def first_grads(*args):
-        xs, gos = args[:n_inputs], args[n_inputs:]
-        outs = _outputs(func, xs)
-        grads = autograd_grad(outs, [xs[i] for i in diff], grad_outputs=gos,
-                              create_graph=True, allow_unused=True)
+        # The numerical pass calls this under no_grad with fresh inputs: differentiate anyway.
+        from .grad_mode import enable_grad
+        with enable_grad():
+            xs = tuple(x if i not in diff or x.requires_grad else x.detach().requires_grad_()
+                       for i, x in enumerate(args[:n_inputs]))
+            gos = args[n_inputs:]
+            outs = _outputs(func, xs)
+            grads = autograd_grad(outs, [xs[i] for i in diff], grad_outputs=gos,
+                                  create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

@@ -7,14 +7,30 @@ through unchanged outside the view's elements and through the op's rule inside t
 """
 from __future__ import annotations
 
+import re
+
 from .grad_mode import is_grad_enabled
 from .graph import record
 
 
+def check_multi_view(t) -> None:
+    """PyTorch refuses in-place writes (that would be recorded) into views returned by
+    functions giving several views (split, chunk, unbind) and into views of those."""
+    if t.__dict__.get("_multi_view") and t._grad_fn is not None:
+        fn = re.sub(r"Backward\d*$", "", type(t._grad_fn).__name__)
+        raise RuntimeError(f"Output {getattr(t, '_output_nr', 0)} of {fn} is a view and is "
+                           "being modified inplace. This view is the output of a function that "
+                           "returns multiple views. Such functions do not allow the output "
+                           "views to be modified inplace. You should replace the inplace "
+                           "operation by an out-of-place one.")
+
+
 def check_inplace(t) -> None:
-    """Refuse in-place writes into leaves that require grad (and their views)."""
+    """Refuse in-place writes into leaves that require grad (and their views), and into
+    outputs of multi-view functions."""
     if not is_grad_enabled():
         return
+    check_multi_view(t)
     if t._requires_grad and t._grad_fn is None and t._base is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
@@ -31,7 +47,7 @@ def _view_geometry(view, base) -> tuple:
 def record_inplace(name: str, t, inputs, rule, saved=()) -> None:
     """Record in-place op `name` that modified t (t is inputs[0])."""
     base = t._base
-    if base is None or not base._requires_grad:
+    if base is None:
         record(name, t, inputs, rule, saved)
         return
     shape, stride, offset = _view_geometry(t, base)

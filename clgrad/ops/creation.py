@@ -13,7 +13,10 @@ from .. import _dtype as dt
 from .._device import canonical
 from .._strides import numel
 from .._tensor import Tensor, register
+from ..autograd.graph import needs_grad
+from ..autograd.inplace import check_inplace, record_inplace
 from ..backends import backend_for
+from ..autograd.inplace import check_multi_view
 
 __all__ = ['tensor', 'as_tensor', 'from_numpy', 'empty', 'zeros', 'ones', 'full', 'empty_like',
            'zeros_like', 'ones_like', 'full_like', 'arange', 'range', 'linspace', 'logspace',
@@ -39,8 +42,12 @@ def parse_size(size, op: str = "empty") -> tuple:
 
 
 def finish(t: Tensor, requires_grad: bool) -> Tensor:
+    """A new leaf, requiring grad when asked (floating point dtypes only)."""
     if requires_grad:
-        t.requires_grad_(True)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t._requires_grad = True
     return t
 
 
@@ -228,24 +235,42 @@ def new_full(self: Tensor, size: Sequence[int], fill_value, *, dtype=None, devic
 @register()
 def fill_(self: Tensor, value) -> Tensor:
     """Fill with a number (or a 0-dim tensor's value)."""
-    from .table import COPY
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
-        value = value.item()
+        return fill_number(self, value.item(), "FillBackward3", (value,))
+    return fill_number(self, value, "FillBackward2", ())
+
+
+@register()
+def zero_(self: Tensor) -> Tensor:
+    return fill_number(self, 0, "ZeroBackward0", ())
+
+
+def fill_number(self: Tensor, value, name: str, extra: tuple) -> Tensor:
+    """self.fill_(value), recorded in place as `name` with inputs (self,) + extra: the
+    gradient of self is zero, that of a 0-dim tensor value the sum of the gradient."""
+    from .table import COPY
+    track = needs_grad(self, *extra)
+    if track or self._requires_grad or self._base is not None:
+        check_inplace(self)
+    if track:
+        check_multi_view(self)
     if not self.dtype.is_floating_point:
         # Convert as C does (truncating floats) so every backend gets a value of its type.
         from ..backends.cpu import as_compute_scalar
         value = as_compute_scalar(value, self.dtype.np).item()
     self._version[0] += 1
     self._storage.backend.pointwise(COPY, self, [value], self.dtype)
+    if track:
+        def rule(grad):
+            zero = zeros_like(grad)
+            if extra and isinstance(extra[0], Tensor):
+                return zero, grad.sum().to(extra[0].device)
+            return (zero,) + (None,) * len(extra)
+        record_inplace(name, self, (self,) + extra, rule)
     return self
-
-
-@register()
-def zero_(self: Tensor) -> Tensor:
-    return self.fill_(0)
 
 
 # -- ranges: computed by the backend from the element index (a kernel on cl) ------------------

@@ -1,13 +1,18 @@
 """Indexing with [] : basic keys (ints, slices, None, Ellipsis) give views.
 
 Keys holding anything else (integer or bool tensors, lists, Python bools) are advanced
-indexing, routed to `advanced_getitem` / `advanced_setitem`.
+indexing, routed to `advanced_getitem` / `advanced_setitem`. Under grad mode a basic key is
+applied as PyTorch applies it, one recorded view op per item (SelectBackward0,
+SliceBackward0, UnsqueezeBackward0, or AliasBackward0 when the key selects everything), and
+assignment writes in place through that view (CopySlices on the base).
 """
 from __future__ import annotations
 
 import numbers
 
 from .._tensor import Tensor, register
+from ..autograd.graph import needs_grad
+from .shape import record_view, select, strided_slice, unsqueeze
 
 __all__: list = []
 
@@ -100,6 +105,43 @@ def basic_view(t: Tensor, items: tuple) -> Tensor:
     return t._view(tuple(shape), tuple(stride), offset)
 
 
+def _alias(t: Tensor) -> Tensor:
+    out = t._view(t._shape, t._stride)
+    if needs_grad(t):
+        record_view("AliasBackward0", out, t, lambda grad: (grad,))
+    return out
+
+
+def _apply_items(t: Tensor, items: tuple, single: bool):
+    """t[items] as a chain of recorded view ops; with single=False (a tuple key) full slices
+    are skipped and the result is None when no item changed anything (PyTorch's rules)."""
+    ndim = t.dim()
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    result, d = t, 0
+    for item in items:
+        if item is None:
+            result = unsqueeze(result, d)
+            d += 1
+        elif item is Ellipsis:
+            d += ndim - consumed
+        elif isinstance(item, slice):
+            size = result._shape[d]
+            start, length, step = _slice_bounds(item, size)
+            if single or not (start == 0 and length == size and step == 1):
+                result = strided_slice(result, d, start, length, step)
+            d += 1
+        else:
+            result = select(result, d, int(item))
+    return None if result is t else result
+
+
+def tracked_view(t: Tensor, key, items: tuple) -> Tensor:
+    """t[key] recorded as PyTorch records it (t requires grad, grad mode on)."""
+    basic_view(t, items)  # validates the key with the usual errors
+    result = _apply_items(t, items, not isinstance(key, tuple))
+    return _alias(t) if result is None else result
+
+
 def advanced_getitem(t: Tensor, key) -> Tensor:
     """t[key] for keys with integer/bool tensors, lists or bools (not supported yet)."""
     raise IndexError(f"clgrad: advanced indexing (key of type {type(key).__name__}) is not "
@@ -117,6 +159,8 @@ def __getitem__(self: Tensor, key) -> Tensor:
     items = _split_key(key)
     if items is None:
         return advanced_getitem(self, key)
+    if needs_grad(self):
+        return tracked_view(self, key, items)
     return basic_view(self, items)
 
 
@@ -126,18 +170,34 @@ def __setitem__(self: Tensor, key, value) -> None:
     if items is None:
         advanced_setitem(self, key, value)
         return
-    target = basic_view(self, items)
-    assign(target, value)
+    if needs_grad(self, value):
+        # As PyTorch: a key that selects everything writes into self itself, not a view.
+        basic_view(self, items)
+        target = _apply_items(self, items, not isinstance(key, tuple))
+        assign(self if target is None else target, value)
+        return
+    assign(basic_view(self, items), value)
 
 
 def assign(target: Tensor, value) -> None:
     """target[...] = value: a number fills, a tensor is broadcast, cast and copied in."""
     if isinstance(value, Tensor):
-        # PyTorch drops leading size-1 dims of the value that the target lacks.
-        while value.dim() > target.dim() and value._shape[0] == 1:
-            value = value.squeeze(0)
+        if value._shape != target._shape:
+            if value.dim() == 0 and value.is_cpu:
+                target.fill_(value)
+                return
+            # PyTorch drops the value's leading size-1 dims, then broadcasts it.
+            lead = 0
+            while lead < value.dim() and value._shape[lead] == 1:
+                lead += 1
+            value = value.view(value._shape[lead:])
+            if value._shape != target._shape:
+                value = value.expand(target._shape)
         target.copy_(value)
     elif isinstance(value, numbers.Number) and not isinstance(value, complex):
-        target.fill_(value.item() if hasattr(value, "item") else value)
+        from .creation import fill_number
+        # PyTorch fills with the number as a 0-dim tensor: FillBackward3, empty value edge.
+        fill_number(target, value.item() if hasattr(value, "item") else value,
+                    "FillBackward3", (value,))
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {target.type()}")

@@ -11,8 +11,12 @@ import numbers
 from .. import _dtype as dt
 from .._strides import contiguous_strides, normalize_dim
 from .._tensor import Tensor, register
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.graph import needs_grad, record
+from ..autograd.inplace import check_inplace, record_inplace
 from .movement import copy_into
-from .shape import diagonal, narrow
+from ..autograd.inplace import check_multi_view
+from .shape import _embed, _narrowed, diagonal, narrow
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
            "atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud", "roll",
@@ -31,6 +35,14 @@ def _tensor_list(tensors, op: str) -> list:
     return tensors
 
 
+def _check_out(op: str, out, inputs) -> None:
+    """PyTorch refuses out= when autograd would have to record the op."""
+    if out is not None and is_grad_enabled() and (
+            needs_grad(*inputs) or out._requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+
+
 def _check_devices(tensors: list) -> None:
     first = tensors[0].device
     for t in tensors[1:]:
@@ -47,6 +59,28 @@ def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    _check_out("cat", out, tensors)
+    result, dim = _cat(tensors, dim, out)
+    if needs_grad(*tensors):
+        pieces = []
+        start = 0
+        for t in tensors:
+            if t._shape == (0,) and result.dim() != 1:
+                pieces.append(None)  # skipped by the legacy rule: an empty gradient
+                continue
+            pieces.append((start, t._shape[dim]))
+            start += t._shape[dim]
+
+        def rule(grad):
+            from .creation import zeros
+            return tuple(zeros((0,), dtype=grad.dtype, device=grad.device) if p is None else
+                         narrow(grad, dim, p[0], p[1]) for p in pieces)
+        record("CatBackward0", result, tensors, rule)
+    return result
+
+
+def _cat(tensors: list, dim: int, out) -> tuple:
+    """The concatenation (without autograd) and the normalized dim."""
     for i, t in enumerate(tensors):
         if t.dim() == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
@@ -86,9 +120,9 @@ def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     for _, t in used:
         size = t._shape[dim]
         if size:
-            copy_into(narrow(out, dim, start, size), t)
+            copy_into(_narrowed(out, dim, start, size), t)
         start += size
-    return out
+    return out, dim
 
 
 def _legacy_name(dtype) -> str:
@@ -112,7 +146,15 @@ def stack(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
                                f"{list(ref._shape)} at entry 0 and {list(t._shape)} at entry "
                                f"{i}")
     dim = normalize_dim(dim, ref.dim() + 1)
-    return cat([t.unsqueeze(dim) for t in tensors], dim, out=out)
+    _check_out("stack", out, tensors)
+    shape = ref._shape[:dim] + (1,) + ref._shape[dim:]
+    # Plain (unrecorded) unsqueezed views: the whole op is one StackBackward0 node.
+    lifted = [t._view(shape, t._stride[:dim] + (1,) + t._stride[dim:]) for t in tensors]
+    result, _ = _cat(lifted, dim, out)
+    if needs_grad(*tensors):
+        record("StackBackward0", result, tensors,
+               lambda grad: tuple(grad.select(dim, i) for i in range(len(tensors))))
+    return result
 
 
 def atleast_1d(*tensors):
@@ -187,6 +229,8 @@ def flip(input: Tensor, *dims) -> Tensor:
     """A copy with the order of elements reversed along `dims`."""
     dims = _unique_dims(dims[0] if len(dims) == 1 else dims, input.dim())
     out = _new_like(input)
+    if needs_grad(input):
+        record("FlipBackward0", out, (input,), lambda grad: (grad.flip(dims),))
     if input.numel() == 0:
         return out
     stride = list(input._stride)
@@ -220,20 +264,33 @@ def _roll_dim(src: Tensor, shift: int, dim: int) -> Tensor:
     if s == 0:
         copy_into(out, src)
         return out
-    copy_into(narrow(out, dim, s, n - s), narrow(src, dim, 0, n - s))
-    copy_into(narrow(out, dim, 0, s), narrow(src, dim, n - s, s))
+    copy_into(_narrowed(out, dim, s, n - s), _narrowed(src, dim, 0, n - s))
+    copy_into(_narrowed(out, dim, 0, s), _narrowed(src, dim, n - s, s))
     return out
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Rotate elements along dims (with dims=None, over the flattened tensor)."""
     shifts = [shifts] if isinstance(shifts, numbers.Integral) else [int(s) for s in shifts]
+    if not needs_grad(input):
+        return _roll(input, shifts, dims)
+    with no_grad():
+        out = _roll(input, shifts, dims)
+    back = [-s for s in shifts]
+    record("RollBackward0", out, (input,), lambda grad: (grad.roll(back, dims),))
+    return out
+
+
+def _roll(input: Tensor, shifts: list, dims) -> Tensor:
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                                "dims:0")
         flat = input.reshape(-1)
-        return _roll_dim(flat, shifts[0], 0).view(input._shape)
+        result = _roll_dim(flat, shifts[0], 0)
+        out = result._view(input._shape, contiguous_strides(input._shape), 0)
+        out._base = None  # a new tensor, not a view
+        return out
     dims = [dims] if isinstance(dims, numbers.Integral) else list(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
@@ -262,6 +319,8 @@ def repeat(self: Tensor, *sizes) -> Tensor:
     own = (1,) * (len(sizes) - self.dim()) + self._shape
     shape = tuple(r * s for r, s in zip(sizes, own))
     out = Tensor._empty(shape, self.dtype, self.device)
+    if needs_grad(self):
+        record("RepeatBackward0", out, (self,), _repeat_rule(self._shape, sizes))
     if out.numel() == 0:
         return out
     # View out as (r0, s0, r1, s1, ...) and copy self expanded over the r dims: one launch.
@@ -270,13 +329,23 @@ def repeat(self: Tensor, *sizes) -> Tensor:
     for r, s, st in zip(sizes, own, out_stride):
         split_shape += [r, s]
         split_stride += [s * st, st]
-    src = self.reshape(own)
+    src = self.detach().reshape(own)
     src_shape = []
     for r, s in zip(sizes, own):
         src_shape += [1, s]
     src = src.view(src_shape).expand(split_shape)
     copy_into(out._view(tuple(split_shape), tuple(split_stride), 0), src)
     return out
+
+
+def _repeat_rule(shape: tuple, sizes: tuple):
+    """RepeatBackward0: view the gradient as (r0, s0, r1, s1, ...) and sum the r dims."""
+    own = (1,) * (len(sizes) - len(shape)) + shape
+    split = []
+    for r, s in zip(sizes, own):
+        split += [r, s]
+    repeat_dims = list(range(0, len(split), 2))
+    return lambda grad: (grad.reshape(split).sum(repeat_dims).reshape(shape),)
 
 
 def tile(input: Tensor, dims) -> Tensor:
@@ -290,6 +359,12 @@ def tile(input: Tensor, dims) -> Tensor:
 def _tri(input: Tensor, diagonal_: int, upper: bool, out, op: str) -> Tensor:
     if input.dim() < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+    if out is None and needs_grad(input):
+        with no_grad():
+            result = _tri(input, diagonal_, upper, None, op)
+        record("TriuBackward0" if upper else "TrilBackward0", result, (input,),
+               lambda grad: ((triu if upper else tril)(grad, diagonal_),))
+        return result
     src = input.contiguous()
     target = out if out is not None and out.is_contiguous() else _new_like(input)
     if out is not None:
@@ -306,23 +381,35 @@ def _tri(input: Tensor, diagonal_: int, upper: bool, out, op: str) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The lower triangle of the last two dims (elements with col - row <= diagonal)."""
+    _check_out("tril", out, (input,))
     return _tri(input, diagonal, False, out, "tril")
 
 
 def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The upper triangle of the last two dims (elements with col - row >= diagonal)."""
+    _check_out("triu", out, (input,))
     return _tri(input, diagonal, True, out, "triu")
 
 
 def diag(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """1-D input: a square matrix with it on a diagonal; 2-D input: that diagonal, copied."""
     from .creation import zeros
+    _check_out("diag", out, (input,))
     if input.dim() == 1:
         n = input._shape[0] + abs(diagonal)
         result = zeros((n, n), dtype=input.dtype, device=input.device)
         copy_into(_diag_view(result, diagonal), input)
+        if needs_grad(input):
+            record("DiagEmbedBackward0", result, (input,),
+                   lambda grad: (_diag_view(grad, diagonal),))
     elif input.dim() == 2:
-        result = _diag_view(input, diagonal).clone()
+        result = Tensor._empty(_diag_view(input, diagonal)._shape, input.dtype, input.device)
+        copy_into(result, _diag_view(input.detach(), diagonal))
+        if needs_grad(input):
+            shape = input._shape
+            # PyTorch computes it with diagonal_copy, hence the node's name.
+            record("DiagonalBackward0_copy", result, (input,), lambda grad: (_embed(
+                grad, shape, lambda t: _diag_view(t, diagonal), "DiagonalBackwardBackward0"),))
     else:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
     if out is None:
@@ -349,13 +436,30 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     for d in range(ndim):
         shape.append(n if d in (d1, d2) else rest.pop(0))
     result = zeros(shape, dtype=input.dtype, device=input.device)
-    copy_into(diagonal(result, offset, d1, d2), input if input.dim() else input.reshape(1))
+    source = input.detach()
+    copy_into(diagonal(result, offset, d1, d2), source if source.dim() else source.reshape(1))
+    if needs_grad(input):
+        flat = input.dim() == 0
+
+        def rule(grad):
+            diag_grad = diagonal(grad, offset, d1, d2)
+            return (diag_grad.reshape(()) if flat else diag_grad,)
+        record("DiagEmbedBackward0", result, (input,), rule)
     return result
 
 
 def _inplace_tri(upper: bool, op: str):
     def method(self: Tensor, diagonal: int = 0) -> Tensor:
-        return _tri(self, diagonal, upper, self, op)
+        track = needs_grad(self)
+        if track or self._base is not None:
+            check_inplace(self)
+        if not track:
+            return _tri(self, diagonal, upper, self, op)
+        check_multi_view(self)
+        _tri(self, diagonal, upper, self, op)
+        record_inplace("TriuBackward0" if upper else "TrilBackward0", self, (self,),
+                       lambda grad: ((triu if upper else tril)(grad, diagonal),))
+        return self
     method.__name__ = op + "_"
     return method
 

@@ -1,8 +1,11 @@
-"""Copies: across devices and dtypes, contiguous(), clone(), copy_()."""
+"""Copies: across devices and dtypes, contiguous(), clone(), copy_(), with their gradients
+(ToCopyBackward0 sends the gradient back to the input's device and dtype)."""
 from __future__ import annotations
 
 from .. import _dtype as dt
 from .._tensor import Tensor, register
+from ..autograd.graph import needs_grad, record
+from ..autograd.inplace import check_inplace, record_inplace
 from .table import COPY
 
 
@@ -17,6 +20,15 @@ def copy_into(dst: Tensor, src: Tensor) -> None:
 
 def convert(t: Tensor, device, dtype) -> Tensor:
     """A new contiguous tensor with t's values on `device` as `dtype`."""
+    out = _convert(t, device, dtype)
+    if needs_grad(t):
+        source_device, source_dtype = t.device, t.dtype
+        record("ToCopyBackward0", out, (t,), lambda grad: (
+            grad.to(device=source_device, dtype=source_dtype),))
+    return out
+
+
+def _convert(t: Tensor, device, dtype) -> Tensor:
     if device != t.device and device.type == "cl" and dtype.name == "float64":
         from ..backends import backend_for
         backend_for(device).check_dtype(dtype)
@@ -42,6 +54,8 @@ def contiguous(self: Tensor, memory_format=None) -> Tensor:
 def clone(self: Tensor, *, memory_format=None) -> Tensor:
     out = Tensor._empty(self._shape, self.dtype, self.device)
     copy_into(out, self)
+    if needs_grad(self):
+        record("CloneBackward0", out, (self,), lambda grad: (grad,))
     return out
 
 
@@ -50,8 +64,23 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy src's values into self, broadcasting, across devices and dtypes."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    track = needs_grad(self, src)
+    if track or self._requires_grad or self._base is not None:
+        check_inplace(self)
+    if track:
+        from ..autograd.inplace import check_multi_view
+        check_multi_view(self)
+    source = src
     if src._shape != self._shape:
-        src = src.expand(self._shape)
+        src = src._view(src._shape, src._stride).expand(self._shape)
     self._version[0] += 1
     copy_into(self, src)
+    if track:
+        src_device = source.device
+
+        def rule(grad):
+            # The engine sums the gradient back to src's shape and casts it to src's dtype.
+            from .creation import zeros_like
+            return zeros_like(grad), grad.to(src_device)
+        record_inplace("CopyBackwards", self, (self, source), rule)
     return self

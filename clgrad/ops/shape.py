@@ -1,6 +1,9 @@
 """Views and shape operations: they change (shape, strides, offset), never the data.
 
-Every result shares its base's storage and version counter (`Tensor._view`).
+Every result shares its base's storage and version counter (`Tensor._view`). Under grad mode
+each records its PyTorch node (ViewBackward0, SelectBackward0, ...); the gradient of a view
+that selects elements is scattered into zeros by `_embed`, whose own backward is the view op
+again (PyTorch's SelectBackwardBackward0 and friends), so double backward works.
 """
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import warnings
 
 from .._strides import broadcast_shapes as _broadcast, contiguous_strides, normalize_dim, numel
 from .._tensor import Size, Tensor, register
+from ..autograd.grad_mode import no_grad
+from ..autograd.graph import needs_grad, record
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
            "swapaxes", "swapdims", "t", "movedim", "moveaxis", "broadcast_to",
@@ -51,7 +56,7 @@ def _view_strides(old_shape: tuple, old_stride: tuple, new_shape: tuple):
     PyTorch's computeStride: walk chunks of old dims that are contiguous among themselves and
     split/merge them into new dims.
     """
-    if numel(old_shape) == 0:
+    if numel(old_shape) == 0 or not old_shape:
         return contiguous_strides(new_shape)
     new_stride = [0] * len(new_shape)
     view_d = len(new_shape) - 1
@@ -101,6 +106,32 @@ def _dims_arg(dims) -> tuple:
     return dims
 
 
+# -- autograd for views ---------------------------------------------------------------------------
+def record_view(name: str, out: Tensor, input: Tensor, rule, extra: tuple = ()) -> Tensor:
+    """Record view op `name` (call when needs_grad(input)); views of the outputs of
+    multi-output view ops (split, unbind, chunk) inherit their in-place restriction."""
+    record(name, out, (input,) + extra, rule)
+    if input.__dict__.get("_multi_view"):
+        out._multi_view = True
+    return out
+
+
+def _embed(grad: Tensor, shape: tuple, region, name: str) -> Tensor:
+    """zeros(shape) with region(result) = grad: the gradient of the view op `region`.
+
+    Its own gradient is region(grad_of_result), recorded as `name` (e.g.
+    SelectBackwardBackward0) when grad requires grad (create_graph).
+    """
+    from .creation import zeros
+    from .movement import copy_into
+    out = zeros(shape, dtype=grad.dtype, device=grad.device)
+    if grad.numel():
+        copy_into(region(out), grad)
+    if needs_grad(grad):
+        record(name, out, (grad,), lambda gg: (region(gg),))
+    return out
+
+
 # -- view / reshape ---------------------------------------------------------------------------
 @register()
 def view(self: Tensor, *shape) -> Tensor:
@@ -113,7 +144,14 @@ def view(self: Tensor, *shape) -> Tensor:
         raise RuntimeError("view size is not compatible with input tensor's size and stride "
                            "(at least one dimension spans across two contiguous subspaces). "
                            "Use .reshape(...) instead.")
-    return self._view(shape, stride)
+    out = self._view(shape, stride)
+    if needs_grad(self):
+        record_view("ViewBackward0", out, self, _reshape_rule(self._shape))
+    return out
+
+
+def _reshape_rule(shape: tuple):
+    return lambda grad: (grad.reshape(shape),)
 
 
 @register()
@@ -126,8 +164,17 @@ def reshape(input: Tensor, *shape) -> Tensor:
     shape = _infer_shape(_shape_args(shape), input.numel(), "reshape")
     stride = _view_strides(input._shape, input._stride, shape)
     if stride is not None:
-        return input._view(shape, stride)
-    return input.contiguous()._view(shape, contiguous_strides(shape))
+        out = input._view(shape, stride)
+        if needs_grad(input):
+            record_view("ViewBackward0", out, input, _reshape_rule(input._shape))
+        return out
+    copy = input.contiguous()
+    # PyTorch's _unsafe_view: shares the copy's memory but is not a view of anything.
+    out = copy._view(shape, contiguous_strides(shape))
+    out._base = None
+    if needs_grad(copy):
+        record("UnsafeViewBackward0", out, (copy,), _reshape_rule(copy._shape))
+    return out
 
 
 register("reshape")(reshape)
@@ -147,7 +194,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if ndim == 0:
         return reshape(input, (1,))
     if start == end:
-        return input._view(input._shape, input._stride)
+        return input
     shape = input._shape[:start] + (numel(input._shape[start:end + 1]),) + input._shape[end + 1:]
     return reshape(input, shape)
 
@@ -184,8 +231,19 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims = {d for d in (normalize_dim(d, ndim) for d in dims)
                 if ndim and input._shape[d] == 1}
     keep = [d for d in range(ndim) if d not in dims]
-    return input._view(tuple(input._shape[d] for d in keep),
-                       tuple(input._stride[d] for d in keep))
+    out = input._view(tuple(input._shape[d] for d in keep),
+                      tuple(input._stride[d] for d in keep))
+    if needs_grad(input):
+        name = ("SqueezeBackward0" if dim is None else
+                "SqueezeBackward2" if isinstance(dim, (tuple, list)) else "SqueezeBackward1")
+        removed = sorted(dims)
+
+        def rule(grad):
+            for d in removed:
+                grad = grad.unsqueeze(d)
+            return (grad,)
+        record_view(name, out, input, rule)
+    return out
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -195,7 +253,10 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     new_stride = shape[dim] * stride[dim] if dim < input.dim() else 1
     shape.insert(dim, 1)
     stride.insert(dim, new_stride)
-    return input._view(tuple(shape), tuple(stride))
+    out = input._view(tuple(shape), tuple(stride))
+    if needs_grad(input):
+        record_view("UnsqueezeBackward0", out, input, lambda grad: (grad.squeeze(dim),))
+    return out
 
 
 def permute(input: Tensor, *dims) -> Tensor:
@@ -208,19 +269,35 @@ def permute(input: Tensor, *dims) -> Tensor:
     dims = [normalize_dim(d, ndim) for d in dims]
     if len(set(dims)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
+    out = _permuted(input, dims)
+    if needs_grad(input):
+        inverse = [0] * ndim
+        for i, d in enumerate(dims):
+            inverse[d] = i
+        record_view("PermuteBackward0", out, input, lambda grad: (grad.permute(inverse),))
+    return out
+
+
+def _permuted(input: Tensor, dims) -> Tensor:
     return input._view(tuple(input._shape[d] for d in dims),
                        tuple(input._stride[d] for d in dims))
+
+
+def _swapped(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    order = list(range(input.dim()))
+    order[dim0], order[dim1] = order[dim1], order[dim0]
+    return _permuted(input, order)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     ndim = input.dim()
     dim0 = normalize_dim(dim0, ndim)
     dim1 = normalize_dim(dim1, ndim)
-    if ndim == 0:
-        return input._view((), ())
-    order = list(range(ndim))
-    order[dim0], order[dim1] = order[dim1], order[dim0]
-    return permute(input, order)
+    out = input._view((), ()) if ndim == 0 else _swapped(input, dim0, dim1)
+    if needs_grad(input):
+        record_view("TransposeBackward0", out, input,
+                    lambda grad: (grad.transpose(dim0, dim1),))
+    return out
 
 
 swapaxes = swapdims = transpose
@@ -230,9 +307,11 @@ def t(input: Tensor) -> Tensor:
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.dim()}D")
-    if input.dim() == 2:
-        return transpose(input, 0, 1)
-    return input._view(input._shape, input._stride)
+    out = _swapped(input, 0, 1) if input.dim() == 2 else input._view(input._shape,
+                                                                     input._stride)
+    if needs_grad(input):
+        record_view("TBackward0", out, input, lambda grad: (grad.t(),))
+    return out
 
 
 def _T(self: Tensor) -> Tensor:
@@ -257,7 +336,8 @@ def _H(self: Tensor) -> Tensor:
     if self.dim() not in (0, 2):
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
                            f"{self.dim()}-D tensor.")
-    return t(self)  # real dtypes only: the conjugate transpose is the transpose
+    # Real dtypes only: the conjugate transpose is the transpose.
+    return self if self.dim() == 0 else transpose(self, 0, 1)
 
 
 def _mH(self: Tensor) -> Tensor:
@@ -342,7 +422,11 @@ def expand(self: Tensor, *sizes) -> Tensor:
                                f"existing size ({own}) at non-singleton dimension {i}.  "
                                f"Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(self._shape)}")
-    return self._view(tuple(shape), tuple(stride))
+    out = self._view(tuple(shape), tuple(stride))
+    if needs_grad(self):
+        # The engine sums the gradient back over the broadcast dims.
+        record_view("ExpandBackward0", out, self, lambda grad: (grad,))
+    return out
 
 
 @register()
@@ -371,7 +455,7 @@ register("broadcast_to")(broadcast_to)
 def broadcast_tensors(*tensors) -> tuple:
     tensors = _dims_arg(tensors)
     shape = _broadcast(*(x._shape for x in tensors))
-    return tuple(x.expand(shape) for x in tensors)
+    return tuple(x if x._shape == shape else x.expand(shape) for x in tensors)
 
 
 # -- slicing views -------------------------------------------------------------------------------
@@ -391,8 +475,35 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
+    out = _narrowed(input, dim, start, length)
+    if needs_grad(input):
+        record_view("SliceBackward0", out, input, _slice_rule(input._shape, dim, start,
+                                                              start + length, 1))
+    return out
+
+
+def _narrowed(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     shape = input._shape[:dim] + (length,) + input._shape[dim + 1:]
     return input._view(shape, input._stride, input._offset + start * input._stride[dim])
+
+
+def strided_slice(input: Tensor, dim: int, start: int, length: int, step: int) -> Tensor:
+    """input[..., start:start + length * step:step, ...] along dim (bounds already clamped),
+    recorded as PyTorch's SliceBackward0."""
+    shape = input._shape[:dim] + (length,) + input._shape[dim + 1:]
+    stride = input._stride[:dim] + (input._stride[dim] * step,) + input._stride[dim + 1:]
+    out = input._view(shape, stride, input._offset + start * input._stride[dim])
+    if needs_grad(input):
+        record_view("SliceBackward0", out, input, _slice_rule(
+            input._shape, dim, start, start + length * step, step))
+    return out
+
+
+def _slice_rule(shape: tuple, dim: int, start: int, stop: int, step: int):
+    def region(t):
+        length = builtins.max(0, (builtins.min(stop, shape[dim]) - start + step - 1) // step)
+        return strided_slice(t, dim, start, length, step)
+    return lambda grad: (_embed(grad, shape, region, "SliceBackwardBackward0"),)
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -405,16 +516,37 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(input._shape)} at dimension {dim}")
     index %= size
+    out = _selected(input, dim, index)
+    if needs_grad(input):
+        shape = input._shape
+        record_view("SelectBackward0", out, input, lambda grad: (_embed(
+            grad, shape, lambda t: select(t, dim, index), "SelectBackwardBackward0"),))
+    return out
+
+
+def _selected(input: Tensor, dim: int, index: int) -> Tensor:
     return input._view(input._shape[:dim] + input._shape[dim + 1:],
                        input._stride[:dim] + input._stride[dim + 1:],
                        input._offset + index * input._stride[dim])
+
+
+def _record_pieces(name: str, pieces: tuple, input: Tensor, rule) -> tuple:
+    """One node for all the views a multi-output op returns (split, chunk, unbind)."""
+    record(name, pieces, (input,), rule)
+    for piece in pieces:
+        piece._multi_view = True
+    return pieces
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     if input.dim() == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = normalize_dim(dim, input.dim())
-    return tuple(select(input, dim, i) for i in range(input._shape[dim]))
+    pieces = tuple(_selected(input, dim, i) for i in range(input._shape[dim]))
+    if needs_grad(input) and pieces:
+        from .join import stack
+        _record_pieces("UnbindBackward0", pieces, input, lambda *grads: (stack(grads, dim),))
+    return pieces
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
@@ -442,9 +574,15 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         sizes = [min(step, size - s) for s in range(0, size, step)] or [0]
     pieces, start = [], 0
     for s in sizes:
-        pieces.append(narrow(tensor, dim, start, s))
+        pieces.append(_narrowed(tensor, dim, start, s))
         start += s
-    return tuple(pieces)
+    pieces = tuple(pieces)
+    if needs_grad(tensor):
+        from .join import cat
+        name = ("SplitWithSizesBackward0" if isinstance(split_size_or_sections, (list, tuple))
+                else "SplitBackward0")
+        _record_pieces(name, pieces, tensor, lambda *grads: (cat(grads, dim),))
+    return pieces
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
@@ -456,7 +594,12 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     size = input._shape[dim]
     step = -(-size // chunks)
     if step == 0:  # an empty dim still gives `chunks` empty pieces
-        return tuple(narrow(input, dim, 0, 0) for _ in range(chunks))
+        pieces = tuple(_narrowed(input, dim, 0, 0) for _ in range(chunks))
+        if needs_grad(input):
+            shape = input._shape
+            _record_pieces("SplitBackward0", pieces, input,
+                           lambda *grads: (grads[0].new_zeros(shape),))
+        return pieces
     return split(input, step, dim)
 
 
@@ -505,7 +648,74 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
                            f"offset {offset}, and itemsize {itemsize} requiring a storage size "
                            f"of {need} are out of bounds for storage of size "
                            f"{input._storage.numel * itemsize}")
-    return input._view(size, stride, offset)
+    out = input._view(size, stride, offset)
+    if needs_grad(input):
+        source = (input._shape, input._stride, input._offset)
+        target = (size, stride, offset)
+        record_view("AsStridedBackward0", out, input, lambda grad: (
+            _restride(grad, target, source),))
+    return out
+
+
+def _extent(geometry) -> int:
+    shape, stride, offset = geometry
+    return offset + builtins.sum((n - 1) * s for n, s in zip(shape, stride))
+
+
+def _overlaps(shape: tuple, stride: tuple) -> bool:
+    """Whether two indices of this geometry can reach the same storage element."""
+    span = 0
+    for n, s in sorted(((n, s) for n, s in zip(shape, stride) if n > 1), key=lambda d: d[1]):
+        if s <= span:
+            return True
+        span += (n - 1) * s
+    return False
+
+
+def _restride(grad: Tensor, src, dst) -> Tensor:
+    """Gradient of an as_strided view: scatter `grad` (laid out as geometry src in storage,
+    adding where src overlaps) and gather it back as geometry dst (dividing by how often dst
+    reaches each element). Its own gradient is the same with the roles swapped."""
+    from .creation import zeros
+    from .movement import copy_into
+    dst_shape = dst[0]
+    if not grad.numel() or not numel(dst_shape):
+        out = zeros(dst_shape, dtype=grad.dtype, device=grad.device)
+    else:
+        with no_grad():
+            low = builtins.min(src[2], dst[2])
+            buf = zeros(builtins.max(_extent(src), _extent(dst)) - low + 1, dtype=grad.dtype,
+                        device=grad.device)
+            _scatter_add(buf, grad, src[0], src[1], src[2] - low)
+            out = Tensor._empty(dst_shape, grad.dtype, grad.device)
+            copy_into(out, buf._view(dst_shape, dst[1], dst[2] - low))
+            if _overlaps(dst[0], dst[1]):
+                count = zeros(buf._shape, dtype=grad.dtype, device=grad.device)
+                _scatter_add(count, count.new_ones(dst_shape), dst[0], dst[1], dst[2] - low)
+                out = out / count._view(dst_shape, dst[1], dst[2] - low)
+    if needs_grad(grad):
+        record("AsStridedScatterBackward0", out, (grad,), lambda gg: (_restride(gg, dst, src),))
+    return out
+
+
+def _scatter_add(buf: Tensor, values: Tensor, shape: tuple, stride: tuple, offset: int) -> None:
+    """buf viewed as (shape, stride, offset) += values, where several indices may meet."""
+    from .movement import copy_into
+    if not _overlaps(shape, stride):
+        region = buf._view(shape, stride, offset)
+        copy_into(region, region + values)
+        return
+    # Dims reaching one element many times (stride 0) sum at once; others go slice by slice.
+    zero = [d for d, (n, s) in enumerate(zip(shape, stride)) if n > 1 and s == 0]
+    if zero:
+        values = values.sum(zero, keepdim=True)
+        shape = tuple(1 if d in zero else n for d, n in enumerate(shape))
+        _scatter_add(buf, values, shape, stride, offset)
+        return
+    d = builtins.max((d for d, n in enumerate(shape) if n > 1), key=lambda d: stride[d])
+    for i in range(shape[d]):
+        _scatter_add(buf, _selected(values, d, i), shape[:d] + shape[d + 1:],
+                     stride[:d] + stride[d + 1:], offset + i * stride[d])
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -528,7 +738,13 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     keep = [d for d in range(ndim) if d not in (d1, d2)]
     shape = tuple(input._shape[d] for d in keep) + (length,)
     stride = tuple(input._stride[d] for d in keep) + (input._stride[d1] + input._stride[d2],)
-    return input._view(shape, stride, start)
+    out = input._view(shape, stride, start)
+    if needs_grad(input):
+        in_shape = input._shape
+        record_view("DiagonalBackward0", out, input, lambda grad: (_embed(
+            grad, in_shape, lambda t: diagonal(t, offset, d1, d2),
+            "DiagonalBackwardBackward0"),))
+    return out
 
 
 for _name, _fn in (("narrow", narrow), ("select", select), ("unbind", unbind),
