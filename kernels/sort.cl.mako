@@ -17,6 +17,15 @@
 ## bincount(name, caps, w_dt, out_dt, W, has_w, index_t): one work-item per bin counts (or
 ##   sums the weights of) its run in the sorted keys by binary search. Arguments: nbins, n,
 ##   keys, idx, [w, w_off, w_step], out.
+## scatter_dim(name, caps, dt, accumulate, index_t): puts the values of src at positions idx
+##   along one dim of out (the gradients of index-selecting ops). src and idx are contiguous
+##   (O, K, I), out contiguous (O, N, I) and already zero. accumulate=False: one work-item
+##   per src element stores it (idx distinct along the dim); accumulate=True: one work-item
+##   per (o, i) line adds its K elements in order (repeated indices, deterministic).
+##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
+## gather_dim(name, caps, dt, index_t): out (O, K, I) = src (O, N, I) at positions idx along
+##   the middle dim (the backward of scatter_dim).
+##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
 <%namespace name="common" file="common.cl.mako"/>
 
 <%def name="row_offset(var, rank, stride_prefix, index_t)">\
@@ -183,5 +192,56 @@ __kernel void ${name}(const ${index_t} nbins, const ${index_t} n, __global const
     (void)idx;
     out[b] = (${out_dt.ctype})(hi - lo);
 % endif
+}
+</%def>
+
+<%def name="scatter_dim(name, caps, dt, accumulate, index_t)">\
+<% T = "float" if dt.name == "float16" else dt.ctype %>\
+__kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
+    const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
+    __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)
+{
+    const ${index_t} gid = get_global_id(0);
+% if accumulate:
+    if (gid >= O * I) return;
+    const ${index_t} o = gid / I, i = gid - o * I;
+    const ${index_t} sbase = o * K * I + i, obase = o * N * I + i;
+    for (${index_t} j = 0; j < K; ++j) {
+        const long t = idx[idx_off + sbase + j * I];
+        if (t < 0 || t >= N) continue;
+        const ${index_t} at = obase + (${index_t})t * I;
+        const ${T} v = ${common.load(dt, "out", "at", T)}
+            + ${common.load(dt, "src", "src_off + sbase + j * I", T)};
+        ${common.store(dt, "out", "at", "v")}
+    }
+% else:
+    if (gid >= O * K * I) return;
+    const ${index_t} o = gid / (K * I), i = gid % I;
+    const long t = idx[idx_off + gid];
+    if (t < 0 || t >= N) return;
+    const ${index_t} at = o * N * I + (${index_t})t * I + i;
+    const ${T} v = ${common.load(dt, "src", "src_off + gid", T)};
+    ${common.store(dt, "out", "at", "v")}
+% endif
+}
+</%def>
+
+<%def name="gather_dim(name, caps, dt, index_t)">\
+<% T = "float" if dt.name == "float16" else dt.ctype %>\
+__kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
+    const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
+    __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)
+{
+    const ${index_t} gid = get_global_id(0);
+    if (gid >= O * K * I) return;
+    const ${index_t} o = gid / (K * I), i = gid % I;
+    const long t = idx[idx_off + gid];
+    if (t < 0 || t >= N) {
+        ${common.store(dt, "out", "gid", "0")}
+        return;
+    }
+    const ${index_t} at = o * N * I + (${index_t})t * I + i;
+    const ${T} v = ${common.load(dt, "src", "src_off + at", T)};
+    ${common.store(dt, "out", "gid", "v")}
 }
 </%def>

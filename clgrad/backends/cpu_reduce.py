@@ -113,3 +113,22 @@ class CpuReduce:
         w = self.view(weights).astype(np.float64) if weights is not None else None
         counts = np.bincount(self.view(x), weights=w, minlength=out.numel())
         np.copyto(self.view(out), counts, casting="unsafe")
+
+    def scatter_dim(self, out, src, idx, dim: int, accumulate: bool) -> None:
+        """out (zero) at idx along dim = (or +=) src (see ClReduce.scatter_dim)."""
+        if src.numel() == 0:
+            return
+        target, values, index = self.view(out), self.view(src), self.view(idx)
+        if not accumulate:
+            np.put_along_axis(target, index, values, axis=dim)
+            return
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        np.add.at(target, tuple(grid), values)
+
+    def gather_dim(self, out, src, idx, dim: int) -> None:
+        """out = src at idx along dim."""
+        if out.numel() == 0:
+            return
+        picked = np.take_along_axis(self.view(src), self.view(idx), axis=dim)
+        np.copyto(self.view(out), picked, casting="unsafe")

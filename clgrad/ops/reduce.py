@@ -18,6 +18,9 @@ import numpy as np
 from .. import _dtype as dt
 from .._strides import contiguous_strides, normalize_dim
 from .._tensor import Tensor, register
+from ..autograd.grad_mode import no_grad
+from ..autograd.graph import needs_grad, record
+from . import reduce_grad as rg
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax",
            "argmax", "argmin", "std", "var", "std_mean", "var_mean", "norm", "logsumexp", "all",
@@ -222,7 +225,13 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     """Sum over dim (all dims when None); ints and bool sum to int64."""
     _check_tensor(input, "sum")
     out_dt = _sum_dtype(input, dtype)
-    return _reduce(SUM, input, _dims(input, dim), keepdim, out_dt, _acc_of(out_dt))
+    dims = _dims(input, dim)
+    out = _reduce(SUM, input, dims, keepdim, out_dt, _acc_of(out_dt))
+    if needs_grad(input):
+        shape = input._shape
+        record("SumBackward0" if dim is None else "SumBackward1", out, (input,),
+               lambda g: (rg.unreduce(g, shape, dims, keepdim),))
+    return out
 
 
 @register()
@@ -231,7 +240,13 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     _check_tensor(input, "nansum")
     out_dt = _sum_dtype(input, dtype)
     spec = NANSUM if out_dt.is_floating_point else SUM
-    return _reduce(spec, input, _dims(input, dim), keepdim, out_dt, _acc_of(out_dt))
+    dims = _dims(input, dim)
+    out = _reduce(spec, input, dims, keepdim, out_dt, _acc_of(out_dt))
+    if needs_grad(input):
+        record("NansumBackward0", out, (input,),
+               lambda g: (rg.unreduce(g, input._shape, dims, keepdim)
+                          * input.isnan().logical_not(),), saved=(input,))
+    return out
 
 
 @register()
@@ -239,7 +254,12 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     """Product over dim (all dims when None); ints and bool multiply in int64."""
     _check_tensor(input, "prod")
     out_dt = _sum_dtype(input, dtype)
-    return _reduce(PROD, input, _dims(input, dim), keepdim, out_dt, _acc_of(out_dt))
+    dims = _dims(input, dim)
+    out = _reduce(PROD, input, dims, keepdim, out_dt, _acc_of(out_dt))
+    if needs_grad(input):
+        record("ProdBackward0" if dim is None else "ProdBackward1", out, (input,),
+               lambda g: (rg.prod_backward(g, input, dims, keepdim),), saved=(input,))
+    return out
 
 
 @register()
@@ -255,7 +275,12 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
                            f"either a floating point or complex dtype. Got: "
                            f"{_TYPE_NAMES[dtype.name]}")
     out_dt = dtype or input.dtype
-    return _reduce(MEAN, input, _dims(input, dim), keepdim, out_dt, _acc_of(out_dt))
+    dims = _dims(input, dim)
+    out = _reduce(MEAN, input, dims, keepdim, out_dt, _acc_of(out_dt))
+    if needs_grad(input):
+        record("MeanBackward0" if dim is None else "MeanBackward1", out, (input,),
+               lambda g: (rg.mean_backward(g, input, dims, keepdim),))
+    return out
 
 
 @register()
@@ -269,7 +294,14 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     acc = _acc_of(out_dt)
     dims = _dims(input, dim)
     count = _reduce(NOTNAN, input, dims, True, acc, acc)
-    return _reduce(NANMEAN, input, dims, keepdim, out_dt, acc, aux=count)
+    out = _reduce(NANMEAN, input, dims, keepdim, out_dt, acc, aux=count)
+    if needs_grad(input):
+        # PyTorch computes nanmean as nansum / count: its node is the division's.
+        kshape = rg.kept_shape(input._shape, dims)
+        record("DivBackward0", out, (input,),
+               lambda g: (rg.unreduce(g.reshape(kshape) / count, input._shape, dims, True)
+                          * input.isnan().logical_not(),), saved=(input,))
+    return out
 
 
 # -- variance ---------------------------------------------------------------------------------
@@ -298,9 +330,31 @@ def _moments(op: str, spec: ReduceSpec, input: Tensor, dim, unbiased, keepdim, c
     acc = _acc_of(input.dtype)
     centre = _reduce(MEAN, input, dims, True, acc, acc)
     result = _reduce(spec, input, dims, keepdim, input.dtype, acc, aux=centre, param=c)
-    if not with_mean:
-        return result
-    return result, _reduce(MEAN, input, dims, keepdim, input.dtype, acc)
+    average = _reduce(MEAN, input, dims, keepdim, input.dtype, acc) if with_mean else None
+    if needs_grad(input):
+        _record_moments(spec is STD, input, dims, keepdim, c, result, average, dim, unbiased,
+                        correction)
+    return result if not with_mean else (result, average)
+
+
+def _record_moments(is_std: bool, input: Tensor, dims: tuple, keepdim: bool, c: float,
+                    result: Tensor, average, dim, unbiased, correction) -> None:
+    def spread(g):
+        if not is_std:
+            return rg.var_backward(g, input, dims, keepdim, c)
+        res = rg.saved_output(saved, lambda: std(input, dim, unbiased, keepdim,
+                                                 correction=correction))
+        return rg.std_backward(g, input, res, dims, keepdim, c)
+
+    saved = result.detach()
+    stem = "Std" if is_std else "Var"
+    keep = (input, saved) if is_std else (input,)
+    if average is None:
+        record(stem + "Backward0", result, (input,), lambda g: (spread(g),), saved=keep)
+    else:
+        record(stem + "MeanBackward0", (result, average), (input,),
+               lambda g, gm: (spread(g) + rg.mean_backward(gm, input, dims, keepdim),),
+               saved=keep)
 
 
 @register()
@@ -357,7 +411,15 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         spec = NORMINF if p > 0 else NORMNINF
     else:
         spec = {2.0: NORM2, 1.0: NORM1, 0.0: NORM0}.get(p, NORMP)
-    return _reduce(spec, input, dims, keepdim, out_dt, acc, param=p)
+    out = _reduce(spec, input, dims, keepdim, out_dt, acc, param=p)
+    if needs_grad(input):
+        saved = out.detach()
+
+        def rule(g):
+            res = rg.saved_output(saved, lambda: norm(input, p, dim, keepdim, dtype))
+            return (rg.norm_backward(g, input, res, p, dims, keepdim),)
+        record("LinalgVectorNormBackward0", out, (input,), rule, saved=(input, saved))
+    return out
 
 
 @register()
@@ -368,7 +430,15 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     acc = _acc_of(out_dt)
     dims = _dims(input, dim)
     shift = _reduce(AMAX, input, dims, True, acc, acc)
-    return _reduce(LOGSUMEXP, input, dims, keepdim, out_dt, acc, aux=shift)
+    out = _reduce(LOGSUMEXP, input, dims, keepdim, out_dt, acc, aux=shift)
+    if needs_grad(input):
+        saved = out.detach()
+
+        def rule(g):
+            res = rg.saved_output(saved, lambda: logsumexp(input, dim, keepdim))
+            return (rg.logsumexp_backward(g, input, res, dims, keepdim),)
+        record("LogsumexpBackward0", out, (input,), rule, saved=(input, saved))
+    return out
 
 
 # -- logical and counting -----------------------------------------------------------------------
@@ -398,26 +468,36 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 
 # -- extremes ---------------------------------------------------------------------------------
-def _extreme_all(spec: ReduceSpec, input: Tensor, dim, keepdim: bool, op: str) -> Tensor:
+def _extreme_all(spec: ReduceSpec, input: Tensor, dim, keepdim: bool, op: str,
+                 node: str) -> Tensor:
     _check_tensor(input, op)
     dims = _dims(input, dim)
     if input.numel() == 0 and (dim is None or dim == () or dim == []):
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
     _require_nonempty(input, dims, op)
-    return _reduce(spec, input, dims, keepdim, input.dtype, _acc_of(input.dtype))
+    out = _reduce(spec, input, dims, keepdim, input.dtype, _acc_of(input.dtype))
+    if needs_grad(input):
+        saved = out.detach()
+
+        def rule(g):
+            if node.startswith("A"):  # amax / amin: shared among ties per slice
+                return (rg.scale_by_count(g, input, saved, dims, keepdim),)
+            return (rg.evenly_distribute(g, input, saved),)  # max() / min(): NaN matches NaN
+        record(node, out, (input,), rule, saved=(input, saved))
+    return out
 
 
 @register()
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over dim (all dims when empty); NaN propagates."""
-    return _extreme_all(AMAX, input, dim, keepdim, "amax")
+    return _extreme_all(AMAX, input, dim, keepdim, "amax", "AmaxBackward0")
 
 
 @register()
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """The minimum over dim (all dims when empty); NaN propagates."""
-    return _extreme_all(AMIN, input, dim, keepdim, "amin")
+    return _extreme_all(AMIN, input, dim, keepdim, "amin", "AminBackward0")
 
 
 def _with_indices(kind: str, input: Tensor, dim, keepdim: bool, op: str):
@@ -426,7 +506,17 @@ def _with_indices(kind: str, input: Tensor, dim, keepdim: bool, op: str):
     _require_nonempty(input, dims, op)
     (values, indices), (vv, iv) = _outputs(input, dims, keepdim, input.dtype, dt.int64)
     input._storage.backend.arg_reduce(kind, vv, iv, input, dims)
+    if needs_grad(input):
+        _record_select(op.capitalize() + "Backward0", values, indices, input, d, keepdim)
     return _RT[op](values, indices)
+
+
+def _record_select(name: str, values: Tensor, indices: Tensor, input: Tensor, d: int,
+                   keepdim: bool) -> None:
+    """Record an op whose values are input's elements at indices along d."""
+    shape = input._shape
+    record(name, (values, None), (input,),
+           lambda g, _: (rg.select_backward(g, indices, shape, d, keepdim),), saved=(indices,))
 
 
 def _max_min(kind: str, input: Tensor, dim, keepdim: bool, other):
@@ -445,7 +535,8 @@ def _max_min(kind: str, input: Tensor, dim, keepdim: bool, other):
         if keepdim:
             raise TypeError(f"{op}() received an invalid combination of arguments - got "
                             "(keepdim=bool, ), but expected (int dim, bool keepdim = False)")
-        return _extreme_all(AMAX if kind == "max" else AMIN, input, None, False, op)
+        return _extreme_all(AMAX if kind == "max" else AMIN, input, None, False, op,
+                            op.capitalize() + "Backward1")
     return _with_indices(kind, input, dim, keepdim, op)
 
 
@@ -504,8 +595,16 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
         dims = (d,) if input.ndim else ()
         _require_nonempty(input, dims, "aminmax", sep="")
     acc = _acc_of(input.dtype)
-    return _RT["aminmax"](_reduce(AMIN, input, dims, keepdim, input.dtype, acc),
-                          _reduce(AMAX, input, dims, keepdim, input.dtype, acc))
+    low = _reduce(AMIN, input, dims, keepdim, input.dtype, acc)
+    high = _reduce(AMAX, input, dims, keepdim, input.dtype, acc)
+    if needs_grad(input):
+        saved_low, saved_high = low.detach(), high.detach()
+        record("AminmaxBackward0", (low, high), (input,),
+               lambda g_low, g_high: (
+                   rg.scale_by_count(g_low, input, saved_low, dims, keepdim)
+                   + rg.scale_by_count(g_high, input, saved_high, dims, keepdim),),
+               saved=(input, saved_low, saved_high))
+    return _RT["aminmax"](low, high)
 
 
 # -- scans ------------------------------------------------------------------------------------
@@ -515,6 +614,17 @@ def _scan(kind: str, input: Tensor, dim, dtype, op: str) -> Tensor:
     out_dt = _sum_dtype(input, dtype)
     out = Tensor._empty(input._shape, out_dt, input.device)
     input._storage.backend.scan(kind, out, input, d)
+    if needs_grad(input):
+        if kind == "sum":
+            record("CumsumBackward0", out, (input,),
+                   lambda g: (rg.cumsum_backward(g, input, d),))
+        else:
+            saved = out.detach()
+
+            def rule(g):
+                res = rg.saved_output(saved, lambda: cumprod(input, dim, dtype=dtype))
+                return (rg.cumprod_backward(g, input, res, d),)
+            record("CumprodBackward0", out, (input,), rule, saved=(input, saved))
     return out
 
 
@@ -537,6 +647,14 @@ def _cumext(kind: str, input: Tensor, dim):
     values = Tensor._empty(input._shape, input.dtype, input.device)
     indices = Tensor._empty(input._shape, dt.int64, input.device)
     input._storage.backend.scan(kind, values, input, d, indices)
+    if needs_grad(input):
+        shape = input._shape
+
+        def rule(g, _):
+            if not shape:
+                return (g,)
+            return (rg.scatter_dim(g, d, indices, shape[d], accumulate=True),)
+        record(op.capitalize() + "Backward0", (values, None), (input,), rule, saved=(indices,))
     return _RT[op](values, indices)
 
 
@@ -580,6 +698,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     _check_tensor(input, "sort")
     d = _one_dim(input, dim)
     values, indices = _select(input, d, builtins.bool(descending), _dim_size(input, d))
+    if needs_grad(input):
+        _record_select("SortBackward0", values, indices, input, d, True)
     return _RT["sort"](values, indices)
 
 
@@ -600,7 +720,10 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     k = operator.index(k)
     if not 0 <= k <= _dim_size(input, d):
         raise RuntimeError("selected index k out of range")
-    return _RT["topk"](*_select(input, d, builtins.bool(largest), k))
+    values, indices = _select(input, d, builtins.bool(largest), k)
+    if needs_grad(input):
+        _record_select("TopkBackward0", values, indices, input, d, True)
+    return _RT["topk"](values, indices)
 
 
 @register()
@@ -612,20 +735,34 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     k = operator.index(k)
     if not 1 <= k <= _dim_size(input, d):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    return _RT["kthvalue"](*_select(input, d, False, 1, keepdim, start=k - 1))
+    values, indices = _select(input, d, False, 1, keepdim, start=k - 1)
+    if needs_grad(input):
+        _record_select("KthvalueBackward0", values, indices, input, d, keepdim)
+    return _RT["kthvalue"](values, indices)
 
 
 def _median(mode: str, input: Tensor, dim, keepdim: bool):
     _check_tensor(input, mode)
+    name = mode.capitalize()
     if dim is None:
-        flat = input.reshape(-1)
+        with no_grad():
+            flat = input.reshape(-1)
         if flat.numel() == 0:
             from .creation import full
-            return full((), math.nan, dtype=input.dtype, device=input.device)
-        return _select(flat, 0, False, 1, False, mode=mode)[0]
+            value = full((), math.nan, dtype=input.dtype, device=input.device)
+        else:
+            value = _select(flat, 0, False, 1, False, mode=mode)[0]
+        if needs_grad(input):
+            saved = value.detach()
+            record(name + "Backward0", value, (input,),
+                   lambda g: (rg.evenly_distribute(g, input, saved),), saved=(input, saved))
+        return value
     d = _one_dim(input, dim)
     _require_nonempty(input, (d,) if input.ndim else (), mode)
-    return _RT[mode](*_select(input, d, False, 1, keepdim, mode=mode))
+    values, indices = _select(input, d, False, 1, keepdim, mode=mode)
+    if needs_grad(input):
+        _record_select(name + "Backward1", values, indices, input, d, keepdim)
+    return _RT[mode](values, indices)
 
 
 @register()
@@ -675,8 +812,11 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     vals, idxs = vals.reshape(shape), idxs.reshape(shape)
     if keepdim and input.ndim:
         vals, idxs = np.expand_dims(vals, d), np.expand_dims(idxs, d)
-    return _RT["mode"](_device_tensor(vals, input.dtype, input.device),
-                       _device_tensor(idxs, dt.int64, input.device))
+    values = _device_tensor(vals, input.dtype, input.device)
+    indices = _device_tensor(idxs, dt.int64, input.device)
+    if needs_grad(input):
+        _record_select("ModeBackward0", values, indices, input, d, keepdim)
+    return _RT["mode"](values, indices)
 
 
 @register()
@@ -696,6 +836,12 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
                                      dt.int64, input.device))
     if return_counts:
         result.append(_device_tensor(counts, dt.int64, input.device))
+    if needs_grad(input):
+        # PyTorch records a node whose backward raises.
+        op = "_unique2" if axis is None else "unique_dim"
+        rg.not_implemented("Unique2Backward0" if axis is None else "UniqueDimBackward0",
+                           tuple(result), input, f"the derivative for '{op}' is not "
+                           "implemented.")
     return result[0] if len(result) == 1 else tuple(result)
 
 
@@ -749,4 +895,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         nbins = builtins.max(nbins, high.item() + 1)
     out = Tensor._empty((nbins,), out_dt, input.device)
     input._storage.backend.bincount(input, weights, out)
+    if weights is not None and needs_grad(weights):
+        rg.not_implemented("NotImplemented", out, weights,
+                           "derivative for aten::bincount is not implemented", RuntimeError)
     return out

@@ -332,3 +332,46 @@ class ClReduce:
         if has_w:
             args += [weights._storage.data, weights._offset, weights._stride[0]]
         self._launch(kernel, nbins, args + [out._storage.data], "bincount")
+
+    # -- placing values at indices along a dim (gradients of index-selecting ops) ------------
+    @staticmethod
+    def _dim_split(shape, dim: int):
+        outer = inner = 1
+        for s in shape[:dim]:
+            outer *= s
+        for s in shape[dim + 1:]:
+            inner *= s
+        return outer, inner
+
+    def scatter_dim(self, out, src, idx, dim: int, accumulate: bool) -> None:
+        """out (zero, fresh) at idx along dim = (or +=) src; src and idx contiguous."""
+        O, I = self._dim_split(src._shape, dim)
+        K, N = src._shape[dim], out._shape[dim]
+        if O * K * I == 0:
+            return
+        index_t = self._index_t(out, src, idx)
+        it = _NP_OF[index_t]
+        kernel = get_kernel(self.rt, "sort.cl.mako", "scatter_dim",
+                            (out.dtype.name, accumulate, index_t),
+                            dict(name="scatter_dim", dt=out.dtype, accumulate=accumulate,
+                                 index_t=index_t), [it] * 4 + [None, it, None, it, None])
+        self._launch(kernel, O * I if accumulate else O * K * I,
+                     [O, K, N, I, src._storage.data, src._offset, idx._storage.data, idx._offset,
+                      out._storage.data],
+                     "scatter_dim")
+
+    def gather_dim(self, out, src, idx, dim: int) -> None:
+        """out (fresh) = src at idx along dim; src and idx contiguous, idx shaped as out."""
+        O, I = self._dim_split(out._shape, dim)
+        K, N = out._shape[dim], src._shape[dim]
+        if O * K * I == 0:
+            return
+        index_t = self._index_t(out, src, idx)
+        it = _NP_OF[index_t]
+        kernel = get_kernel(self.rt, "sort.cl.mako", "gather_dim", (out.dtype.name, index_t),
+                            dict(name="gather_dim", dt=out.dtype, index_t=index_t),
+                            [it] * 4 + [None, it, None, it, None])
+        self._launch(kernel, O * K * I,
+                     [O, K, N, I, src._storage.data, src._offset, idx._storage.data, idx._offset,
+                      out._storage.data],
+                     "gather_dim")
