@@ -28,10 +28,10 @@ def make(values, dtype: str | None, device: str, requires_grad: bool = False):
 
 
 def expand(template: str, device: str) -> str:
-    """`{dev}` is the device suffix after the contents, `{dev_}` one that starts a line."""
+    """`{dev}` is the device suffix on the same line, `{devnl}` the suffix on a new line."""
     on_cl = device != "cpu"
     return template.format(dev=f", device='{device}'" if on_cl else "",
-                           dev_=f"device='{device}', " if on_cl else "")
+                           devnl=f",\n       device='{device}'" if on_cl else "")
 
 
 ARANGE_2000 = np.arange(2000.0).tolist()
@@ -84,8 +84,8 @@ LITERALS = [
      "\n"
      "        [[12001.4760, 13001.5990, 14001.7220, 15001.8450],\n"
      "         [16001.9680, 17002.0910, 18002.2140, 19002.3370],\n"
-     "         [20002.4600, 21002.5830, 22002.7060, 23002.8290]]],\n"
-     "       {dev_}dtype=clgrad.float64)"),
+     "         [20002.4600, 21002.5830, 22002.7060, 23002.8290]]]{dev},\n"
+     "       dtype=clgrad.float64)"),
     (GRID_1200, None, {},
      "tensor([[   0,    1,    2,  ...,   37,   38,   39],\n"
      "        [  40,   41,   42,  ...,   77,   78,   79],\n"
@@ -103,8 +103,8 @@ LITERALS = [
     ([1e-5, 1e10], None, {"sci_mode": False},
      "tensor([          0.0000, 10000000000.0000]{dev})"),
     (np.arange(12.0).tolist(), None, {"linewidth": 30},
-     "tensor([ 0.,  1.,  2.,  3.,  4.,\n         5.,  6.,  7.,  8.,  9.,\n"
-     "        10., 11.]{dev})"),
+     "tensor([ 0.,  1.,  2.,  3.,\n         4.,  5.,  6.,  7.,\n"
+     "         8.,  9., 10., 11.]{devnl})"),
     (np.arange(10.0).tolist(), None, {"edgeitems": 0, "threshold": 3},
      "tensor([...]{dev}, size=(10,))"),
     (np.arange(10).reshape(5, 2).tolist(), None, {"edgeitems": 0, "threshold": 3},
@@ -118,7 +118,8 @@ LITERALS = [
 ]
 
 
-@pytest.mark.parametrize("values,dtype,options,template", LITERALS)
+@pytest.mark.parametrize("values,dtype,options,template", LITERALS,
+                         ids=[f"literal{i}" for i in range(len(LITERALS))])
 def test_literal_repr(device, values, dtype, options, template):
     set_printoptions(**options)
     t = make(values, dtype, device)
@@ -182,15 +183,15 @@ def test_requires_grad_and_grad_fn_suffixes(device):
 
 
 def test_summarised_views(device):
-    base = make(np.arange(1200.0).reshape(30, 40).tolist(), None, device)
+    base = make(np.arange(1000.0, 2200.0).reshape(30, 40).tolist(), None, device)
     assert repr(base.T) == expand(
-        "tensor([[   0.,   40.,   80.,  ..., 1080., 1120., 1160.],\n"
-        "        [   1.,   41.,   81.,  ..., 1081., 1121., 1161.],\n"
-        "        [   2.,   42.,   82.,  ..., 1082., 1122., 1162.],\n"
+        "tensor([[1000., 1040., 1080.,  ..., 2080., 2120., 2160.],\n"
+        "        [1001., 1041., 1081.,  ..., 2081., 2121., 2161.],\n"
+        "        [1002., 1042., 1082.,  ..., 2082., 2122., 2162.],\n"
         "        ...,\n"
-        "        [  37.,   77.,  117.,  ..., 1117., 1157., 1197.],\n"
-        "        [  38.,   78.,  118.,  ..., 1118., 1158., 1198.],\n"
-        "        [  39.,   79.,  119.,  ..., 1119., 1159., 1199.]]{dev})", device)
+        "        [1037., 1077., 1117.,  ..., 2117., 2157., 2197.],\n"
+        "        [1038., 1078., 1118.,  ..., 2118., 2158., 2198.],\n"
+        "        [1039., 1079., 1119.,  ..., 2119., 2159., 2199.]]{dev})", device)
 
 
 def test_printoptions_api():

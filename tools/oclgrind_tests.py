@@ -30,8 +30,9 @@ ICD_LIBRARY = "liboclgrind-rt-icd.so"
 # pyopencl asks every device for vendor-specific information (e.g. NVIDIA's compute
 # capability) and handles the refusal; Oclgrind's API check reports each refusal.
 BENIGN_API_ERRORS = {("clGetDeviceInfo", "CL_INVALID_VALUE", "param_name")}
+API_ERROR_TITLE = "Oclgrind - OpenCL runtime error detected"
 API_ERROR = re.compile(
-    r"Oclgrind - OpenCL runtime error detected\s*\n"
+    API_ERROR_TITLE + r"\s*\n"
     r"\s*Function:\s*(?P<function>\S+)\s*\n"
     r"\s*Error:\s*(?P<error>\S+)(?:\s*\n\s*For argument '(?P<argument>[^']*)')?")
 
@@ -90,6 +91,30 @@ def api_errors(output: str) -> list[tuple[str, str, str | None]]:
     return found
 
 
+def _blocks(lines):
+    """The output line by line, except that each Oclgrind API report comes as one block
+    (with the blank lines around it)."""
+    block = blanks = ""
+    for line in lines:
+        if not line.strip():
+            blanks += line
+        elif line.startswith(API_ERROR_TITLE):
+            if block:
+                yield block
+            block, blanks = blanks + line, ""
+        elif block and line.startswith("\t"):
+            block, blanks = block + blanks + line, ""
+        else:
+            if block:
+                yield block + blanks
+            elif blanks:
+                yield blanks
+            yield line
+            block = blanks = ""
+    if block or blanks:
+        yield block + blanks
+
+
 def pytest_command() -> list[str]:
     # The console script, not `python -m pytest`: the source tree must not shadow the package.
     script = Path(sys.executable).parent / "pytest"
@@ -113,12 +138,13 @@ def main(argv: list[str]) -> int:
         print(f"oclgrind_tests: {' '.join(cmd)}\n  OCL_ICD_VENDORS -> {library}", flush=True)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, errors="replace")
-        lines = []
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            lines.append(line)
+        errors = []
+        for block in _blocks(proc.stdout):
+            found = api_errors(block)
+            if found or not block.lstrip().startswith(API_ERROR_TITLE):  # benign: quiet
+                sys.stdout.write(block)
+            errors += found
         code = proc.wait()
-        errors = api_errors("".join(lines))
         report = log.read_text(errors="replace").strip() if log.exists() else ""
     failed = False
     if code != 0:
