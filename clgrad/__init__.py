@@ -1,6 +1,4 @@
 """clgrad: PyTorch's API on any OpenCL device, in pure Python over pyopencl."""
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, float64,  # noqa

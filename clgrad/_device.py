@@ -22,6 +22,8 @@ class device:
         if not isinstance(type, str):
             raise TypeError(f"device() expected a string, a device or an int, got "
                             f"{type.__class__.__name__}")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
         name, _, idx = type.partition(":")
         if idx:
             if index is not None:
@@ -37,8 +39,6 @@ class device:
                 f"Expected one of cpu, cl device type at start of device string: {type}")
         if index is not None and index < 0:
             raise RuntimeError(f"Device index must not be negative, got {index}")
-        if name == "cpu" and index not in (None, 0):
-            raise RuntimeError(f"Invalid device string: '{type}': cpu has only index 0")
         self.type, self.index = name, index
 
     def __eq__(self, other) -> bool:

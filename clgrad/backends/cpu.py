@@ -21,11 +21,15 @@ def as_compute_scalar(value, np_dtype):
 
 
 from .cpu_creation import CpuCreation
+from .cpu_index import CpuIndex
+from .cpu_linalg import CpuLinalg
+from .cpu_nn import CpuNn
+from .cpu_optim import CpuOptim
 from .cpu_random import CpuRandom
 from .cpu_reduce import CpuReduce
 
 
-class CpuBackend(CpuReduce, CpuRandom, CpuCreation):
+class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, CpuOptim):
     """numpy backend; kernel families beyond pointwise come from the mixins."""
 
     name = "cpu"

@@ -29,11 +29,15 @@ def compute_ctype(dtype) -> str:
 
 
 from .creation import ClCreation
+from .index import ClIndex
+from .linalg import ClLinalg
+from .nn import ClNn
+from .optim import ClOptim
 from .random import ClRandom
 from .reduce import ClReduce
 
 
-class ClBackend(ClReduce, ClRandom, ClCreation):
+class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim):
     """OpenCL backend; kernel families beyond pointwise come from the mixins."""
 
     name = "cl"
