@@ -6,7 +6,10 @@ import numbers
 from .. import _dtype as dt
 from .._strides import broadcast_shapes
 from .._tensor import Tensor
-from .spec import torch_type_name
+from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.graph import needs_grad, record
+from ..autograd.inplace import check_inplace, record_inplace
+from .spec import OUT, torch_type_name
 
 Number = (int, float, bool)
 
@@ -66,44 +69,53 @@ def check_out_target(op_name: str, target: Tensor, shape: tuple, result: dt.dtyp
 _SIMPLE_SCALARS = (int, float)
 
 
-def _same_kind_operands(inputs):
-    """The common dtype when promotion is trivial (the per-op fast path), else None.
+def _fast_path(inputs):
+    """(common dtype, whether an operand requires grad) when promotion is trivial, else None.
 
     Trivial: tensors of one dtype, shape and device, plus Python numbers that cannot raise the
     category (a float number with a float tensor, an int number with an int or float tensor).
+    The requires-grad flags are read in the same pass, so the no-grad path pays next to
+    nothing for autograd.
     """
     first = inputs[0]
     if not isinstance(first, Tensor):
         return None
     storage = first._storage
     dtype = storage.dtype
+    tracked = first._requires_grad
     for x in inputs[1:]:
         if isinstance(x, Tensor):
             other = x._storage
             if other.dtype is not dtype or other.device is not storage.device or \
                     x._shape != first._shape:
                 return None
+            tracked = tracked or x._requires_grad
         elif type(x) is float:
             if dtype.category != dt.FLOAT:
                 return None
         elif type(x) is not int or dtype.category == dt.BOOL:
             return None
-    return dtype
+    return dtype, tracked
 
 
-def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None) -> Tensor:
+def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
+        grad=None) -> Tensor:
     """Apply pointwise primitive `op` to tensors and numbers with PyTorch's rules.
 
     out: write into this tensor (`out=`; in-place forms pass their first input); dtypes:
-    (compute, result) overriding the op's promotion rule.
+    (compute, result) overriding the op's promotion rule; grad: a Derivative overriding the
+    op's own (a composite's PyTorch node name and inputs). Records autograd when an input
+    requires grad and grad mode is on.
     """
     if out is None and dtypes is None:
-        dtype = _same_kind_operands(inputs)
-        if dtype is not None:
-            compute, result = op.dtypes(dtype)
+        fast = _fast_path(inputs)
+        if fast is not None:
+            compute, result = op.dtypes(fast[0])
             first = inputs[0]
             out = Tensor._empty(first._shape, result, first._storage.device)
             out._storage.backend.pointwise(op, out, inputs, compute)
+            if fast[1] and is_grad_enabled():
+                _record(op, grad, out, tuple(inputs), None)
             return out
     operands = as_operands(op.name, inputs)
     tensors = [x for x in operands if isinstance(x, Tensor)]
@@ -119,6 +131,7 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None) -> T
         if t._shape != shape:
             shape = broadcast_shapes(*(t._shape for t in tensors))
             break
+    before = None
     if out is None:
         out = Tensor._empty(shape, result, first.device)
     else:
@@ -128,8 +141,91 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None) -> T
         if out._shape != shape and out is not inputs[0] and out.numel() == 0:
             out.resize_(shape)
         check_out_target(op.name, out, shape, result)
+        if is_grad_enabled():
+            before = _prepare_out(op, grad, out, inputs, operands, result)
         out._version[0] += 1
     expanded = [x if not isinstance(x, Tensor) or x._shape == shape else x.expand(shape)
                 for x in operands]
     out._storage.backend.pointwise(op, out, expanded, compute)
+    if before is not None:
+        _record(op, grad, out, before, dtypes, operands)
+    elif out is not inputs[0] and needs_grad(*tensors):
+        _record(op, grad, out, tuple(operands), dtypes)
     return out
+
+
+# The PyTorch function named in errors about a primitive that serves a composite.
+_PUBLIC_NAMES = {"add_alpha": "add", "sub_alpha": "sub", "div_trunc": "div",
+                 "div_floor": "floor_divide", "logit_eps": "logit", "round_decimals": "round",
+                 "round_neg_decimals": "round", "isclose_equal_nan": "isclose"}
+
+
+def _prepare_out(op, grad, out: Tensor, inputs, operands: list, result: dt.dtype):
+    """Checks before writing into `out` under grad mode; for a tracked in-place op, returns
+    the operands its gradient reads, with self's (and its aliases') old values cloned."""
+    if out is not inputs[0]:
+        if needs_grad(out, *operands):
+            raise RuntimeError(f"{_PUBLIC_NAMES.get(op.name, op.name)}(): functions with out=..."
+                               " arguments don't support automatic differentiation, but one "
+                               "of the arguments requires grad.")
+        return None
+    check_inplace(out)
+    derivative = grad or op.grad
+    if derivative is None or not result.is_floating_point or not needs_grad(*operands):
+        return None
+    form = derivative.form(operands)
+    need = [getattr(x, "_requires_grad", False) for x in operands]
+    aliases = [i for i, x in enumerate(operands)
+               if i and isinstance(x, Tensor) and x._version is out._version]
+    # Clone self's old value only when the rule reads it (or recomputes the output from it
+    # under create_graph); operands sharing self's memory change with the write too.
+    if not (form.uses_result or aliases or any(need[u] for u in form.saves.get(0, ()))):
+        return tuple(operands)
+    from .movement import clone
+    old = clone(out)
+    return tuple(old if x is out else clone(x) if i in aliases else x
+                 for i, x in enumerate(operands))
+
+
+def _record(op, grad, out: Tensor, x: tuple, dtypes, inplace_operands=None) -> None:
+    """Record the node of `op` (or of the Derivative `grad`) that produced `out` from x.
+
+    inplace_operands: for an in-place op, the operands themselves (x holds old values).
+    """
+    if not out.dtype.is_floating_point:
+        return  # integer and bool results never require grad
+    derivative = grad or op.grad
+    if derivative is None:
+        return
+    derivative = derivative.form(x)
+    positions = derivative.inputs
+    need = tuple(getattr(v, "_requires_grad", False) for v in x)
+    if x[0] is out:
+        x = (None,) + x[1:]  # an in-place rule that never reads self: no cycle through out
+    result_value = out.detach() if derivative.uses_result else None
+    saved = []
+    for key, users in derivative.saves.items():
+        if any(need[u] for u in users):
+            if key == OUT:
+                saved.append(result_value)
+            elif isinstance(x[key], Tensor):
+                saved.append(x[key])
+    rule = derivative.rule
+
+    def result() -> Tensor:
+        # Under create_graph, recompute with recording so that double backward sees how
+        # the output depends on the inputs (holding `out` itself would make a cycle).
+        if is_grad_enabled():
+            return run(op, x, dtypes=dtypes)
+        return result_value
+
+    def backward(g):
+        return rule(g, x, result, need)
+
+    if inplace_operands is not None:
+        # out (self) comes first: record_inplace takes its old edge and rebases it.
+        edges = tuple(None if p is None else inplace_operands[p] for p in positions)
+        record_inplace(derivative.node, out, edges, backward, tuple(saved))
+    else:
+        record(derivative.node, out, tuple(None if p is None else x[p] for p in positions),
+               backward, tuple(saved))

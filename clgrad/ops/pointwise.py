@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, register
+from ..autograd.graph import needs_grad
 from . import table as T
 from .dispatch import as_operands, run
 from .spec import torch_type_name
@@ -78,13 +79,14 @@ def _check_alpha(fn: str, alpha, result: dt.dtype) -> None:
                            "point number.")
 
 
-def _with_alpha(op_plain, op_alpha, fn: str, input, other, alpha, out):
+def _with_alpha(op_plain, op_alpha, fn: str, input, other, alpha, out, grad=None):
     if alpha == 1 and type(alpha) is builtins.int:
-        return run(op_plain, (input, other), out=out)
+        return run(op_plain, (input, other), out=out, grad=grad)
     operands = as_operands(fn, (input, other))
     compute, result = op_alpha.dtypes(dt.result_dtype(operands))
     _check_alpha(fn, alpha, result)
-    return run(op_alpha, (*operands, _param(alpha, compute)), out=out, dtypes=(compute, result))
+    return run(op_alpha, (*operands, _param(alpha, compute)), out=out, dtypes=(compute, result),
+               grad=grad)
 
 
 # -- arithmetic ---------------------------------------------------------------------------
@@ -103,7 +105,8 @@ def sub(input: TensorOrNumber, other: TensorOrNumber, *, alpha: Number = 1,
 
 def rsub(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """other - alpha * input."""
-    return sub(other, input, alpha=alpha)
+    _check_bool_sub(other, input)
+    return _with_alpha(T.SUB, T.SUB_ALPHA, "rsub", other, input, alpha, None, T.RSUB)
 
 
 def mul(input: TensorOrNumber, other: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
@@ -117,9 +120,9 @@ def div(input: TensorOrNumber, other: TensorOrNumber, *, rounding_mode: Optional
     if rounding_mode is None:
         return run(T.DIV, (input, other), out=out)
     if rounding_mode == "trunc":
-        return run(T.DIV_TRUNC, (input, other), out=out)
+        return run(T.DIV_TRUNC, (input, other), out=out, grad=T.DIV_ROUNDED)
     if rounding_mode == "floor":
-        return run(T.DIV_FLOOR, (input, other), out=out)
+        return run(T.DIV_FLOOR, (input, other), out=out, grad=T.DIV_ROUNDED)
     raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                        f"found '{rounding_mode}'")
 
@@ -323,11 +326,13 @@ def clamp(input: Tensor, min: Optional[TensorOrNumber] = None,
     _need_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    # PyTorch's node names: ClampBackward1 for number bounds, ClampBackward0 for tensors.
     if max is None:
-        return run(T.CLAMP_MIN, (input, min), out=out)
+        return run(T.CLAMP_MIN, (input, min), out=out, grad=T.CLAMP_LO_ONLY)
     if min is None:
-        return run(T.CLAMP_MAX, (input, max), out=out)
-    return run(T.CLAMP, (input, min, max), out=out)
+        return run(T.CLAMP_MAX, (input, max), out=out, grad=T.CLAMP_HI_ONLY)
+    scalars = not isinstance(min, Tensor) and not isinstance(max, Tensor)
+    return run(T.CLAMP, (input, min, max), out=out, grad=T.CLAMP_SCALARS if scalars else None)
 
 
 def clip(input: Tensor, min: Optional[TensorOrNumber] = None,
@@ -537,10 +542,19 @@ def _invert(self) -> Tensor:
 
 register("__add__", "__radd__")(lambda self, other: run(T.ADD, (self, other)))
 register("__sub__")(lambda self, other: sub(self, other))
-register("__rsub__")(lambda self, other: sub(other, self))
+register("__rsub__")(lambda self, other: rsub(self, other))
 register("__mul__", "__rmul__")(lambda self, other: run(T.MUL, (self, other)))
 register("__truediv__")(lambda self, other: run(T.DIV, (self, other)))
-register("__rtruediv__")(lambda self, other: run(T.DIV, (other, self)))
+
+
+@register("__rtruediv__")
+def _rtruediv(self, other):
+    if needs_grad(self):
+        # PyTorch's number / tensor is reciprocal(tensor) * number (MulBackward0 on top).
+        return run(T.MUL, (run(T.RECIPROCAL, (self,)), other))
+    return run(T.DIV, (other, self))
+
+
 register("__floordiv__")(lambda self, other: run(T.DIV_FLOOR, (self, other)))
 register("__rfloordiv__")(lambda self, other: run(T.DIV_FLOOR, (other, self)))
 register("__mod__")(lambda self, other: run(T.REMAINDER, (self, other)))

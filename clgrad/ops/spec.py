@@ -22,11 +22,13 @@ class PointwiseOp:
         RuntimeError), as PyTorch's dispatch does.
     compute_in: optional rule for the compute dtype ("float" computes ints in default float).
     helpers: names of <%def>s of kernels/math.cl.mako the expression calls.
+    grad: its Derivative (None: not differentiable, or bool results only).
     """
 
     def __init__(self, name: str, arity: int, cl: Union[str, dict], numpy: Callable,
                  ufunc=None, result: str = PROMOTE, accepts=("bool", "int", "float"),
-                 compute_in: Optional[str] = None, helpers: tuple = ()):
+                 compute_in: Optional[str] = None, helpers: tuple = (),
+                 grad: Optional["Derivative"] = None):
         self.name = name
         self.arity = arity
         self.cl = cl
@@ -36,6 +38,7 @@ class PointwiseOp:
         self.accepts = accepts
         self.compute_in = compute_in
         self.helpers = helpers
+        self.grad = grad
         self._dtype_cache: dict = {}
 
     def __repr__(self) -> str:
@@ -69,6 +72,49 @@ class PointwiseOp:
         if self.result == FLOAT and not promoted.is_floating_point:
             return dt.get_default_dtype(), dt.get_default_dtype()
         return compute, compute
+
+
+OUT = "out"  # in Derivative.saves: the op's output
+
+
+class Derivative:
+    """How a pointwise primitive records autograd: PyTorch's node name and the gradient rule.
+
+    rule(g, x, result, need) returns one gradient (or None) per entry of `inputs`, written with
+        Tensor ops: g is the output's gradient, x the operands (tensors and numbers, scalar
+        parameters included; for in-place forms x[0] is self's value before the write),
+        result() the output (recomputed with recording under create_graph, so that double
+        backward sees its dependence on the inputs), need[i] whether operand i needs a gradient.
+    inputs: the operand positions that are the node's inputs, in PyTorch's order (None: an
+        absent optional tensor argument, shown as an empty edge).
+    scalar_forms: {position: Derivative} used when that operand is a number (PyTorch's Scalar
+        overloads: another node name, and numbers take no edge).
+    saves: {operand position or OUT: positions whose gradient reads it}: what the node saves
+        (an in-place change to it before backward raises), as PyTorch saves it.
+    """
+
+    __slots__ = ("node", "rule", "inputs", "scalar_forms", "saves", "uses_result")
+
+    def __init__(self, node: str, rule: Callable, inputs: tuple = (0,),
+                 scalar_forms: Optional[dict] = None, saves: Optional[dict] = None):
+        self.node = node
+        self.rule = rule
+        self.inputs = inputs
+        self.scalar_forms = scalar_forms
+        self.saves = saves or {}
+        self.uses_result = OUT in self.saves
+
+    def form(self, x) -> "Derivative":
+        """The Derivative for operands x (a Scalar overload when an operand is a number)."""
+        forms = self.scalar_forms
+        if forms:
+            for position, derivative in forms.items():
+                if not hasattr(x[position], "_requires_grad"):
+                    return derivative
+        return self
+
+    def __repr__(self) -> str:
+        return f"Derivative({self.node})"
 
 
 def _torch_type_name(d: dt.dtype) -> str:

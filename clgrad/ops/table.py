@@ -8,12 +8,13 @@ promotion: pointwise.py passes the dtypes explicitly for those ops.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from . import npmath
-from .spec import BOOL, FLOAT, PROMOTE, PointwiseOp
+from .spec import BOOL, FLOAT, OUT, PROMOTE, Derivative, PointwiseOp
 
 # PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -207,3 +208,286 @@ GE = declare("ge", 2, "a >= b", np.greater_equal, result=BOOL)
 # -- selection ----------------------------------------------------------------------------
 # where(cond, x, y): the condition is operand a (bool), promotion is over b and c only.
 WHERE = declare("where", 3, "(a != 0) ? b : c", lambda a, b, c: np.where(a != 0, b, c))
+
+
+# -- gradients ----------------------------------------------------------------------------
+# Each rule follows PyTorch's derivatives.yaml formula for the op (same conventions at the
+# non-differentiable points), written with Tensor ops so that double backward records.
+# rule(g, x, result, need): see spec.Derivative.
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+
+
+def _zeros(g):
+    from .creation import zeros_like
+    return zeros_like(g)
+
+
+def _zero_rule(n: int):
+    """floor, sign, round, div(rounding_mode=...): gradient zero almost everywhere."""
+    return lambda g, x, r, need: (_zeros(g),) * n
+
+
+def _not_implemented(aten: str, inputs: tuple) -> Derivative:
+    def rule(g, x, r, need):
+        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+    return Derivative("NotImplemented", rule, inputs)
+
+
+def _grad(op: PointwiseOp, node: str, rule, inputs: tuple = (0,), **kw) -> Derivative:
+    op.grad = Derivative(node, rule, inputs, **kw)
+    return op.grad
+
+
+def _unary_grad(op: PointwiseOp, node: str, fn, uses: str = "x") -> None:
+    """A one-input rule g * fn(v), v the input (uses="x") or the output (uses="out")."""
+    if uses == "x":
+        _grad(op, node, lambda g, x, r, need: (fn(g, x[0]),), saves={0: (0,)})
+    else:
+        _grad(op, node, lambda g, x, r, need: (fn(g, r()),), saves={OUT: (0,)})
+
+
+def _where(condition, x, y):
+    from .pointwise import where
+    return where(condition, x, y)
+
+
+def _masked(mask, g):
+    """g where mask holds, 0 elsewhere (masked_fill(~mask, 0))."""
+    return _where(mask, g, 0.0)
+
+
+def _only(need, *pairs):
+    """Gradients computed only for the inputs that need them: pairs of (flag, thunk)."""
+    return tuple(thunk() if flag else None for flag, thunk in pairs)
+
+
+# arithmetic
+_grad(ADD, "AddBackward0", lambda g, x, r, need: (g, g), (0, 1))
+_grad(ADD_ALPHA, "AddBackward0", lambda g, x, r, need: (g, g * x[2] if need[1] else None),
+      (0, 1))
+_grad(SUB, "SubBackward0", lambda g, x, r, need: (g, -g if need[1] else None), (0, 1))
+_grad(SUB_ALPHA, "SubBackward0",
+      lambda g, x, r, need: (g, g * -x[2] if need[1] else None), (0, 1))
+# rsub(input, other) runs sub(other, input): node inputs are (input, other).
+_RSUB_SCALAR = Derivative("RsubBackward1", lambda g, x, r, need: (
+    g * -(x[2] if len(x) > 2 else 1),), (1,))
+RSUB = Derivative("RsubBackward0", lambda g, x, r, need: (
+    g * -(x[2] if len(x) > 2 else 1) if need[1] else None, g), (1, 0),
+    scalar_forms={0: _RSUB_SCALAR})
+_grad(MUL, "MulBackward0", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g * x[1]), (need[1], lambda: g * x[0])), (0, 1),
+    saves={0: (1,), 1: (0,)})
+_grad(DIV, "DivBackward0", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g / x[1]), (need[1], lambda: -g * x[0] / (x[1] * x[1]))), (0, 1),
+    saves={0: (1,), 1: (0, 1)})
+DIV_ROUNDED = Derivative("DivBackward2", _zero_rule(2), (0, 1))
+_grad(DIV_TRUNC, "DivBackward2", _zero_rule(2), (0, 1))
+_grad(DIV_FLOOR, "NotImplemented", _not_implemented("floor_divide", (0, 1)).rule, (0, 1),
+      scalar_forms={1: _not_implemented("floor_divide", (0,)),
+                    0: _not_implemented("floor_divide", (1,))})
+_grad(REMAINDER, "RemainderBackward1", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g), (need[1], lambda: -g * x[0].div(x[1], rounding_mode="floor"))),
+    (0, 1), saves={0: (1,), 1: (1,)},
+    scalar_forms={1: Derivative("RemainderBackward0", lambda g, x, r, need: (g,)),
+                  0: _not_implemented("remainder", (1,))})
+_grad(FMOD, "FmodBackward1", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g), (need[1], lambda: -g * x[0].div(x[1], rounding_mode="trunc"))),
+    (0, 1), saves={0: (1,), 1: (1,)},
+    scalar_forms={1: Derivative("FmodBackward0", lambda g, x, r, need: (g,))})
+
+
+def _pow_scalar_exponent(g, x, r, need):
+    exponent = x[1]
+    if exponent == 0:
+        return (_zeros(g),)
+    return (g * (x[0].pow(exponent - 1) * exponent),)
+
+
+def _pow_scalar_base(g, x, r, need):
+    base = x[0]
+    if base == 0:
+        return (g * _where(x[1] >= 0, 0.0, r() * -math.inf),)
+    return (g * (r() * (math.log(base) if base > 0 else math.nan)),)
+
+
+def _pow_tensors(g, x, r, need):
+    base, exponent = x[0], x[1]
+    return _only(
+        need,
+        (need[0], lambda: _where(exponent == 0, 0.0, g * (exponent * base.pow(exponent - 1)))),
+        (need[1], lambda: g * _where((base == 0) & (exponent >= 0), 0.0, r() * base.log())))
+
+
+_grad(POW, "PowBackward1", _pow_tensors, (0, 1), saves={0: (0, 1), 1: (0, 1), OUT: (1,)},
+      scalar_forms={1: Derivative("PowBackward0", _pow_scalar_exponent, (0,), saves={0: (0,)}),
+                    0: Derivative("PowBackward2", _pow_scalar_base, (1,), saves={OUT: (1,)})})
+_grad(SQUARE, "PowBackward0", lambda g, x, r, need: (g * (x[0] * 2.0),), saves={0: (0,)})
+_grad(NEG, "NegBackward0", lambda g, x, r, need: (-g,))
+_unary_grad(ABS, "AbsBackward0", lambda g, v: g * v.sign())
+_grad(SIGN, "SignBackward0", _zero_rule(1))
+_unary_grad(RECIPROCAL, "ReciprocalBackward0", lambda g, v: -g * (v * v), "out")
+_unary_grad(SQRT, "SqrtBackward0", lambda g, v: g / (v * 2), "out")
+_unary_grad(RSQRT, "RsqrtBackward0", lambda g, v: -0.5 * g * v.pow(3), "out")
+
+# exponentials and logarithms
+_unary_grad(EXP, "ExpBackward0", lambda g, v: g * v, "out")
+_unary_grad(EXP2, "Exp2Backward0", lambda g, v: g * (v * LN2), "out")
+_unary_grad(EXPM1, "Expm1Backward0", lambda g, v: g * (v + 1), "out")
+_unary_grad(LOG, "LogBackward0", lambda g, v: g / v)
+_unary_grad(LOG2, "Log2Backward0", lambda g, v: g / (v * LN2))
+_unary_grad(LOG10, "Log10Backward0", lambda g, v: g / (v * LN10))
+_unary_grad(LOG1P, "Log1PBackward0", lambda g, v: g / (v + 1))
+_unary_grad(SIGMOID, "SigmoidBackward0", lambda g, v: g * (1 - v) * v, "out")
+
+
+def _logit(g, x, r, need):
+    v = x[0]
+    d = g / (v * (1 - v))
+    if len(x) == 1:
+        return (_where((v < 0) | (v > 1), math.nan, d),)
+    eps = x[1]
+    return (_where((v < eps) | (v > 1 - eps), 0.0, d),)
+
+
+_grad(LOGIT, "LogitBackward0", _logit, saves={0: (0,)})
+_grad(LOGIT_EPS, "LogitBackward0", _logit, saves={0: (0,)})
+
+# trigonometric and hyperbolic
+_unary_grad(SIN, "SinBackward0", lambda g, v: g * v.cos())
+_unary_grad(COS, "CosBackward0", lambda g, v: g * -v.sin())
+_unary_grad(TAN, "TanBackward0", lambda g, v: g * (v * v + 1), "out")
+_unary_grad(ASIN, "AsinBackward0", lambda g, v: g * (-v * v + 1).rsqrt())
+_unary_grad(ACOS, "AcosBackward0", lambda g, v: g * -(-v * v + 1).rsqrt())
+_unary_grad(ATAN, "AtanBackward0", lambda g, v: g / (v * v + 1))
+_unary_grad(SINH, "SinhBackward0", lambda g, v: g * v.cosh())
+_unary_grad(COSH, "CoshBackward0", lambda g, v: g * v.sinh())
+_unary_grad(TANH, "TanhBackward0", lambda g, v: g * (1 - v * v), "out")
+_unary_grad(ASINH, "AsinhBackward0", lambda g, v: g * (v * v + 1).rsqrt())
+_unary_grad(ACOSH, "AcoshBackward0", lambda g, v: g * (v * v - 1).rsqrt())
+_unary_grad(ATANH, "AtanhBackward0", lambda g, v: g / (1 - v * v))
+
+
+def _atan2(g, x, r, need):
+    recip = (x[0] * x[0] + x[1] * x[1]).reciprocal()
+    recip = _where(recip.isinf(), 0.0, recip)  # PyTorch: zero gradient at the origin
+    return _only(need, (need[0], lambda: g * x[1] * recip),
+                 (need[1], lambda: g * -x[0] * recip))
+
+
+_grad(ATAN2, "Atan2Backward0", _atan2, (0, 1), saves={0: (0, 1), 1: (0, 1)})
+_grad(HYPOT, "HypotBackward0", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g * x[0] / r()), (need[1], lambda: g * x[1] / r())), (0, 1),
+    saves={0: (0,), 1: (1,), OUT: (0, 1)})
+
+
+def _copysign_self(g, x, r):
+    return g * _where(x[0] == 0, 0.0, r() / x[0])
+
+
+_grad(COPYSIGN, "CopysignBackward0", lambda g, x, r, need: (
+    _copysign_self(g, x, r) if need[0] else None, _zeros(g) if need[1] else None), (0, 1),
+    saves={0: (0,), OUT: (0,)},
+    scalar_forms={1: Derivative("CopysignBackward1", lambda g, x, r, need: (
+        _copysign_self(g, x, r),), saves={0: (0,), OUT: (0,)})})
+
+# special functions
+_unary_grad(ERF, "ErfBackward0", lambda g, v: g * ((-v * v).exp() * TWO_OVER_SQRT_PI))
+_unary_grad(ERFC, "ErfcBackward0", lambda g, v: g * ((-v * v).exp() * -TWO_OVER_SQRT_PI))
+_unary_grad(ERFINV, "ErfinvBackward0",
+            lambda g, v: g * ((v.erfinv() * v.erfinv()).exp() * SQRT_PI_OVER_TWO))
+
+# rounding
+_grad(FLOOR, "FloorBackward0", _zero_rule(1))
+_grad(CEIL, "CeilBackward0", _zero_rule(1))
+_grad(TRUNC, "TruncBackward0", _zero_rule(1))
+_grad(ROUND, "RoundBackward0", _zero_rule(1))
+_grad(ROUND_SCALED, "RoundBackward1", _zero_rule(1))
+_grad(ROUND_UNSCALED, "RoundBackward1", _zero_rule(1))
+_grad(FRAC, "FracBackward0", lambda g, x, r, need: (g,))
+
+
+# clamping and extrema
+def _clamp_tensors(g, x, r, need):
+    """ClampBackward0: operands (input, min, max), either bound a tensor or a number."""
+    v, lo, hi = x[0], x[1], x[2]
+    return _only(need, (need[0], lambda: _masked((v >= lo) & (v <= hi), g)),
+                 (need[1], lambda: _masked((v < lo) & (lo < hi), g)),
+                 (need[2], lambda: _masked((v > hi) | (hi < lo), g)))
+
+
+_ALL3 = (0, 1, 2)
+_grad(CLAMP, "ClampBackward0", _clamp_tensors, _ALL3, saves={0: _ALL3, 1: _ALL3, 2: _ALL3})
+# clamp(input, number, number)
+CLAMP_SCALARS = Derivative("ClampBackward1", lambda g, x, r, need: (
+    _masked((x[0] >= x[1]) & (x[0] <= x[2]), g),), saves={0: (0,)})
+_CLAMP_LO = Derivative("ClampBackward1", lambda g, x, r, need: (_masked(x[0] >= x[1], g),),
+                       saves={0: (0,)})
+_CLAMP_HI = Derivative("ClampBackward1", lambda g, x, r, need: (_masked(x[0] <= x[1], g),),
+                       saves={0: (0,)})
+# clamp(input, min=t) and clamp(input, max=t), which run clamp_min / clamp_max kernels.
+CLAMP_LO_ONLY = Derivative("ClampBackward0", lambda g, x, r, need: _only(
+    need, (need[0], lambda: _masked(x[0] >= x[1], g)),
+    (need[1], lambda: _masked(x[0] < x[1], g)), (False, None)), (0, 1, None),
+    saves={0: (0, 1), 1: (0, 1)}, scalar_forms={1: _CLAMP_LO})
+CLAMP_HI_ONLY = Derivative("ClampBackward0", lambda g, x, r, need: _only(
+    need, (need[0], lambda: _masked(x[0] <= x[1], g)), (False, None),
+    (need[1], lambda: _masked(x[0] > x[1], g))), (0, None, 1),
+    saves={0: (0, 1), 1: (0, 1)}, scalar_forms={1: _CLAMP_HI})
+_grad(CLAMP_MIN, "ClampMinBackward1", lambda g, x, r, need: _only(
+    need, (need[0], lambda: _masked(x[0] >= x[1], g)),
+    (need[1], lambda: _masked(x[0] < x[1], g))), (0, 1), saves={0: (0, 1), 1: (0, 1)},
+    scalar_forms={1: Derivative("ClampMinBackward0", _CLAMP_LO.rule, saves={0: (0,)})})
+_grad(CLAMP_MAX, "ClampMaxBackward1", lambda g, x, r, need: _only(
+    need, (need[0], lambda: _masked(x[0] <= x[1], g)),
+    (need[1], lambda: _masked(x[0] > x[1], g))), (0, 1), saves={0: (0, 1), 1: (0, 1)},
+    scalar_forms={1: Derivative("ClampMaxBackward0", _CLAMP_HI.rule, saves={0: (0,)})})
+
+
+def _extremum(g, x, r, need, loses):
+    """maximum/minimum: ties split the gradient in halves; NaN sends it to both inputs."""
+    a, b = x[0], x[1]
+    shared = _where(a == b, g / 2, g)
+    return _only(need, (need[0], lambda: _where(loses(a, b), 0.0, shared)),
+                 (need[1], lambda: _where(loses(b, a), 0.0, shared)))
+
+
+def _nan_ignoring(g, x, r, need, keeps):
+    """fmax/fmin: ties go to the first input; a NaN input loses to a number."""
+    a, b = x[0], x[1]
+    first = keeps(a, b) | b.isnan()
+    return _only(need, (need[0], lambda: _where(first, g, 0.0)),
+                 (need[1], lambda: _where(first, 0.0, g)))
+
+
+_BOTH = {0: (0, 1), 1: (0, 1)}
+_grad(MAXIMUM, "MaximumBackward0",
+      lambda g, x, r, need: _extremum(g, x, r, need, lambda p, q: p < q), (0, 1), saves=_BOTH)
+_grad(MINIMUM, "MinimumBackward0",
+      lambda g, x, r, need: _extremum(g, x, r, need, lambda p, q: p > q), (0, 1), saves=_BOTH)
+_grad(FMAX, "FmaxBackward0",
+      lambda g, x, r, need: _nan_ignoring(g, x, r, need, lambda p, q: p >= q), (0, 1),
+      saves=_BOTH)
+_grad(FMIN, "FminBackward0",
+      lambda g, x, r, need: _nan_ignoring(g, x, r, need, lambda p, q: p <= q), (0, 1),
+      saves=_BOTH)
+
+# interpolation, fused multiply-adds, nan_to_num, where
+_grad(LERP, "LerpBackward1", lambda g, x, r, need: _only(
+    need, (need[0], lambda: g * (1 - x[2])), (need[1], lambda: g * x[2]),
+    (need[2], lambda: g * (x[1] - x[0]))), _ALL3, saves={0: (2,), 1: (2,), 2: (0, 1)},
+    scalar_forms={2: Derivative("LerpBackward0", lambda g, x, r, need: _only(
+        need, (need[0], lambda: g * (1 - x[2])), (need[1], lambda: g * x[2])), (0, 1))})
+_grad(ADDCMUL, "AddcmulBackward0", lambda g, x, r, need: _only(
+    need, (True, lambda: g), (need[1], lambda: g * x[2] * x[3]),
+    (need[2], lambda: g * x[1] * x[3])), _ALL3, saves={1: (2,), 2: (1,)})
+_grad(ADDCDIV, "AddcdivBackward0", lambda g, x, r, need: _only(
+    need, (True, lambda: g), (need[1], lambda: g * (x[3] / x[2])),
+    (need[2], lambda: -g * x[3] * x[1] / (x[2] * x[2]))), _ALL3, saves={1: (2,), 2: (1, 2)})
+_grad(NAN_TO_NUM, "NanToNumBackward0", lambda g, x, r, need: (g * x[0].isfinite(),),
+      saves={0: (0,)})
+_grad(WHERE, "WhereBackward0", lambda g, x, r, need: _only(
+    need, (need[1], lambda: _masked(x[0], g)), (need[2], lambda: _where(x[0], 0.0, g))),
+    (1, 2), saves={0: (1, 2)})
