@@ -57,8 +57,10 @@ __kernel void ${name}(const ${index_t} n,
 % for d in reversed(range(rank)):
     {
 % if d:
-        const ${index_t} i = rem % size${d};
-        rem /= size${d};
+        // q/i rather than %= and /=: Oclgrind 21.10 cannot simulate the freeze LLVM emits
+        const ${index_t} q = rem / size${d};
+        const ${index_t} i = rem - q * size${d};
+        rem = q;
 % else:
         const ${index_t} i = rem;
 % endif
