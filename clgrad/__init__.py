@@ -14,6 +14,7 @@ from .ops.creation import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.gather_scatter import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403

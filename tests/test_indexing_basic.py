@@ -57,12 +57,6 @@ def test_getitem_errors(device):
         x[::0]
     with pytest.raises(IndexError, match="got float"):
         x[1.5]
-    with pytest.raises(IndexError, match="advanced indexing"):
-        x[[0, 1]]
-    with pytest.raises(IndexError, match="advanced indexing"):
-        x[clgrad.tensor([0], device=device)]
-    with pytest.raises(IndexError, match="advanced indexing"):
-        x[0] = x[[1]]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

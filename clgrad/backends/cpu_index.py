@@ -1,6 +1,52 @@
-"""numpy kernels of the index family (mixed into CpuBackend)."""
+"""numpy kernels of the index family (mixed into CpuBackend): the same index_map contract
+as the OpenCL backend, with numpy fancy indexing on the flat storage."""
 from __future__ import annotations
+
+import numpy as np
+
+_AT = {"add": np.add, "mul": np.multiply, "max": np.fmax, "min": np.fmin}
 
 
 class CpuIndex:
-    pass
+    """index_map and nonzero for the numpy backend."""
+
+    def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
+                  astrides: list, other, shape: tuple, serial: int) -> bool:
+        """See ClIndex.index_map; ufunc.at applies repeated positions in order."""
+        if 0 in shape:
+            return True
+        pos = np.full(shape, target._offset, np.int64)
+        for d, (n, st) in enumerate(zip(shape, tstrides)):
+            if st:
+                pos += (np.arange(n, dtype=np.int64) * st).reshape(
+                    (1,) * d + (n,) + (1,) * (len(shape) - d - 1))
+        ok = np.ones(shape, bool)
+        for idx, size, ast in zip(indices, sizes, astrides):
+            v = self.view(idx).astype(np.int64)
+            v = np.where(v < 0, v + size, v)
+            good = (v >= 0) & (v < size)
+            ok &= good
+            pos += np.where(good, v, 0) * ast
+        flat = target._storage.data
+        vals = self.view(other)
+        if mode == "get":
+            np.copyto(vals, np.where(ok, flat[pos], 0), casting="unsafe")
+        else:
+            pos, picked = pos[ok], np.broadcast_to(vals, shape)[ok]
+            if mode == "set":
+                flat[pos] = picked
+            elif mode in ("max", "min") and flat.dtype.kind == "f":
+                # NaN wins, as in PyTorch's amax/amin.
+                ufunc = np.maximum if mode == "max" else np.minimum
+                ufunc.at(flat, pos, picked)
+            else:
+                _AT[mode].at(flat, pos, picked)
+        return bool(ok.all())
+
+    def nonzero(self, x):
+        """The (count, ndim) int64 coordinates of x's nonzero elements, in row-major order."""
+        from .. import _dtype as dt
+        from .._tensor import Tensor
+        coords = np.argwhere(self.view(x)).astype(np.int64)
+        return Tensor._wrap(coords.reshape(-1), coords.size, dt.int64, x.device, self,
+                            coords.shape)

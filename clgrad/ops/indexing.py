@@ -1,20 +1,26 @@
-"""Indexing with [] : basic keys (ints, slices, None, Ellipsis) give views.
+"""Indexing with [] : basic keys (ints, slices, None, Ellipsis) give views; advanced keys
+(integer or bool tensors, lists, Python bools) copy, through the index_map kernel family.
 
-Keys holding anything else (integer or bool tensors, lists, Python bools) are advanced
-indexing, routed to `advanced_getitem` / `advanced_setitem`. Under grad mode a basic key is
-applied as PyTorch applies it, one recorded view op per item (SelectBackward0,
-SliceBackward0, UnsqueezeBackward0, or AliasBackward0 when the key selects everything), and
-assignment writes in place through that view (CopySlices on the base).
+Under grad mode a basic key is applied as PyTorch applies it, one recorded view op per item
+(SelectBackward0, SliceBackward0, UnsqueezeBackward0, or AliasBackward0 when the key selects
+everything), and assignment writes in place through that view (CopySlices on the base). An
+advanced key is split the same way: its basic items (and a full slice in place of each
+tensor) make a view, then `index` / `index_put_` (aten's primitives, IndexBackward0 /
+IndexPutBackward0) apply the index tensors to that view's dims.
+
+Bounds: kernels skip out-of-range points and flag them; `run_index_map` reads the flag once
+(a 4-byte read on cl) and raises IndexError with PyTorch's message. Ops whose PyTorch form
+raises RuntimeError (gather, scatter, index_add) raise IndexOutOfRange, both at once.
 """
 from __future__ import annotations
 
 import numbers
 
 from .._tensor import Tensor, register
-from ..autograd.graph import needs_grad
+from ..autograd.graph import needs_grad, record
 from .shape import record_view, select, strided_slice, unsqueeze
 
-__all__: list = []
+__all__ = ["index_put"]
 
 
 def _is_int(item) -> bool:
@@ -142,17 +148,345 @@ def tracked_view(t: Tensor, key, items: tuple) -> Tensor:
     return _alias(t) if result is None else result
 
 
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An out-of-range index where PyTorch raises RuntimeError (gather, scatter, index_add):
+    `except IndexError` and `except RuntimeError` both catch it."""
+
+
+def _bounds_error(value: int, k: int, size: int) -> Exception:
+    return IndexError(f"index {value} is out of bounds for dimension {k} with size {size}")
+
+
+def _first_bad(idx: Tensor, size: int):
+    """The first value of idx (row-major) outside [-size, size), or None (error path only)."""
+    import numpy as np
+    values = np.asarray(idx.detach()._host()).reshape(-1)
+    bad = (values < -size) | (values >= size)
+    return int(values[bad.argmax()]) if bad.any() else None
+
+
+def run_index_map(mode: str, target: Tensor, tstrides, indices: list, sizes: list,
+                  astrides: list, other: Tensor, shape: tuple, serial: tuple = (),
+                  error=_bounds_error) -> None:
+    """The backend's index_map over `shape` (see kernels/index.cl.mako); indices (int64, on
+    target's device) and other (target's dtype) are views of `shape`. The `serial` dims (where
+    repeated indices meet) are walked in order by one work-item. Raises error(value, k, size)
+    for the first out-of-range value of the first bad index tensor k."""
+    if serial:
+        order = [d for d in range(len(shape)) if d not in serial] + list(serial)
+        shape = tuple(shape[d] for d in order)
+        tstrides = tuple(tstrides[d] for d in order)
+        indices = [i._view(shape, tuple(i._stride[d] for d in order)) for i in indices]
+        other = other._view(shape, tuple(other._stride[d] for d in order))
+    ok = target._storage.backend.index_map(mode, target, tuple(tstrides), indices, list(sizes),
+                                           list(astrides), other, shape, len(serial))
+    if not ok:
+        for k, (idx, size) in enumerate(zip(indices, sizes)):
+            value = _first_bad(idx, size)
+            if value is not None:
+                raise error(value, k, size)
+
+
+def broadcast_strides(t: Tensor, shape: tuple) -> tuple:
+    """t's strides as a view broadcast to `shape` (0 on new and expanded dims)."""
+    lead = len(shape) - t.dim()
+    return (0,) * lead + tuple(0 if n == 1 and shape[lead + d] != 1 else st
+                               for d, (n, st) in enumerate(zip(t._shape, t._stride)))
+
+
+def as_index(t: Tensor, device) -> Tensor:
+    """An index tensor as int64 on `device` (int32 and cross-device indices are converted)."""
+    from .. import _dtype as dt
+    if t.dtype is not dt.int64:
+        t = t.to(dt.int64)
+    return t.to(device) if t.device != device else t
+
+
+def _index_geometry(v: Tensor, indices: list):
+    """Iteration shape, v's strides over it, the broadcast index views, their dims' sizes and
+    strides, and the iteration dims that hold the broadcast index shape (PyTorch's rule:
+    adjacent indexed dims stay in place, separated ones go first)."""
+    from .._strides import broadcast_shapes
+    dims = [d for d, i in enumerate(indices) if i is not None]
+    tensors = [as_index(indices[d], v.device) for d in dims]
+    try:
+        bshape = broadcast_shapes(*[i._shape for i in tensors])
+    except RuntimeError:
+        shapes = ", ".join(str(list(i._shape)) for i in tensors)
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {shapes}") from None
+    rest = [d for d in range(v.dim()) if d not in dims]
+    if dims == list(range(dims[0], dims[-1] + 1)):
+        pre = [d for d in rest if d < dims[0]]
+        post = [d for d in rest if d > dims[-1]]
+    else:
+        pre, post = [], rest
+    shape = (tuple(v._shape[d] for d in pre) + tuple(bshape)
+             + tuple(v._shape[d] for d in post))
+    nb, lp = len(bshape), len(pre)
+    tstrides = ([v._stride[d] for d in pre] + [0] * nb + [v._stride[d] for d in post])
+    views = [i._view(shape, (0,) * lp + broadcast_strides(i, bshape) + (0,) * len(post))
+             for i in tensors]
+    return (shape, tstrides, views, [v._shape[d] for d in dims], [v._stride[d] for d in dims],
+            tuple(range(lp, lp + nb)))
+
+
+def index_raw(v: Tensor, indices: list, error=_bounds_error) -> Tensor:
+    """aten::index without recording: v at the index tensors given per leading dim."""
+    shape, tstrides, views, sizes, astrides, _ = _index_geometry(v, indices)
+    out = Tensor._empty(shape, v.dtype, v.device)
+    run_index_map("get", v, tstrides, views, sizes, astrides, out, shape, error=error)
+    return out
+
+
+def index(v: Tensor, indices: list) -> Tensor:
+    """aten::index: v at the index tensors given per leading dim (None: the whole dim)."""
+    out = index_raw(v, indices)
+    if needs_grad(v):
+        vshape = v._shape
+
+        def rule(g):
+            from .creation import zeros
+            base = zeros(vshape, dtype=g.dtype, device=g.device)
+            return (index_put_impl(base, indices, g, True),)
+        record("IndexBackward0", out, (v,), rule)
+    return out
+
+
+def _sum_to(g: Tensor, shape: tuple) -> Tensor:
+    lead = g.dim() - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
+                                      if n == 1 and g._shape[lead + d] != 1)
+    return g.sum(dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
+
+
+def put_raw(target: Tensor, indices: list, values: Tensor, mode: str,
+            error=_bounds_error) -> Tensor:
+    """Write values (broadcast to the indexing result) at the index tensors of target
+    without recording; returns values with surplus leading size-1 dims dropped."""
+    from .._strides import broadcast_shapes
+    shape, tstrides, views, sizes, astrides, serial = _index_geometry(target, indices)
+    vals = values
+    while vals.dim() > len(shape) and vals._shape[0] == 1:
+        vals = vals._view(vals._shape[1:], vals._stride[1:])
+    try:
+        if vals.dim() > len(shape) or broadcast_shapes(vals._shape, shape) != shape:
+            raise RuntimeError
+    except RuntimeError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot "
+                           f"be broadcast to indexing result of shape {list(shape)}") from None
+    if values.device != target.device:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {target.device} and {values.device}!")
+    other = vals._view(shape, broadcast_strides(vals, shape))
+    run_index_map(mode, target, tstrides, views, sizes, astrides, other, shape,
+                  serial if mode != "set" else (), error)
+    return vals
+
+
+def index_put_impl(target: Tensor, indices: list, values: Tensor, accumulate: bool) -> Tensor:
+    """aten::index_put_: target at the index tensors = (or += with accumulate) values,
+    broadcast to the indexing result's shape. Repeated indices accumulate in order."""
+    from ..autograd.inplace import check_inplace, record_inplace
+    check_inplace(target)
+    vals = put_raw(target, indices, values, "add" if accumulate else "set")
+    target._version_bump()
+    if needs_grad(target, values):
+        vshape, stripped = values._shape, vals._shape
+
+        def rule(g):
+            if accumulate:
+                g_self = g
+            else:
+                g_self = index_put_impl(g.clone(), indices, g.new_zeros(()), False)
+            g_vals = None
+            if values._requires_grad:
+                g_vals = _sum_to(index(g, indices), stripped).reshape(vshape)
+            return g_self, g_vals
+        record_inplace("IndexPutBackward0", target, (target, values), rule)
+    return target
+
+
+# -- keys --------------------------------------------------------------------------------------
+_INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
+
+
+def _as_key_tuple(key) -> tuple:
+    if isinstance(key, tuple):
+        return key
+    # PyTorch's (numpy's legacy) rule: a short list holding sequences, slices, None, Ellipsis
+    # or tensors is a tuple of indices; any other list is one index tensor.
+    if isinstance(key, list) and len(key) < 32 and any(
+            isinstance(i, (list, tuple, slice, Tensor)) or i is None or i is Ellipsis
+            for i in key):
+        return tuple(key)
+    return (key,)
+
+
+def _classify(item, device):
+    """("basic", item) | ("index", int64 tensor) | ("mask", bool tensor)."""
+    from .. import _dtype as dt
+    from .creation import tensor
+    if isinstance(item, bool):
+        return ("mask", tensor(item, device=device))
+    if isinstance(item, (list, tuple)):
+        t = tensor(item, device=device) if len(item) else tensor([], dtype=dt.int64,
+                                                                 device=device)
+        return ("mask", t) if t.dtype is dt.bool else ("index", t.to(dt.int64))
+    if isinstance(item, Tensor):
+        if item.dtype in (dt.bool, dt.uint8):
+            return ("mask", item if item.dtype is dt.bool else item.to(dt.bool))
+        if item.dtype not in (dt.int64, dt.int32):
+            raise IndexError(_INDEX_DTYPE_ERROR)
+        if item.dim() == 0:
+            return ("basic", int(item.item()))
+        return ("index", item)
+    return ("basic", item)
+
+
+def _parse(t: Tensor, key):
+    """The basic items of the view the index tensors apply to, and per view dim the mask or
+    index tensor (or None)."""
+    raw = _as_key_tuple(key)
+    for item in raw:
+        _check_item(item)
+    parts = [_classify(item, t.device) for item in raw]
+    ndim = t.dim()
+    consumed = 0
+    for kind, item in parts:
+        if kind == "mask":
+            consumed += item.dim()
+        elif kind == "index" or (item is not None and item is not Ellipsis):
+            consumed += 1
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    basic, adv, vd, seen_ellipsis = [], [], 0, False
+    for kind, item in parts:
+        if kind == "basic":
+            basic.append(item)
+            if item is None or isinstance(item, slice):
+                vd += 1
+            elif item is Ellipsis:
+                vd += 0 if seen_ellipsis else ndim - consumed
+                seen_ellipsis = True
+        elif kind == "index":
+            basic.append(slice(None))
+            adv.append((vd, item))
+            vd += 1
+        elif item.dim() == 0:
+            basic.append(None)  # a bool scalar adds a dim of size 1, kept or emptied
+            adv.append((vd, item))
+            vd += 1
+        else:
+            basic.extend([slice(None)] * item.dim())
+            adv.append((vd, item))
+            vd += item.dim()
+    return tuple(basic), adv
+
+
+def _view_for(t: Tensor, items: tuple, grad: bool) -> Tensor:
+    view = basic_view(t, items)
+    if grad:
+        view = _apply_items(t, items, False)
+        return t if view is None else view
+    return view
+
+
+def _indices_for(view: Tensor, adv: list) -> list:
+    """Per dim of view: None or an int64 index tensor (masks become nonzero columns)."""
+    from .. import _dtype as dt
+    indices: list = []
+    for vd, item in adv:
+        indices.extend([None] * (vd - len(indices)))
+        if item.dtype is not dt.bool:
+            indices.append(item)
+            continue
+        if item.dim() == 0:
+            from .creation import zeros
+            n = 1 if bool(item.item()) else 0
+            indices.append(zeros(n, dtype=dt.int64, device=view.device))
+            continue
+        for j, n in enumerate(item._shape):
+            if view._shape[vd + j] != n:
+                raise IndexError(f"The shape of the mask {list(item._shape)} at index {j} does "
+                                 "not match the shape of the indexed tensor "
+                                 f"{list(view._shape)} at index {vd + j}")
+        coords = item._storage.backend.nonzero(item)
+        indices.extend(coords[:, j] for j in range(item.dim()))
+    return indices
+
+
 def advanced_getitem(t: Tensor, key) -> Tensor:
-    """t[key] for keys with integer/bool tensors, lists or bools (not supported yet)."""
-    raise IndexError(f"clgrad: advanced indexing (key of type {type(key).__name__}) is not "
-                     "supported yet; use ints, slices, None and Ellipsis")
+    """t[key] for keys with integer/bool tensors, lists or bools: a new tensor."""
+    items, adv = _parse(t, key)
+    view = _view_for(t, items, needs_grad(t))
+    if not adv:
+        return view if view is not t else basic_view(t, items)
+    return index(view, _indices_for(view, adv))
+
+
+def _value_tensor(target: Tensor, value) -> Tensor:
+    from .creation import full
+    if isinstance(value, Tensor):
+        if value.dtype is not target.dtype:
+            value = value.to(target.dtype)
+        return value.to(target.device) if value.device != target.device else value
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return full((), value, dtype=target.dtype, device=target.device)
+    raise TypeError(f"can't assign a {type(value).__name__} to a {target.type()}")
 
 
 def advanced_setitem(t: Tensor, key, value) -> None:
-    """t[key] = value for advanced keys (not supported yet)."""
-    raise IndexError(f"clgrad: advanced indexing (key of type {type(key).__name__}) is not "
-                     "supported yet; use ints, slices, None and Ellipsis")
+    """t[key] = value for advanced keys (index_put_ semantics, accumulate=False)."""
+    items, adv = _parse(t, key)
+    view = _view_for(t, items, needs_grad(t, value))
+    if not adv:
+        assign(view, value)
+        return
+    index_put_impl(view, _indices_for(view, adv), _value_tensor(view, value), False)
 
+
+def _put_indices(self: Tensor, indices) -> list:
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put_(): argument 'indices' must be tuple of Tensors")
+    if len(indices) > self.dim():
+        raise IndexError(f"too many indices for tensor of dimension {self.dim()} (got "
+                         f"{len(indices)})")
+    adv = []
+    vd = 0
+    for item in indices:
+        if item is None:
+            vd += 1
+            continue
+        if isinstance(item, Tensor) and item.dim() == 0 and not item.dtype.is_floating_point \
+                and item.dtype.name not in ("bool", "uint8"):
+            kind, t = "index", item  # a 0-dim index broadcasts
+        else:
+            kind, t = _classify(item, self.device)
+        adv.append((vd, t))
+        vd += t.dim() if kind == "mask" else 1
+    return _indices_for(self, adv)
+
+
+@register()
+def index_put_(self: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """self[indices] = values (or += with accumulate, repeated indices adding up)."""
+    if values.dtype is not self.dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes match, got "
+                           f"{_type_name(self.dtype)} for the destination and "
+                           f"{_type_name(values.dtype)} for the source.")
+    return index_put_impl(self, _put_indices(self, indices), values, accumulate)
+
+
+@register("index_put")
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """Out-of-place index_put_."""
+    return input.clone().index_put_(indices, values, accumulate)
+
+
+def _type_name(dtype) -> str:
+    from .spec import torch_type_name
+    return torch_type_name(dtype)
 
 @register()
 def __getitem__(self: Tensor, key) -> Tensor:
