@@ -1,0 +1,408 @@
+"""clgrad.save / clgrad.load in PyTorch's zip checkpoint format, without PyTorch.
+
+A checkpoint is an uncompressed zip archive (``archive/`` prefix) holding ``data.pkl`` (the
+object, pickled with protocol 2), one ``data/<key>`` record of raw little-endian bytes per
+storage, and ``version``, ``byteorder``, ``.format_version``, ``.storage_alignment`` and
+``.data/serialization_id`` as torch.save writes them; records start on 64-byte boundaries.
+Tensors are pickled exactly as torch pickles them: a call of the global
+``torch._utils._rebuild_tensor_v2`` on a persistent storage reference
+``('storage', torch.<Type>Storage, key, location, numel)``, so ``torch.load`` (including
+``weights_only=True``) reads our files and ``clgrad.load`` reads torch's, mapping those global
+names onto clgrad functions. Views sharing a storage share it again after loading.
+
+Tensors on cl devices are written with location ``"cpu"`` (torch cannot restore a "cl"
+location), so they load onto cpu unless ``map_location`` says otherwise. Locations written by
+torch as ``cuda:N`` load onto ``cl:N`` (clgrad's accelerator, as ``device("cuda")`` is).
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import secrets
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from . import _dtype as dt
+from ._device import canonical, device as Device
+from ._tensor import Tensor
+
+__all__ = ["save", "load"]
+
+_STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
+                  "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
+                  "float16": "HalfStorage", "float32": "FloatStorage",
+                  "float64": "DoubleStorage"}
+_DTYPE_OF_STORAGE = {name: getattr(dt, key) for key, name in _STORAGE_NAMES.items()}
+_ALIGNMENT = 64
+_DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+                "float64")
+
+
+# -- writing --------------------------------------------------------------------------------
+class _Global:
+    """A stand-in for a torch global: pickles as ``GLOBAL module name`` without importing."""
+
+    __slots__ = ("module", "name", "__name__")
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name, self.__name__ = module, name, name
+
+    def __call__(self, *args):  # save_reduce insists that the callable be callable
+        raise TypeError(f"{self.module}.{self.name} is a placeholder for pickling")
+
+
+_REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+_DEVICE = _Global("torch", "device")
+
+
+class _StorageRef:
+    """A tensor's storage, written as a persistent id (the tensor serves to read it back)."""
+
+    __slots__ = ("storage", "tensor")
+
+    def __init__(self, tensor: Tensor):
+        self.storage, self.tensor = tensor._storage, tensor
+
+
+class _Pickler(pickle._Pickler):
+    """The pure-Python pickler (it lets us emit torch's GLOBAL names without torch)."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def __init__(self, file, storages: dict):
+        super().__init__(file, protocol=2)
+        self.storages = storages  # id(storage) -> (key, storage), in order of first use
+
+    def _save_global_name(self, obj: _Global) -> None:
+        self.write(pickle.GLOBAL + obj.module.encode("utf-8") + b"\n"
+                   + obj.name.encode("utf-8") + b"\n")
+        self.memoize(obj)
+
+    dispatch[_Global] = _save_global_name
+
+    def _save_dtype(self, obj) -> None:
+        self.save(_Global("torch", obj.name))
+
+    dispatch[dt.dtype] = _save_dtype
+
+    def persistent_id(self, obj):
+        if obj.__class__ is _StorageRef:
+            storage = obj.storage
+            entry = self.storages.get(id(storage))
+            if entry is None:
+                entry = self.storages[id(storage)] = (str(len(self.storages)), obj.tensor)
+            return ("storage", _Global("torch", _STORAGE_NAMES[storage.dtype.name]),
+                    entry[0], "cpu", storage.numel)
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor):
+            args = (_StorageRef(obj), obj._offset, tuple(obj._shape),
+                    tuple(obj._stride), obj.requires_grad, OrderedDict())
+            if type(obj).__name__ == "Parameter":
+                plain = obj.detach()
+                return (_REBUILD_PARAMETER, (plain, obj.requires_grad, OrderedDict()))
+            return (_REBUILD_TENSOR, args)
+        if isinstance(obj, Device):
+            return (_DEVICE, (str(obj),))
+        return NotImplemented
+
+
+def _storage_bytes(tensor: Tensor) -> bytes:
+    """The raw little-endian bytes of a tensor's whole storage (copied from a cl device)."""
+    storage = tensor._storage
+    if storage.device.type == "cpu":
+        data = storage.data[:storage.numel]
+    else:
+        data = storage.backend.to_host(tensor._view((storage.numel,), (1,), 0))
+    data = np.ascontiguousarray(data)
+    if data.dtype.byteorder == ">":
+        data = data.byteswap().view(data.dtype.newbyteorder("<"))
+    return data.tobytes()
+
+
+def _write_record(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """One stored record whose data starts on a 64-byte boundary (torch's 'FB' padding)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    offset = zf.fp.tell() + 30 + len(name.encode("utf-8")) + 4
+    pad = -offset % _ALIGNMENT
+    info.extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+    zf.writestr(info, data)
+
+
+def _write_archive(obj: Any, fileobj, pickle_module=None) -> None:
+    storages: dict = {}
+    buf = io.BytesIO()
+    _Pickler(buf, storages).dump(obj)
+    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        _write_record(zf, "archive/data.pkl", buf.getvalue())
+        _write_record(zf, "archive/.format_version", b"1")
+        _write_record(zf, "archive/.storage_alignment", str(_ALIGNMENT).encode())
+        _write_record(zf, "archive/byteorder", b"little")
+        for key, tensor in storages.values():
+            _write_record(zf, f"archive/data/{key}", _storage_bytes(tensor))
+        _write_record(zf, "archive/version", b"3\n")
+        serial = "".join(str(secrets.randbelow(10)) for _ in range(40))
+        _write_record(zf, "archive/.data/serialization_id", serial.encode())
+
+
+def save(obj: Any, f, pickle_module=None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True) -> None:
+    """Save an object (tensors, state dicts, containers) to a path or a binary file object.
+
+    The file is PyTorch's zip checkpoint format. Writes to a path are atomic: the data goes
+    to a temporary file in the same directory, which then replaces the target.
+    """
+    if not _use_new_zipfile_serialization:
+        raise RuntimeError("clgrad.save writes only the zip format "
+                           "(_use_new_zipfile_serialization=True)")
+    if isinstance(f, (str, os.PathLike)):
+        path = os.fspath(f)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".clgrad-save-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _write_archive(obj, out)
+                out.flush()
+                os.fsync(out.fileno())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return
+    if not hasattr(f, "write"):
+        raise AttributeError(f"expected 'f' to be string, path, or a file-like object with a "
+                             f"'write' attribute, got {type(f).__name__}")
+    _write_archive(obj, f)
+
+
+# -- reading --------------------------------------------------------------------------------
+class _WeightsOnlyError(pickle.UnpicklingError):
+    pass
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
+                       backward_hooks=None, metadata=None) -> Tensor:
+    base = storage  # a flat tensor over the whole loaded storage
+    t = base._view(tuple(size), tuple(stride), storage_offset)
+    t._base = None
+    t._version = [0]
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks=None):
+    try:
+        from .nn import Parameter
+    except ImportError:  # nn not importable: a plain leaf tensor serves
+        data.requires_grad = requires_grad
+        return data
+    return Parameter(data, requires_grad)
+
+
+def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
+    param = _rebuild_parameter(data, requires_grad)
+    if state:
+        param.__dict__.update(state)
+    return param
+
+
+def _torch_device(spec, index=None):
+    return canonical(Device(spec) if index is None else Device(spec, index))
+
+
+class _StorageType:
+    """What ``torch.FloatStorage`` & co. mean inside a checkpoint: an element dtype."""
+
+    def __init__(self, dtype, name: str):
+        self.dtype, self.name = dtype, name
+
+
+def _allowed_globals() -> dict:
+    allowed = {("collections", "OrderedDict"): OrderedDict,
+               ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+               ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+               ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
+               ("torch", "device"): _torch_device,
+               ("torch.storage", "UntypedStorage"): _StorageType(dt.uint8, "UntypedStorage"),
+               ("torch", "UntypedStorage"): _StorageType(dt.uint8, "UntypedStorage"),
+               ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
+               ("builtins", "slice"): slice, ("builtins", "complex"): complex,
+               ("builtins", "bytearray"): bytearray}
+    import codecs
+    allowed[("_codecs", "encode")] = codecs.encode  # protocol 2 pickles bytes through it
+    for name, dtype in _DTYPE_OF_STORAGE.items():
+        allowed[("torch", name)] = _StorageType(dtype, name)
+    for name in _DTYPE_NAMES:
+        allowed[("torch", name)] = getattr(dt, name)
+    return allowed
+
+
+_ALLOWED = _allowed_globals()
+
+
+def _target_device(location: str, map_location):
+    """Where a storage saved at `location` goes (None: use the callable's own result)."""
+    if map_location is None:
+        return _restore_location(location)
+    if isinstance(map_location, (str, Device)):
+        return canonical(map_location)
+    if isinstance(map_location, dict):
+        target = map_location.get(location, location)
+        return canonical(target) if isinstance(target, Device) else _restore_location(target)
+    raise TypeError(f"map_location should be a str, a device, a dict or a callable, got "
+                    f"{type(map_location).__name__}")
+
+
+def _restore_location(location: str):
+    try:
+        return canonical(Device(location))
+    except RuntimeError:
+        raise RuntimeError(f"clgrad.load: don't know how to restore data location "
+                           f"'{location}' (use map_location)") from None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, zf: zipfile.ZipFile, prefix: str, map_location,
+                 weights_only: bool, byteorder: str):
+        super().__init__(file)
+        self.zf, self.prefix = zf, prefix
+        self.map_location, self.weights_only = map_location, weights_only
+        self.byteorder = byteorder
+        self.loaded: dict = {}
+
+    def find_class(self, module: str, name: str):
+        found = _ALLOWED.get((module, name))
+        if found is not None:
+            return found
+        if self.weights_only:
+            raise _WeightsOnlyError(
+                f"Weights only load failed. In clgrad.load, `weights_only` defaults to True "
+                f"and only tensors, primitive types, containers and state dicts may be loaded."
+                f"\nUnsupported global: GLOBAL {module}.{name} was not an allowed global by "
+                f"default. Re-running `clgrad.load` with `weights_only=False` will likely "
+                f"succeed, but it can result in arbitrary code execution. Do it only if you "
+                f"got the file from a trusted source.")
+        if module.startswith("torch"):
+            raise pickle.UnpicklingError(f"clgrad.load: the checkpoint uses {module}.{name}, "
+                                         "which clgrad does not provide")
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise pickle.UnpicklingError(f"clgrad.load: unsupported persistent id {pid!r}")
+        _, storage_type, key, location, numel = pid
+        if not isinstance(storage_type, _StorageType):
+            raise pickle.UnpicklingError(f"clgrad.load: unsupported storage type "
+                                         f"{storage_type!r}")
+        cached = self.loaded.get(key)
+        if cached is not None:
+            return cached
+        dtype = storage_type.dtype
+        try:
+            raw = self.zf.read(f"{self.prefix}data/{key}")
+        except KeyError:
+            raise RuntimeError(f"clgrad.load: the checkpoint is missing the record "
+                               f"'{self.prefix}data/{key}' (corrupted file?)") from None
+        np_dtype = dtype.np.newbyteorder(">" if self.byteorder == "big" else "<")
+        if len(raw) != numel * dtype.itemsize:
+            raise RuntimeError(f"clgrad.load: storage {key} holds {len(raw)} bytes, expected "
+                               f"{numel * dtype.itemsize} ({numel} x {dtype}); the file is "
+                               "corrupted")
+        array = np.frombuffer(raw, np_dtype).astype(dtype.np, copy=True)
+        flat = self._place(array, dtype, location)
+        self.loaded[key] = flat
+        return flat
+
+    def _place(self, array: np.ndarray, dtype, location: str) -> Tensor:
+        from .ops.creation import from_host_array
+        if callable(self.map_location) and not isinstance(self.map_location, (str, Device)):
+            cpu = from_host_array(array, dtype, canonical("cpu"))
+            result = self.map_location(cpu, location)
+            if result is None:
+                return from_host_array(array, dtype, _restore_location(location))
+            if isinstance(result, Tensor):
+                return result if result.is_contiguous() else result.contiguous()
+            raise TypeError(f"map_location callable returned {type(result).__name__}; "
+                            "expected a tensor (storage) or None")
+        return from_host_array(array, dtype, _target_device(location, self.map_location))
+
+
+def _open_source(f):
+    """(file object, must close) for a path or a readable binary file object."""
+    if isinstance(f, (str, os.PathLike)):
+        return open(os.fspath(f), "rb"), True
+    if not hasattr(f, "read"):
+        raise AttributeError(f"expected 'f' to be string, path, or a file-like object with a "
+                             f"'read' attribute, got {type(f).__name__}")
+    seekable = getattr(f, "seekable", None)
+    if seekable is None or not seekable():
+        return io.BytesIO(f.read()), True
+    return f, False
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
+         mmap: bool | None = None, **pickle_load_args) -> Any:
+    """Load an object saved by clgrad.save or torch.save (zip format).
+
+    Args:
+        f: a path or a seekable binary file object.
+        map_location: where storages go: a device or string, a dict from saved locations to
+            new ones, or a callable ``fn(storage, location)`` returning a tensor or None.
+        weights_only: refuse every global except tensors, containers and primitive types
+            (default True, as in PyTorch); False unpickles arbitrary (trusted!) objects.
+    """
+    if pickle_module is not None and weights_only:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
+    fileobj, close = _open_source(f)
+    try:
+        try:
+            zf = zipfile.ZipFile(fileobj)
+        except zipfile.BadZipFile as exc:
+            raise RuntimeError(f"clgrad.load: not a valid checkpoint: the file is truncated, "
+                               f"corrupted or not in PyTorch's zip format ({exc})") from None
+        with zf:
+            return _load_archive(zf, map_location, weights_only)
+    finally:
+        if close:
+            fileobj.close()
+
+
+def _load_archive(zf: zipfile.ZipFile, map_location, weights_only: bool):
+    names = zf.namelist()
+    pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+    if not pkl:
+        raise RuntimeError("clgrad.load: not a valid checkpoint: no data.pkl record (the file "
+                           "is corrupted or not written by torch.save / clgrad.save)")
+    prefix = pkl[0][:-len("data.pkl")]
+    try:
+        byteorder = zf.read(prefix + "byteorder").decode() if prefix + "byteorder" in names \
+            else "little"
+        data = zf.read(pkl[0])
+        unpickler = _Unpickler(io.BytesIO(data), zf, prefix, map_location, weights_only,
+                               byteorder)
+        return unpickler.load()
+    except _WeightsOnlyError:
+        raise
+    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, zlib.error, ValueError,
+            struct.error, IndexError) as exc:
+        raise RuntimeError(f"clgrad.load: not a valid checkpoint: the file is truncated or "
+                           f"corrupted ({type(exc).__name__}: {exc})") from None
