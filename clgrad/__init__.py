@@ -22,6 +22,7 @@ from .random import *  # noqa: F401,F403
 from . import cl  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
+from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled)
