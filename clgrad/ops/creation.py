@@ -118,6 +118,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtype = dt.from_numpy_dtype(array.dtype)
+    cpu = canonical("cpu")
+    if array.flags.c_contiguous:
+        # The common case: a flat reshape is a view, ~100x cheaper than as_strided below.
+        return Tensor._wrap(array.reshape(-1), array.size, dtype, cpu, backend_for(cpu),
+                            tuple(array.shape))
     itemsize = array.itemsize
     if any(s < 0 for s in array.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
@@ -130,8 +135,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     span = 1 + sum((n - 1) * s for n, s in zip(array.shape, strides)) if array.size else 0
     # A flat view over exactly the memory the array spans; tensors view it like any storage.
     flat = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(itemsize,))
-    backend = backend_for(canonical("cpu"))
-    t = Tensor._wrap(flat, span, dtype, canonical("cpu"), backend, tuple(array.shape))
+    t = Tensor._wrap(flat, span, dtype, cpu, backend_for(cpu), tuple(array.shape))
     t._stride = strides
     t._contig = None
     return t
