@@ -18,6 +18,7 @@ from .ops.gather_scatter import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403
 from . import cl  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401

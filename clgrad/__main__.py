@@ -1,8 +1,7 @@
-"""Command line: `python -m clgrad info | warmup | bench`."""
+"""Command line: `python -m clgrad info | warmup | bench | tune`."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,14 +15,15 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _warmup(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("clgrad.backends.cl.warmup") is None:
-        print("clgrad warmup: this version of clgrad has no warmup module; nothing to do",
-              file=sys.stderr)
-        return 0
     import clgrad
     from .backends.cl.warmup import warmup
     warmup(clgrad.device(args.device))
     return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from .backends.cl.gemm_tuning import main as tune_main
+    return tune_main(args)
 
 
 def _benchmark_script() -> Path | None:
@@ -60,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("rest", nargs=argparse.REMAINDER,
                        help="arguments passed on to benchmarks/run_all.py")
     bench.set_defaults(run=_bench)
+    tune = commands.add_parser(
+        "tune", help="search GEMM parameters for a device and cache the winner")
+    tune.add_argument("--device", default="cl", help="the device to tune (default: cl)")
+    tune.add_argument("--size", type=int, default=1024, help="matrix size timed (default 1024)")
+    tune.add_argument("--budget", type=float, default=90.0, help="search seconds (about)")
+    tune.set_defaults(run=_tune)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -1,6 +1,19 @@
-"""numpy kernels of the linalg family (mixed into CpuBackend)."""
+"""numpy kernels of the linalg family (mixed into CpuBackend): the batched GEMM."""
 from __future__ import annotations
+
+import numpy as np
 
 
 class CpuLinalg:
-    pass
+    def gemm(self, c, a, b, alpha=1, beta=0, params=None) -> None:
+        """c = alpha * a @ b + beta * c over equal (broadcast) batch dims (see ClLinalg)."""
+        av, bv = self.view(a), self.view(b)
+        if av.dtype == np.float16:  # accumulate half in float, as the OpenCL kernel does
+            av, bv = av.astype(np.float32), bv.astype(np.float32)
+        result = np.matmul(av, bv)
+        if alpha != 1:
+            result = result * result.dtype.type(alpha)
+        if beta != 0:
+            cv = self.view(c)
+            result = result + cv.astype(result.dtype) * result.dtype.type(beta)
+        np.copyto(self.view(c), result, casting="unsafe")

@@ -1,6 +1,134 @@
-"""OpenCL kernels of the linalg family (mixed into ClBackend)."""
+"""OpenCL GEMM (mixed into ClBackend): C = alpha * A @ B + beta * C over broadcast batches.
+
+Operands are read in place through their strides. The host picks the kernel's mode from the
+layout: "nn" when B's columns are contiguous, "nt" when A and B are both contiguous along K;
+when A is stored transposed it computes C^T = B^T A^T instead (swapping operands and C's
+strides), so every transposition of contiguous matrices runs a vectorised loop. Anything else
+runs the same loop with gathered loads. Parameters come from gemm_tuning (table or cache file).
+"""
 from __future__ import annotations
+
+import numpy as np
+
+from ..._strides import coalesce
+from . import gemm_tuning
+from .programs import get_kernel
+
+INT32_LIMIT = 2 ** 31 - 1
+_NP = {"float": np.float32, "double": np.float64, "long": np.int64}
+
+
+def _acc_ctype(dtype) -> str:
+    if dtype.name == "float64":
+        return "double"
+    return "float" if dtype.is_floating_point else "long"
 
 
 class ClLinalg:
-    pass
+    _gemm_params = None
+
+    def gemm_params(self) -> dict:
+        params = self._gemm_params
+        if params is None:
+            params = self._gemm_params = gemm_tuning.load(self.rt.caps)
+        return params
+
+    def gemm(self, c, a, b, alpha=1, beta=0, params: dict | None = None) -> None:
+        """c = alpha * a @ b + beta * c: c (*batch, M, N), a (*batch, M, K), b (*batch, K, N).
+
+        Batch dims are already broadcast (stride 0 where an operand repeats); c must not
+        overlap a or b. beta == 0 never reads c (NaN in c does not propagate, as in PyTorch).
+        """
+        M, N = c._shape[-2], c._shape[-1]
+        K = a._shape[-1]
+        batch = c._shape[:-2]
+        nbatch = 1
+        for s in batch:
+            nbatch *= s
+        if M == 0 or N == 0 or nbatch == 0:
+            return
+        # Strides of size-1 dims are irrelevant: normalising them widens the fast layouts.
+        a_sm, a_sk = (a._stride[-2] if M > 1 else 1), (a._stride[-1] if K > 1 else 1)
+        b_sk, b_sn = (b._stride[-2] if K > 1 else 1), (b._stride[-1] if N > 1 else 1)
+        c_sm, c_sn = c._stride[-2], c._stride[-1]
+        nb = len(batch)
+        bsizes, (a_bs, b_bs, c_bs) = coalesce(batch, [a._stride[:nb], b._stride[:nb],
+                                                      c._stride[:nb]])
+        # Layout -> mode. nt: both operands contiguous along K. lnt: A's rows contiguous
+        # along K, B any layout, staged transposed in local memory (also reached by computing
+        # C^T = B^T A^T when B^T's rows are the contiguous ones). nn/gen: no local memory.
+        table = self.gemm_params()
+        use_lnt = (params if params is not None else table["lnt"]).get("LK", 0) > 0
+        swap = False
+        if a_sk == 1 and b_sk == 1:
+            mode = "nt"
+        elif use_lnt and a_sk == 1:
+            mode = "lnt"
+        elif use_lnt and b_sk == 1:
+            mode, swap = "lnt", True
+        elif b_sn == 1:
+            mode = "nn"
+        elif a_sm == 1:
+            mode, swap = "nn", True
+        else:
+            mode = "gen"
+        if swap:  # C^T = B^T A^T
+            M, N = N, M
+            a, b = b, a
+            a_sm, a_sk, b_sk, b_sn = b_sn, b_sk, a_sk, a_sm
+            c_sm, c_sn = c_sn, c_sm
+            a_bs, b_bs = b_bs, a_bs
+        p = dict(params if params is not None else table["nn" if mode == "gen" else mode])
+        p.setdefault("LK", 0)
+        dtype = c.dtype
+        T = _acc_ctype(dtype)
+        if T == "long" or (T == "double" and mode != "nt" and p["VW"] > 4):
+            p["VW"] = min(p["VW"], 4 if T == "double" else 1)
+        if mode in ("nn", "gen"):
+            p["TN"] = max(p["TN"] // p["VW"], 1) * p["VW"]
+            if N < p["TN"]:  # thin outputs (matrix-vector): no clamped columns to waste
+                p["VW"] = 1
+                p["TN"] = max(1, min(N, 4))
+            if M < p["TM"]:
+                p["TM"] = M
+        else:
+            if N < p["TN"]:
+                p["TN"] = N
+            if M < p["TM"]:
+                p["TM"] = M
+        big = any(t._storage.numel > INT32_LIMIT for t in (a, b, c))
+        index_t = "long" if big else "int"
+        has_beta = beta != 0
+        rank = len(bsizes)
+        if mode != "lnt":
+            p["LK"] = 0
+        key = (dtype.name, mode, p["TM"], p["TN"], p["VW"], p["LK"], p["WGN"], p["WGM"],
+               has_beta, rank, index_t)
+        itype = _NP["long"] if big else np.int32
+        acc_np = _NP[T]
+        arg_types = [itype] * 3 + [acc_np, acc_np] + [None, itype, itype, itype] * 3 \
+            + [itype] * (4 * rank)
+        kernel = get_kernel(self.rt, "gemm.cl.mako", "gemm", key,
+                            dict(name="gemm", dt=dtype, T=T, mode=mode, TM=p["TM"], TN=p["TN"],
+                                 VW=p["VW"], LK=p["LK"], WGN=p["WGN"], WGM=p["WGM"],
+                                 has_beta=has_beta, batch_rank=rank, index_t=index_t),
+                            arg_types)
+        args = [M, N, K, alpha, beta if has_beta else 0,
+                a._storage.data, a._offset, a_sm, a_sk,
+                b._storage.data, b._offset, b_sk, b_sn,
+                c._storage.data, c._offset, c_sm, c_sn]
+        for d in range(rank):
+            args += [a_bs[d], b_bs[d], c_bs[d], bsizes[d]]
+        gx = -(-N // p["TN"])
+        gy = -(-M // p["TM"])
+        wgn, wgm = p["WGN"], p["WGM"]
+        if mode != "lnt" and wgm and wgn:
+            wgn = min(wgn, gx)
+            wgm = min(wgm, gy)
+        if wgm and wgn:
+            local = (wgn, wgm, 1)
+            gx = -(-gx // wgn) * wgn
+            gy = -(-gy // wgm) * wgm
+        else:
+            local = None
+        kernel(self.queue, (gx, gy, nbatch), local, *args)

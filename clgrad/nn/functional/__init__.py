@@ -3,3 +3,10 @@ from ._conv import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._sampling import *  # noqa: F401,F403
+from ._activation import *  # noqa: F401,F403
+from ._loss import *  # noqa: F401,F403
+from ._linear import *  # noqa: F401,F403
+from ._dropout import *  # noqa: F401,F403
+from ._embedding import *  # noqa: F401,F403
+from ._attention import *  # noqa: F401,F403
+from ._misc import *  # noqa: F401,F403

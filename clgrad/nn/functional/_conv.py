@@ -1,2 +1,386 @@
-"""(being written)"""
-__all__: list = []
+"""Convolutions as im2col + GEMM: conv1d, conv2d, conv_transpose1d/2d, unfold and fold.
+
+The forward pass gathers sliding windows with the backend's im2col kernel and multiplies by
+the weight with the batched GEMM (clgrad.matmul); the backward pass is the transposed GEMMs
+and col2im, a deterministic gather. Gradient rules are written with differentiable ops
+(matmul, unfold/fold), so double backward works.
+"""
+from __future__ import annotations
+
+from ..._tensor import Tensor
+from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.graph import needs_grad, record
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
+
+# -- argument handling ---------------------------------------------------------------------
+def _tuple(value, n: int, name: str, op_dims: int | None = None) -> tuple:
+    if isinstance(value, (list, tuple)):
+        value = tuple(int(v) for v in value)
+        if len(value) == 1 and n > 1:
+            return value * n
+        if len(value) != n:
+            dims = op_dims if op_dims is not None else n
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of "
+                               f"{dims} values to match the convolution dimensions, but got "
+                               f"{name}={list(value)}")
+        return value
+    return (int(value),) * n
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    from ...ops.linalg import matmul
+    return matmul(a, b)
+
+
+def _type_name(t: Tensor) -> str:
+    return t.type().replace("clgrad.cl.", "clgrad.")
+
+
+def _check_same_type(input: Tensor, weight: Tensor) -> None:
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same or input should be a "
+                           "MKLDNN tensor and weight is a dense tensor")
+    if input.device != weight.device:
+        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same (devices {input.device} "
+                           f"and {weight.device})")
+
+
+# -- unfold / fold (differentiable, 4-d) ----------------------------------------------------
+def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> Tensor:
+    """(N, C, H, W) -> (N, C*kh*kw, L): PyTorch's unfold; records Im2ColBackward0."""
+    n, c, h, w = x._shape
+    kh, kw = kernel
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    geometry = (kh, kw, *stride, *padding, *dilation, max(oh, 0), max(ow, 0))
+    cols = Tensor._empty((n, c * kh * kw, max(oh, 0) * max(ow, 0)), x.dtype, x.device)
+    x._storage.backend.im2col(cols, x, geometry)
+    if needs_grad(x):
+        record("Im2ColBackward0", cols, (x,), lambda g: (
+            _col2im(g, (h, w), kernel, stride, padding, dilation),))
+    return cols
+
+
+def _col2im(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
+            dilation: tuple) -> Tensor:
+    """(N, C*kh*kw, L) -> (N, C, H, W): PyTorch's fold; records Col2ImBackward0."""
+    n, ck, _ = cols._shape
+    kh, kw = kernel
+    h, w = size
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    src = cols if cols.is_contiguous() else cols.detach().contiguous()
+    out = Tensor._empty((n, ck // (kh * kw), h, w), cols.dtype, cols.device)
+    cols._storage.backend.col2im(out, src, (kh, kw, *stride, *padding, *dilation, oh, ow))
+    if needs_grad(cols):
+        record("Col2ImBackward0", out, (cols,), lambda g: (
+            _im2col(g, kernel, stride, padding, dilation),))
+    return out
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L) (im2col)."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{input.dim()}D)")
+    k, d = _tuple(kernel_size, 2, "kernel_size"), _tuple(dilation, 2, "dilation")
+    p, s = _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride")
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    oh = _out_size(x._shape[2], k[0], s[0], p[0], d[0])
+    ow = _out_size(x._shape[3], k[1], s[1], p[1], d[1])
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input with spatial size ({x._shape[2]}, {x._shape[3]}), "
+                           f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
+                           f"padding=({p[0]}, {p[1]}), calculated shape of the array of sliding"
+                           f" blocks as ({oh}, {ow}), but its components must be at least one.")
+    out = _im2col(x, k, s, p, d)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Combine sliding local blocks into a tensor: (N, C*kh*kw, L) -> (N, C, H, W) (col2im)."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                           f"supported (got {input.dim()}D)")
+    size = _tuple(output_size, 2, "output_size")
+    k, d = _tuple(kernel_size, 2, "kernel_size"), _tuple(dilation, 2, "dilation")
+    p, s = _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride")
+    batched = input.dim() == 3
+    cols = input if batched else input.unsqueeze(0)
+    ck, L = cols._shape[1], cols._shape[2]
+    if ck % (k[0] * k[1]):
+        raise RuntimeError(f"Expected size of input's dimension {1 if batched else 0} to be "
+                           f"divisible by the product of kernel_size, but got input.size("
+                           f"{1 if batched else 0})={ck} and kernel_size=({k[0]}, {k[1]}).")
+    oh = _out_size(size[0], k[0], s[0], p[0], d[0])
+    ow = _out_size(size[1], k[1], s[1], p[1], d[1])
+    if oh * ow != L:
+        dim = 2 if batched else 1
+        raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"stride=({s[0]}, {s[1]}), expected size of input's dimension {dim} "
+                           f"to match the calculated number of sliding blocks {oh} * {ow} = "
+                           f"{oh * ow}, but got input.size({dim})={L}.")
+    out = _col2im(cols, size, k, s, p, d)
+    return out if batched else out.squeeze(0)
+
+
+# -- convolution ----------------------------------------------------------------------------
+def _check_conv(op: str, input: Tensor, weight: Tensor, bias, groups: int, dims: int,
+                transposed: bool) -> None:
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
+                           f"{op}, but got input of size: {list(input._shape)}")
+    if weight.dim() != dims + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3
+                           else f"Expected {dims + 2}-dimensional weight for {dims + 2}-"
+                           f"dimensional input {list(input._shape)}, but got {weight.dim()}-"
+                           f"dimensional weight of size {list(weight._shape)} instead")
+    _check_same_type(input, weight)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    shape = input._shape if input.dim() == dims + 2 else (1,) + input._shape
+    shown = list(shape) if input.dim() == dims + 2 else list(input._shape)
+    channels = shape[1]
+    if transposed:
+        if channels != weight._shape[0]:
+            raise RuntimeError(f"Given transposed=1, weight of size {list(weight._shape)}, "
+                               f"expected input{shown} to have {weight._shape[0]} channels, "
+                               f"but got {channels} channels instead")
+        out_channels = weight._shape[1] * groups
+    else:
+        if weight._shape[0] % groups:
+            raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by "
+                               f"{groups} at dimension 0, but got weight of size "
+                               f"{list(weight._shape)} instead")
+        if channels != weight._shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {list(weight._shape)}, "
+                               f"expected input{shown} to have {weight._shape[1] * groups} "
+                               f"channels, but got {channels} channels instead")
+        out_channels = weight._shape[0]
+    if bias is not None and (bias.dim() != 1 or bias._shape[0] != out_channels):
+        raise RuntimeError(f"Given weight of size {list(weight._shape)}, expected bias to be "
+                           f"1-dimensional with {out_channels} elements, but got bias of size "
+                           f"{list(bias._shape)} instead")
+
+
+def _check_params(stride, padding, dilation) -> None:
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("non-positive dilation is not supported")
+
+
+def _same_padding(weight: Tensor, dims: int, stride: tuple, dilation: tuple):
+    """Symmetric padding and the extra right-side padding of padding='same'."""
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    sym, extra = [], []
+    for i in range(dims):
+        total = dilation[i] * (weight._shape[2 + i] - 1)
+        sym.append(total // 2)
+        extra.append(total - 2 * (total // 2))
+    return tuple(sym), tuple(extra)
+
+
+def _conv_nd(op: str, dims: int, input, weight, bias, stride, padding, dilation, groups):
+    _check_conv(op, input, weight, bias, groups, dims, False)
+    stride = _tuple(stride, dims, "stride")
+    dilation = _tuple(dilation, dims, "dilation")
+    extra = None
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * dims
+        elif padding == "same":
+            padding, extra = _same_padding(weight, dims, stride, dilation)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    padding = _tuple(padding, dims, "padding")
+    _check_params(stride, padding, dilation)
+    if input.dim() == dims + 1:
+        return _conv_nd(op, dims, input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                        groups).squeeze(0)
+    if extra is not None and any(extra):
+        from ._sampling import pad
+        widths = []
+        for e in reversed(extra):
+            widths += [0, e]
+        input = pad(input, widths)
+    if dims == 1:
+        return _convolution(input, weight, bias, (1,) + stride, (0,) + padding,
+                            (1,) + dilation, groups, 1)
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def _conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation):
+    h, w = x_shape[2:]
+    kh, kw = w_shape[2:]
+    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    return kh, kw, oh, ow
+
+
+def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int,
+                 dims: int) -> Tensor:
+    """Batched convolution on (N, C, [H,] W); records ConvolutionBackward0."""
+    x = input if dims == 2 else input.unsqueeze(2)
+    w4 = weight if dims == 2 else weight.unsqueeze(2)
+    n, c, h, w = x._shape
+    oc = w4._shape[0]
+    kh, kw, oh, ow = _conv_geometry(x._shape, w4._shape, stride, padding, dilation)
+    if oh < 1 or ow < 1:
+        ph, pw = h + 2 * padding[0], w + 2 * padding[1]
+        ekh, ekw = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+        if dims == 1:
+            raise RuntimeError(f"Calculated padded input size per channel: ({pw}). Kernel size:"
+                               f" ({ekw}). Kernel size can't be greater than actual input size")
+        raise RuntimeError(f"Calculated padded input size per channel: ({ph} x {pw}). Kernel "
+                           f"size: ({ekh} x {ekw}). Kernel size can't be greater than actual "
+                           "input size")
+    kg = c // groups * kh * kw
+    with no_grad():
+        cols = _conv_cols(x, (kh, kw), stride, padding, dilation)
+        wmat = w4.reshape(groups, oc // groups, kg)
+        out = _matmul(wmat, cols.view(n, groups, kg, oh * ow)).view(n, oc, oh, ow)
+        if bias is not None:
+            out = out + bias.view(1, oc, 1, 1)
+    if dims == 1:
+        out = out.view(n, oc, ow)
+    if needs_grad(input, weight, bias):
+        want = (input._requires_grad, weight._requires_grad,
+                bias is not None and bias._requires_grad)
+        saved_cols = cols.detach()
+
+        def rule(g):
+            g4 = g.reshape(n, groups, oc // groups, oh * ow)
+            gx = gw = gb = None
+            if want[0]:
+                wm = w4.reshape(groups, oc // groups, kg)
+                gcols = _matmul(wm.transpose(-1, -2), g4).reshape(n, c * kh * kw, oh * ow)
+                gx = _col2im(gcols, (h, w), (kh, kw), stride, padding, dilation)
+                gx = gx.reshape(input._shape)
+            if want[1]:
+                # Under create_graph the columns must carry the input's history.
+                cl = (_conv_cols(x, (kh, kw), stride, padding, dilation) if is_grad_enabled()
+                      else saved_cols)
+                gw = _matmul(g4, cl.view(n, groups, kg, oh * ow).transpose(-1, -2)).sum(0)
+                gw = gw.reshape(weight._shape)
+            if want[2]:
+                gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
+            return gx, gw, gb
+        record("ConvolutionBackward0", out, (input, weight, bias), rule, saved=(input, weight))
+    return out
+
+
+def _conv_cols(x: Tensor, kernel: tuple, stride, padding, dilation) -> Tensor:
+    """im2col, skipped for 1x1 kernels with unit stride and no padding (a view of x)."""
+    n, c, h, w = x._shape
+    if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0) and x.is_contiguous():
+        return x.reshape(n, c, h * w)
+    return _im2col(x, kernel, stride, padding, dilation)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-d convolution over (N, C, L) or (C, L)."""
+    return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-d convolution over (N, C, H, W) or (C, H, W)."""
+    return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+# -- transposed convolution -----------------------------------------------------------------
+def _conv_transpose_nd(op: str, dims: int, input, weight, bias, stride, padding,
+                       output_padding, groups, dilation):
+    _check_conv(op, input, weight, bias, groups, dims, True)
+    stride = _tuple(stride, dims, "stride")
+    padding = _tuple(padding, dims, "padding")
+    output_padding = _tuple(output_padding, dims, "output_padding")
+    dilation = _tuple(dilation, dims, "dilation")
+    _check_params(stride, padding, dilation)
+    if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        names = ("height", "width") if dims == 2 else ("width",)
+        parts = [f"output_padding_{nm}: {v}" for nm, v in zip(names, output_padding)]
+        parts += [f"stride_{nm}: {v}" for nm, v in zip(names, stride)]
+        parts += [f"dilation_{nm}: {v}" for nm, v in zip(names, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    if input.dim() == dims + 1:
+        return _conv_transpose_nd(op, dims, input.unsqueeze(0), weight, bias, stride, padding,
+                                  output_padding, groups, dilation).squeeze(0)
+    if dims == 1:
+        return _transposed(input, weight, bias, (1,) + stride, (0,) + padding,
+                           (0,) + output_padding, (1,) + dilation, groups, 1)
+    return _transposed(input, weight, bias, stride, padding, output_padding, dilation, groups, 2)
+
+
+def _transposed(input: Tensor, weight: Tensor, bias, stride, padding, output_padding, dilation,
+                groups: int, dims: int) -> Tensor:
+    """Transposed convolution: col2im of W^T @ x; records ConvolutionBackward0."""
+    x = input if dims == 2 else input.unsqueeze(2)
+    w4 = weight if dims == 2 else weight.unsqueeze(2)
+    n, c, h, w = x._shape
+    cg, kh, kw = w4._shape[1:]
+    oc = cg * groups
+    oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+    ow = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size per channel: ({h} x {w}). Calculated output size "
+                           f"per channel: ({oh} x {ow}). Output size is too small")
+    kg = cg * kh * kw
+    geometry = ((kh, kw), stride, padding, dilation)
+    with no_grad():
+        wmat = w4.reshape(groups, c // groups, kg)
+        cols = _matmul(wmat.transpose(-1, -2), x.reshape(n, groups, c // groups, h * w))
+        out = _col2im(cols.reshape(n, oc * kh * kw, h * w), (oh, ow), *geometry)
+        if bias is not None:
+            out = out + bias.view(1, oc, 1, 1)
+    if dims == 1:
+        out = out.view(n, oc, ow)
+    if needs_grad(input, weight, bias):
+        want = (input._requires_grad, weight._requires_grad,
+                bias is not None and bias._requires_grad)
+
+        def rule(g):
+            g4 = g if dims == 2 else g.unsqueeze(2)
+            gcols = _im2col(g4, *geometry).reshape(n, groups, kg, h * w)
+            gx = gw = gb = None
+            if want[0]:
+                wm = w4.reshape(groups, c // groups, kg)
+                gx = _matmul(wm, gcols).reshape(input._shape)
+            if want[1]:
+                xm = x.reshape(n, groups, c // groups, h * w)
+                gw = _matmul(xm, gcols.transpose(-1, -2)).sum(0).reshape(weight._shape)
+            if want[2]:
+                gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
+            return gx, gw, gb
+        record("ConvolutionBackward0", out, (input, weight, bias), rule, saved=(input, weight))
+    return out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-d transposed convolution ("deconvolution") over (N, C, L) or (C, L)."""
+    return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-d transposed convolution ("deconvolution") over (N, C, H, W) or (C, H, W)."""
+    return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                              output_padding, groups, dilation)

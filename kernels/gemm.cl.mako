@@ -1,0 +1,246 @@
+## Batched GEMM: C = alpha * A @ B (+ beta * C), one register-blocked kernel.
+## gemm(name, caps, dt, T, mode, TM, TN, VW, LK, WGN, WGM, has_beta, batch_rank, index_t):
+##   dt: the clgrad dtype of A, B and C (float16 is loaded as half and accumulated in float);
+##   T: the accumulator type (float, double, long); mode: "nn" when B's columns are
+##   contiguous (each work-item loads rows of B as VW-wide vectors and accumulates outer
+##   products), "nt" when rows of A and columns of B are contiguous along K (VW-wide dot
+##   products, reduced at the end), "lnt" when only A's rows are contiguous along K (the
+##   work-group stages its TN*WGN columns of B transposed in local memory, LK rows of K at a
+##   time, then runs the nt loop; WGN x WGM is the launch's exact local size), "gen" for any
+##   strides (the nn loop with gathered loads);
+##   TM x TN: the block of C each work-item computes (TN a multiple of VW in nn/gen);
+##   has_beta: read C and add beta * C; batch_rank: coalesced batch dims (0 = one matrix);
+##   index_t: "int" or "long".
+## Work-item (x, y, z) computes rows y*TM.., columns x*TN.. of batch entry z. Edges: rows and
+## columns past M or N are clamped when read (always in bounds) and never stored; K is any.
+## Arguments, in order: M, N, K, alpha, beta, A, a_off, a_sm, a_sk, B, b_off, b_sk, b_sn,
+## C, c_off, c_sm, c_sn, then per batch dim d: a_bs<d>, b_bs<d>, c_bs<d>, bn<d> (size).
+<%namespace name="common" file="common.cl.mako"/>
+
+<%def name="gemm(name, caps, dt, T, mode, TM, TN, VW, LK, WGN, WGM, has_beta, batch_rank, index_t)">\
+<%
+    I = index_t
+    S = dt.ctype
+    half = dt.name == "float16"
+    floating = T != "long"
+    VT = T if VW == 1 else "%s%d" % (T, VW)
+    comps = ["s" + "0123456789abcdef"[l] for l in range(VW)]
+
+    def comp(var, l):
+        return var if VW == 1 else "%s.%s" % (var, comps[l])
+
+    def load(ptr, idx):
+        if half:
+            return "vload_half(%s, %s)" % (idx, ptr)
+        return "(%s)%s[%s]" % (T, ptr, idx)
+
+    def loadv(ptr, idx):
+        # VW consecutive elements starting at element idx.
+        if VW == 1:
+            return load(ptr, idx)
+        if half:
+            return "vload_half%d(0, %s + %s)" % (VW, ptr, idx)
+        # Element by element: compilers fuse it into one unaligned vector load, whereas
+        # vloadN() is an out-of-line call on some drivers.
+        return "(%s)(%s)" % (VT, ", ".join("%s[%s + %d]" % (ptr, idx, l) for l in range(VW)))
+
+    def mac(acc, a, b):
+        # Plain a * b + c: OpenCL C contracts it to an FMA where the device has one, while
+        # fma()/mad() are out-of-line library calls on some drivers (PoCL 3.0 on x86).
+        return "%s += %s * %s;" % (acc, a, b)
+    NV = TN // VW if mode != "nt" else TN
+%>\
+__kernel void ${name}(const ${I} M, const ${I} N, const ${I} K, const ${T} alpha,
+    const ${T} beta,
+    __global const ${S} *A, const ${I} a_off, const ${I} a_sm, const ${I} a_sk,
+    __global const ${S} *B, const ${I} b_off, const ${I} b_sk, const ${I} b_sn,
+    __global ${S} *C, const ${I} c_off, const ${I} c_sm, const ${I} c_sn\
+% for d in range(batch_rank):
+,
+    const ${I} a_bs${d}, const ${I} b_bs${d}, const ${I} c_bs${d}, const ${I} bn${d}\
+% endfor
+)
+{
+    const ${I} n0 = (${I})get_global_id(0) * ${TN};
+    const ${I} m0 = (${I})get_global_id(1) * ${TM};
+% if mode != "lnt":
+    if (m0 >= M || n0 >= N) return;
+% endif
+    ${I} ao = a_off, bo = b_off, co = c_off;
+% if batch_rank:
+    {
+        ${I} z = (${I})get_global_id(2);
+% for d in reversed(range(batch_rank)):
+        { const ${I} i = z % bn${d}; z /= bn${d};
+          ao += i * a_bs${d}; bo += i * b_bs${d}; co += i * c_bs${d}; }
+% endfor
+    }
+% endif
+    // Rows (and in nt mode columns) past the edge are clamped: read in bounds, never stored.
+% for i in range(TM):
+    const ${I} ar${i} = ao + (m0 + ${i} < M ? m0 + ${i} : M - 1) * a_sm;
+% endfor
+% if mode == "nt":
+% for j in range(TN):
+    const ${I} bc${j} = bo + (n0 + ${j} < N ? n0 + ${j} : N - 1) * b_sn;
+% endfor
+% for i in range(TM):
+% for j in range(TN):
+    ${VT} acc${i}_${j} = (${VT})0;
+% endfor
+% endfor
+    ${I} k = 0;
+    for (; k + ${VW} <= K; k += ${VW}) {
+% for i in range(TM):
+        const ${VT} a${i} = ${loadv("A", "ar%d + k" % i)};
+% endfor
+% for j in range(TN):
+        const ${VT} b${j} = ${loadv("B", "bc%d + k" % j)};
+% endfor
+% for i in range(TM):
+% for j in range(TN):
+        ${mac("acc%d_%d" % (i, j), "a%d" % i, "b%d" % j)}
+% endfor
+% endfor
+    }
+% for i in range(TM):
+% for j in range(TN):
+    ${T} r${i}_${j} = ${" + ".join(comp("acc%d_%d" % (i, j), l) for l in range(VW))};
+% endfor
+% endfor
+    for (; k < K; ++k) {
+% for i in range(TM):
+        const ${T} a${i} = ${load("A", "ar%d + k" % i)};
+% endfor
+% for j in range(TN):
+        const ${T} b${j} = ${load("B", "bc%d + k" % j)};
+% endfor
+% for i in range(TM):
+% for j in range(TN):
+        ${mac("r%d_%d" % (i, j), "a%d" % i, "b%d" % j)}
+% endfor
+% endfor
+    }
+<% result = lambda i, j, l: "r%d_%d" % (i, j + l) %>\
+% elif mode == "lnt":
+<% TW = TN * WGN %>\
+    // Rows of A are contiguous along K; the work-group's TW columns of B are staged
+    // transposed (K-contiguous, LK at a time) in local memory, whatever B's strides, so the
+    // compute loop is the nt dot-product loop on both sides.
+    __local ${T} tile[${LK * TW}];
+    const int lid = (int)(get_local_id(1) * ${WGN} + get_local_id(0));
+    const ${I} gn0 = (${I})get_group_id(0) * ${TW};
+    const int tx = (int)get_local_id(0) * ${TN};
+% for i in range(TM):
+% for j in range(TN):
+    ${VT} acc${i}_${j} = (${VT})0;
+    ${T} r${i}_${j} = 0;
+% endfor
+% endfor
+    for (${I} k0 = 0; k0 < K; k0 += ${LK}) {
+        const int kc = (int)(K - k0 < ${LK} ? K - k0 : ${LK});
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int t = lid; t < ${LK * TW}; t += ${WGN * WGM}) {
+            const int c = t / ${LK}, kk = t % ${LK};
+            const ${I} col = gn0 + c < N ? gn0 + c : N - 1;
+            if (kk < kc)
+                tile[t] = ${load("B", "bo + (k0 + kk) * b_sk + col * b_sn")};
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        int kk = 0;
+        for (; kk + ${VW} <= kc; kk += ${VW}) {
+% for i in range(TM):
+            const ${VT} a${i} = ${loadv("A", "ar%d + k0 + kk" % i)};
+% endfor
+% for j in range(TN):
+            const ${VT} b${j} = (${VT})(${", ".join("tile[(tx + %d) * %d + kk + %d]" % (j, LK, l) for l in range(VW))});
+% endfor
+% for i in range(TM):
+% for j in range(TN):
+            ${mac("acc%d_%d" % (i, j), "a%d" % i, "b%d" % j)}
+% endfor
+% endfor
+        }
+        for (; kk < kc; ++kk) {
+% for i in range(TM):
+            const ${T} a${i} = ${load("A", "ar%d + k0 + kk" % i)};
+% endfor
+% for j in range(TN):
+            const ${T} b${j} = tile[(tx + ${j}) * ${LK} + kk];
+% endfor
+% for i in range(TM):
+% for j in range(TN):
+            ${mac("r%d_%d" % (i, j), "a%d" % i, "b%d" % j)}
+% endfor
+% endfor
+        }
+    }
+% for i in range(TM):
+% for j in range(TN):
+    r${i}_${j} += ${" + ".join(comp("acc%d_%d" % (i, j), l) for l in range(VW))};
+% endfor
+% endfor
+<% result = lambda i, j, l: "r%d_%d" % (i, j + l) %>\
+% else:
+% for i in range(TM):
+% for j in range(NV):
+    ${VT} acc${i}_${j} = (${VT})0;
+% endfor
+% endfor
+<%def name="nn_loop(gather)">\
+    for (${I} k = 0; k < K; ++k) {
+        const ${I} bk = bo + k * b_sk;
+% for j in range(NV):
+% if gather:
+        const ${VT} b${j} = (${VT})(${", ".join(load("B", "bk + bc%d_%d" % (j, l)) for l in range(VW))});
+% else:
+        const ${VT} b${j} = ${loadv("B", "bk + n0 + %d" % (j * VW))};
+% endif
+% endfor
+% for i in range(TM):
+        const ${VT} a${i} = (${VT})(${load("A", "ar%d + k * a_sk" % i)});
+% for j in range(NV):
+        ${mac("acc%d_%d" % (i, j), "a%d" % i, "b%d" % j)}
+% endfor
+% endfor
+    }
+</%def>\
+<%def name="gather_offsets()">\
+% for j in range(NV):
+% for l in range(VW):
+        const ${I} bc${j}_${l} = (n0 + ${j * VW + l} < N ? n0 + ${j * VW + l} : N - 1) * b_sn;
+% endfor
+% endfor
+</%def>\
+% if mode == "nn":
+    if (n0 + ${TN} <= N) {
+${nn_loop(False)}\
+    } else {
+${gather_offsets()}\
+${nn_loop(True)}\
+    }
+% else:
+    {
+${gather_offsets()}\
+${nn_loop(True)}\
+    }
+% endif
+<% result = lambda i, j, l: comp("acc%d_%d" % (i, (j + l) // VW), (j + l) % VW) %>\
+% endif
+% for i in range(TM):
+    if (m0 + ${i} < M) {
+        const ${I} crow = co + (m0 + ${i}) * c_sm;
+% for j in range(TN):
+        if (n0 + ${j} < N) {
+            const ${I} ci = crow + (n0 + ${j}) * c_sn;
+% if has_beta:
+            ${common.store(dt, "C", "ci", "alpha * %s + beta * %s" % (result(i, j, 0), load("C", "ci")))}
+% else:
+            ${common.store(dt, "C", "ci", "alpha * %s" % result(i, j, 0))}
+% endif
+        }
+% endfor
+    }
+% endfor
+}
+</%def>

@@ -1,0 +1,134 @@
+## Negative log-likelihood (the second half of cross entropy) over log-probabilities laid
+## out contiguously as (N, C, D) (D: the product of the extra dims, 1 for (N, C) inputs) and
+## int64 targets (N, D). A target equal to ignore_index contributes 0 (and no weight); a
+## target outside [0, C) never reads out of bounds: it gives NaN (the cpu backend raises
+## PyTorch's IndexError instead: checking on the host would wait for the device).
+##
+## nll_none(name, caps, dt, T, has_w, index_t): out[n, d] = -w[t] * x[n, t, d], one
+##   work-item per (n, d). Arguments: N, C, D, x, x_off, t, t_off, [w, w_off], ignore, out.
+## nll_reduce(name, caps, dt, T, has_w, mean, index_t): one work-group sums the weighted
+##   losses and the weights in local memory; out[0] = sum (mean: sum / total weight) and
+##   tw[0] = the total weight (kept for the backward). Arguments: N, C, D, x, x_off, t,
+##   t_off, [w, w_off], ignore, out, tw (T), scratch (local, 2 * group size of T).
+## nll_bwd(name, caps, dt, T, has_w, reduced, mean, index_t): the gradient of x (N, C, D):
+##   -w[t] * g at the target class, 0 elsewhere; g is out's gradient (one value when
+##   reduced, divided by tw[0] for the mean). One work-item per element of x.
+##   Arguments: N, C, D, g, g_off, t, t_off, [w, w_off], ignore, [tw], out.
+<%namespace name="common" file="common.cl.mako"/>
+
+<%def name="weight_args(has_w, dt, index_t)">\
+% if has_w:
+    __global const ${dt.ctype} *w, const ${index_t} w_off,
+% endif
+</%def>
+
+<%def name="weight_of(has_w, dt, T, cls)">\
+% if has_w:
+${common.load(dt, "w", "w_off + " + cls, T)}\
+% else:
+(${T})1\
+% endif
+</%def>
+
+<%def name="nll_none(name, caps, dt, T, has_w, index_t)">\
+__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
+    __global const ${dt.ctype} *x, const ${index_t} x_off,
+    __global const long *t, const ${index_t} t_off,
+${weight_args(has_w, dt, index_t)}
+    const long ignore, __global ${dt.ctype} *out)
+{
+    const ${index_t} r = get_global_id(0);
+    if (r >= N * D) return;
+    const ${index_t} n = r / D;
+    const ${index_t} d = r - n * D;
+    const long c = t[t_off + r];
+    ${T} v = 0;
+    if (c != ignore) {
+        if (c < 0 || c >= C) {
+            v = NAN;
+        } else {
+            const ${index_t} ci = (${index_t})c;
+            v = -${weight_of(has_w, dt, T, "ci")} * ${common.load(dt, "x", "x_off + (n * C + ci) * D + d", T)};
+        }
+    }
+    ${common.store(dt, "out", "r", "v")}
+}
+</%def>
+
+<%def name="nll_reduce(name, caps, dt, T, has_w, mean, index_t)">\
+__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
+    __global const ${dt.ctype} *x, const ${index_t} x_off,
+    __global const long *t, const ${index_t} t_off,
+${weight_args(has_w, dt, index_t)}
+    const long ignore, __global ${dt.ctype} *out, __global ${T} *tw, __local ${T} *scratch)
+{
+    const ${index_t} lid = get_local_id(0);
+    const ${index_t} L = get_local_size(0);
+    ${T} s = 0, ws = 0;
+    for (${index_t} r = lid; r < N * D; r += L) {
+        const long c = t[t_off + r];
+        if (c == ignore) continue;
+        if (c < 0 || c >= C) {
+            s = NAN;
+            continue;
+        }
+        const ${index_t} n = r / D;
+        const ${index_t} ci = (${index_t})c;
+        const ${T} wv = ${weight_of(has_w, dt, T, "ci")};
+        s -= wv * ${common.load(dt, "x", "x_off + (n * C + ci) * D + (r - n * D)", T)};
+        ws += wv;
+    }
+    scratch[lid] = s;
+    scratch[L + lid] = ws;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (${index_t} k = L / 2; k > 0; k >>= 1) {
+        if (lid < k) {
+            scratch[lid] += scratch[lid + k];
+            scratch[L + lid] += scratch[L + lid + k];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        tw[0] = scratch[L];
+% if mean:
+        ${common.store(dt, "out", "0", "scratch[0] / scratch[L]")}
+% else:
+        ${common.store(dt, "out", "0", "scratch[0]")}
+% endif
+    }
+}
+</%def>
+
+<%def name="nll_bwd(name, caps, dt, T, has_w, reduced, mean, index_t)">\
+__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
+    __global const ${dt.ctype} *g, const ${index_t} g_off,
+    __global const long *t, const ${index_t} t_off,
+${weight_args(has_w, dt, index_t)}
+    const long ignore,
+% if mean:
+    __global const ${T} *tw,
+% endif
+    __global ${dt.ctype} *out)
+{
+    const ${index_t} e = get_global_id(0);
+    if (e >= N * C * D) return;
+    const ${index_t} nc = e / D;
+    const ${index_t} d = e - nc * D;
+    const ${index_t} n = nc / C;
+    const ${index_t} ci = nc - n * C;
+    const ${index_t} r = n * D + d;
+    const long c = t[t_off + r];
+    ${T} v = 0;
+    if (c == (long)ci && c != ignore) {
+% if reduced:
+        v = -${weight_of(has_w, dt, T, "ci")} * ${common.load(dt, "g", "g_off", T)};
+% else:
+        v = -${weight_of(has_w, dt, T, "ci")} * ${common.load(dt, "g", "g_off + r", T)};
+% endif
+% if mean:
+        v = v / tw[0];
+% endif
+    }
+    ${common.store(dt, "out", "e", "v")}
+}
+</%def>

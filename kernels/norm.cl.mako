@@ -1,0 +1,173 @@
+## Normalisation kernels (batch, layer, group and instance norm) over contiguous inputs.
+## A statistics group g holds the elements x_off + a * sa + g * sg + b for a < A, b < B
+## (batch norm: A = N, B = H * W, sa = C * H * W, sg = H * W; layer and group norm: A = 1,
+## B = the row length, sg = B). Element i of the flat tensor maps to its statistics group by
+## (i / st_div) % st_mod and to its affine parameter by (i / af_div) % af_mod.
+## T is the accumulator type (float for half and float, double for double); statistics
+## buffers (mean, rstd, var, sums) are T.
+##
+## moments(name, caps, dt, T, index_t): one work-group per statistics group; each work-item
+##   runs Welford over a strided share and the shares are merged pairwise (Chan et al.) in
+##   local memory: one pass over the data, numerically sound for large means.
+##   Arguments: A, B, sa, sg, eps, x, x_off, mean, rstd, var, lcount, lmean, lm2 (local T[L]).
+## apply(name, caps, dt, T, has_w, has_b, index_t): y = (x - mean) * rstd * w + b, one
+##   work-item per element. Arguments: total, x, x_off, mean, rstd, st_div, st_mod, [w, w_off],
+##   [b, b_off], af_div, af_mod, y.
+## bwd_sums(name, caps, dt, T, has_w, index_t): per statistics group, s1 = sum(gy * w) and
+##   s2 = sum(gy * w * xhat) with xhat = (x - mean) * rstd; one work-group per group, a tree
+##   in local memory. Arguments: A, B, sa, sg, gy, gy_off, x, x_off, mean, rstd, [w, w_off],
+##   af_div, af_mod, s1, s2, l1, l2 (local T[L]).
+## bwd_apply(name, caps, dt, T, has_w, index_t): dx = rstd * (gy * w - (s1 + xhat * s2) / n)
+##   with n the group's element count, one work-item per element. Arguments: total, n, gy,
+##   gy_off, x, x_off, mean, rstd, s1, s2, st_div, st_mod, [w, w_off], af_div, af_mod, dx.
+<%namespace name="common" file="common.cl.mako"/>
+
+<%def name="moments(name, caps, dt, T, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} A, const ${I} B, const ${I} sa, const ${I} sg,
+    const ${T} eps, __global const ${dt.ctype} *x, const ${I} x_off,
+    __global ${T} *mean_out, __global ${T} *rstd_out, __global ${T} *var_out,
+    __local ${T} *lcount, __local ${T} *lmean, __local ${T} *lm2)
+{
+    const ${I} g = get_group_id(0);
+    const ${I} l = get_local_id(0);
+    const ${I} L = get_local_size(0);
+    const ${I} m = A * B;
+    const ${I} base = x_off + g * sg;
+    ${T} count = (${T})0, mean = (${T})0, m2 = (${T})0;
+    for (${I} j = l; j < m; j += L) {
+        const ${I} a = j / B;
+        const ${I} b = j - a * B;
+        const ${T} v = ${common.load(dt, "x", "base + a * sa + b", T)};
+        count += (${T})1;
+        const ${T} d = v - mean;
+        mean += d / count;
+        m2 += d * (v - mean);
+    }
+    lcount[l] = count;
+    lmean[l] = mean;
+    lm2[l] = m2;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (${I} half_ = L / 2; half_ > 0; half_ /= 2) {
+        if (l < half_) {
+            const ${T} na = lcount[l], nb = lcount[l + half_];
+            const ${T} n = na + nb;
+            if (nb > (${T})0) {
+                const ${T} delta = lmean[l + half_] - lmean[l];
+                const ${T} f = nb / n;
+                lmean[l] = lmean[l] + delta * f;
+                lm2[l] = lm2[l] + lm2[l + half_] + delta * delta * na * f;
+                lcount[l] = n;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        const ${T} var = lcount[0] > (${T})0 ? lm2[0] / lcount[0] : (${T})NAN;
+        mean_out[g] = lcount[0] > (${T})0 ? lmean[0] : (${T})NAN;
+        var_out[g] = var;
+        rstd_out[g] = rsqrt(var + eps);
+    }
+}
+</%def>
+
+<%def name="affine_args(has_w, has_b, dt, I)">\
+% if has_w:
+, __global const ${dt.ctype} *w, const ${I} w_off\
+% endif
+% if has_b:
+, __global const ${dt.ctype} *bias, const ${I} b_off\
+% endif
+, const ${I} af_div, const ${I} af_mod\
+</%def>
+
+<%def name="apply(name, caps, dt, T, has_w, has_b, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} total, __global const ${dt.ctype} *x, const ${I} x_off,
+    __global const ${T} *mean, __global const ${T} *rstd, const ${I} st_div,
+    const ${I} st_mod${affine_args(has_w, has_b, dt, I)}, __global ${dt.ctype} *y)
+{
+    const ${I} i = get_global_id(0);
+    if (i >= total) return;
+    ${I} q = i / st_div;
+    const ${I} s = q - (q / st_mod) * st_mod;
+    ${T} v = (${common.load(dt, "x", "x_off + i", T)} - mean[s]) * rstd[s];
+% if has_w or has_b:
+    q = i / af_div;
+    const ${I} f = q - (q / af_mod) * af_mod;
+% endif
+% if has_w:
+    v *= ${common.load(dt, "w", "w_off + f", T)};
+% endif
+% if has_b:
+    v += ${common.load(dt, "bias", "b_off + f", T)};
+% endif
+    ${common.store(dt, "y", "i", "v")}
+}
+</%def>
+
+<%def name="bwd_sums(name, caps, dt, T, has_w, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} A, const ${I} B, const ${I} sa, const ${I} sg,
+    __global const ${dt.ctype} *gy, const ${I} gy_off, __global const ${dt.ctype} *x,
+    const ${I} x_off, __global const ${T} *mean, __global const ${T} *rstd\
+${affine_args(has_w, False, dt, I)}, __global ${T} *s1_out, __global ${T} *s2_out,
+    __local ${T} *l1, __local ${T} *l2)
+{
+    const ${I} g = get_group_id(0);
+    const ${I} l = get_local_id(0);
+    const ${I} L = get_local_size(0);
+    const ${I} m = A * B;
+    const ${T} mu = mean[g], r = rstd[g];
+    ${T} s1 = (${T})0, s2 = (${T})0;
+    for (${I} j = l; j < m; j += L) {
+        const ${I} a = j / B;
+        const ${I} b = j - a * B;
+        const ${I} i = a * sa + g * sg + b;
+        ${T} d = ${common.load(dt, "gy", "gy_off + i", T)};
+% if has_w:
+        const ${I} q = i / af_div;
+        d *= ${common.load(dt, "w", "w_off + q - (q / af_mod) * af_mod", T)};
+% endif
+        s1 += d;
+        s2 += d * (${common.load(dt, "x", "x_off + i", T)} - mu) * r;
+    }
+    l1[l] = s1;
+    l2[l] = s2;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (${I} half_ = L / 2; half_ > 0; half_ /= 2) {
+        if (l < half_) {
+            l1[l] += l1[l + half_];
+            l2[l] += l2[l + half_];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) {
+        s1_out[g] = l1[0];
+        s2_out[g] = l2[0];
+    }
+}
+</%def>
+
+<%def name="bwd_apply(name, caps, dt, T, has_w, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} total, const ${T} n, __global const ${dt.ctype} *gy,
+    const ${I} gy_off, __global const ${dt.ctype} *x, const ${I} x_off,
+    __global const ${T} *mean, __global const ${T} *rstd, __global const ${T} *s1,
+    __global const ${T} *s2, const ${I} st_div,
+    const ${I} st_mod${affine_args(has_w, False, dt, I)}, __global ${dt.ctype} *dx)
+{
+    const ${I} i = get_global_id(0);
+    if (i >= total) return;
+    ${I} q = i / st_div;
+    const ${I} s = q - (q / st_mod) * st_mod;
+    const ${T} r = rstd[s];
+    const ${T} xhat = (${common.load(dt, "x", "x_off + i", T)} - mean[s]) * r;
+    ${T} d = ${common.load(dt, "gy", "gy_off + i", T)};
+% if has_w:
+    q = i / af_div;
+    d *= ${common.load(dt, "w", "w_off + q - (q / af_mod) * af_mod", T)};
+% endif
+    ${common.store(dt, "dx", "i", "r * (d - (s1[s] + xhat * s2[s]) / n)")}
+}
+</%def>

@@ -1,0 +1,157 @@
+## 2-d pooling over contiguous planes (n * c, H, W); 1-d pooling runs as H = 1.
+##
+## pool_fwd(name, caps, dt, T, mode, adaptive, index_t): one work-item per output element.
+##   mode: "max" (writes the flat index y * W + x of the maximum beside it; NaN wins (the last
+##   one, as PyTorch's CPU kernel), else the first maximum) or "avg" (PyTorch's divisor
+##   rules: count_include_pad, divisor override);
+##   adaptive: windows [floor(o * H / oh), ceil((o + 1) * H / oh)) instead of kernel/stride.
+##   Arguments: total, x, x_off, H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
+##   count_include_pad, divisor, out, [idx] (long, mode max).
+## pool_bwd(name, caps, dt, T, mode, adaptive, index_t): grad_in[p, h, w] gathers the output
+##   gradients of every window holding (h, w) (max: only where the saved index is (h, w)), one
+##   work-item per input element: deterministic, no atomics. Arguments: total, gout, gout_off,
+##   H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, count_include_pad, divisor, gin, [idx].
+<%namespace name="common" file="common.cl.mako"/>
+
+## Sets hs, he, ws, we (clipped window) and, for avg, div for output (oy, ox).
+<%def name="window(mode, adaptive, I, T)">\
+% if adaptive:
+        const ${I} hs = (oy * H) / oh;
+        const ${I} he = ((oy + 1) * H + oh - 1) / oh;
+        const ${I} ws = (ox * W) / ow;
+        const ${I} we = ((ox + 1) * W + ow - 1) / ow;
+% if mode == "avg":
+        const ${T} div = (${T})((he - hs) * (we - ws));
+% endif
+% elif mode == "avg":
+        ${I} hs = oy * sh - ph;
+        ${I} ws = ox * sw - pw;
+        ${I} he = min(hs + kh, H + ph);
+        ${I} we = min(ws + kw, W + pw);
+        const ${I} pool_size = (he - hs) * (we - ws);
+        hs = max(hs, (${I})0);
+        ws = max(ws, (${I})0);
+        he = min(he, H);
+        we = min(we, W);
+        const ${T} div = (${T})(divisor ? divisor
+            : (count_include_pad ? pool_size : (he - hs) * (we - ws)));
+% endif
+</%def>
+
+<%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} total,
+    __global const ${dt.ctype} *x, const ${I} x_off, const ${I} H, const ${I} W,
+    const ${I} oh, const ${I} ow, const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw,
+    const ${I} ph, const ${I} pw, const ${I} dh, const ${I} dw, const int count_include_pad,
+    const ${I} divisor, __global ${dt.ctype} *out\
+% if mode == "max":
+, __global long *idx\
+% endif
+)
+{
+    const ${I} gid = get_global_id(0);
+    if (gid >= total) return;
+    ${I} rem = gid;
+    ${I} q = rem / ow;
+    const ${I} ox = rem - q * ow;
+    rem = q; q = rem / oh;
+    const ${I} oy = rem - q * oh;
+    const ${I} base = x_off + q * H * W;
+% if mode == "max":
+% if adaptive:
+    ${window(mode, adaptive, I, T)}
+    const ${I} kh_ = he - hs, kw_ = we - ws, dh_ = 1, dw_ = 1;
+% else:
+    const ${I} hs = oy * sh - ph, ws = ox * sw - pw;
+    const ${I} kh_ = kh, kw_ = kw, dh_ = dh, dw_ = dw;
+% endif
+    ${T} best = (${T})(-INFINITY);
+    long best_i = -1;
+    for (${I} ki = 0; ki < kh_; ++ki) {
+        const ${I} y = hs + ki * dh_;
+        if (y < 0 || y >= H) continue;
+        for (${I} kj = 0; kj < kw_; ++kj) {
+            const ${I} xx = ws + kj * dw_;
+            if (xx < 0 || xx >= W) continue;
+            const ${T} v = ${common.load(dt, "x", "base + y * W + xx", T)};
+            if (best_i < 0) best_i = y * W + xx;
+            if (v > best || isnan(v)) {
+                best = v;
+                best_i = y * W + xx;
+            }
+        }
+    }
+    ${common.store(dt, "out", "gid", "best")}
+    idx[gid] = best_i;
+% else:
+    ${window(mode, adaptive, I, T)}
+    ${T} acc = (${T})0;
+    for (${I} y = hs; y < he; ++y) {
+        for (${I} xx = ws; xx < we; ++xx) {
+            acc += ${common.load(dt, "x", "base + y * W + xx", T)};
+        }
+    }
+    ${common.store(dt, "out", "gid", "(he > hs && we > ws) ? acc / div : (%s)0" % T)}
+% endif
+}
+</%def>
+
+<%def name="pool_bwd(name, caps, dt, T, mode, adaptive, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(const ${I} total,
+    __global const ${dt.ctype} *gout, const ${I} gout_off, const ${I} H, const ${I} W,
+    const ${I} oh, const ${I} ow, const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw,
+    const ${I} ph, const ${I} pw, const ${I} dh, const ${I} dw, const int count_include_pad,
+    const ${I} divisor, __global ${dt.ctype} *gin\
+% if mode == "max":
+, __global const long *idx\
+% endif
+)
+{
+    const ${I} gid = get_global_id(0);
+    if (gid >= total) return;
+    ${I} rem = gid;
+    ${I} q = rem / W;
+    const ${I} w = rem - q * W;
+    rem = q; q = rem / H;
+    const ${I} h = rem - q * H;
+    const ${I} obase = q * oh * ow;
+    const long self_i = (long)(h * W + w);
+    ${T} acc = (${T})0;
+% if adaptive:
+    // The windows holding h are those of a few consecutive outputs around h * oh / H.
+    const ${I} oy_lo = max((h * oh) / H - 1, (${I})0);
+    const ${I} oy_hi = min(((h + 1) * oh) / H + 1, oh - 1);
+    const ${I} ox_lo = max((w * ow) / W - 1, (${I})0);
+    const ${I} ox_hi = min(((w + 1) * ow) / W + 1, ow - 1);
+    for (${I} oy = oy_lo; oy <= oy_hi; ++oy) {
+        if ((oy * H) / oh > h || ((oy + 1) * H + oh - 1) / oh <= h) continue;
+        for (${I} ox = ox_lo; ox <= ox_hi; ++ox) {
+            if ((ox * W) / ow > w || ((ox + 1) * W + ow - 1) / ow <= w) continue;
+% else:
+    for (${I} ki = 0; ki < kh; ++ki) {
+        const ${I} y = h + ph - ki * dh;
+        if (y < 0) break;
+        const ${I} oy = y / sh;
+        if (oy * sh != y || oy >= oh) continue;
+        for (${I} kj = 0; kj < kw; ++kj) {
+            const ${I} xx = w + pw - kj * dw;
+            if (xx < 0) break;
+            const ${I} ox = xx / sw;
+            if (ox * sw != xx || ox >= ow) continue;
+% endif
+            const ${I} o = obase + oy * ow + ox;
+% if mode == "max":
+            if (idx[o] == self_i) {
+                acc += ${common.load(dt, "gout", "gout_off + o", T)};
+            }
+% else:
+            ${window(mode, adaptive, I, T)}
+            acc += ${common.load(dt, "gout", "gout_off + o", T)} / div;
+% endif
+        }
+    }
+    ${common.store(dt, "gin", "gid", "acc")}
+}
+</%def>
