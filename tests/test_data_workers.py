@@ -168,7 +168,10 @@ def test_persistent_workers_reused_across_epochs():
 
 
 def test_spawn_context():
-    loader = DataLoader(Arrays(), batch_size=10, num_workers=1,
+    # A spawned worker re-imports the dataset's class: a plain list needs no test module
+    # (which is not importable by name under --import-mode=importlib).
+    dataset = [(float(i), i) for i in range(20)]
+    loader = DataLoader(dataset, batch_size=10, num_workers=1,
                         multiprocessing_context="spawn")
     assert [b[1].tolist() for b in loader] == [list(range(10)), list(range(10, 20))]
     assert _no_children()
