@@ -55,7 +55,7 @@ def main(argv=None) -> float:
         optimizer.step()
     final = loss.item()  # waits for the device
     elapsed = time.perf_counter() - start
-    print(f"{args.optim} on {device}: loss {first:.2f} -> {final:.4f} in {args.steps} steps, "
+    print(f"{args.optim} on {device}: loss {first:.6g} -> {final:.6g} in {args.steps} steps, "
           f"{elapsed / max(args.steps - 1, 1) * 1e3:.2f} ms/step after the first")
     return final / first
 

@@ -62,6 +62,23 @@ def _scalar_check(alpha, beta, dtype) -> None:
 
 
 # -- mm, bmm, mv, dot -------------------------------------------------------------------------
+def _mat2_grad(a: Tensor, g: Tensor, b: Tensor) -> Tensor:
+    """The gradient of b in a @ b, laid out like b (PyTorch's mm_mat2_backward).
+
+    For b = weight.t() (nn.Linear), (g.t() @ a).t() is a transposed view of a contiguous
+    weight-shaped result, so the weight's .grad arrives contiguous and AccumulateGrad needs no
+    copy (a.t() @ g would cost a strided clone per weight per step).
+    """
+    if b._stride[0] == 1 and b._shape[0] > 1 and b._shape[1] > 1:
+        return mm(g.t(), a).t()
+    return mm(a.t(), g)
+
+
+def _scaled(t: Tensor, alpha) -> Tensor:
+    """t * alpha, without the extra kernel (and copy) when alpha is 1."""
+    return t if alpha == 1 else t * alpha
+
+
 def _mm_shapes(a: Tensor, b: Tensor) -> None:
     if a._shape[1] != b._shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x"
@@ -81,7 +98,7 @@ def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         # Inputs (not detached copies) so that double backward reaches them.
         a, b = input, mat2
         record("MmBackward0", result, (input, mat2),
-               lambda g: (mm(g, b.t()), mm(a.t(), g)), saved=(input, mat2))
+               lambda g: (mm(g, b.t()), _mat2_grad(a, g, b)), saved=(input, mat2))
     return _out(result, out)
 
 
@@ -297,8 +314,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=Non
     if needs_grad(input, mat1, mat2):
         a, b = mat1, mat2
         record("AddmmBackward0", result, (input, mat1, mat2),
-               lambda g: (g * beta if beta != 1 else g, mm(g, b.t()) * alpha,
-                          mm(a.t(), g) * alpha), saved=(mat1, mat2))
+               lambda g: (g * beta if beta != 1 else g, _scaled(mm(g, b.t()), alpha),
+                          _scaled(_mat2_grad(a, g, b), alpha)), saved=(mat1, mat2))
     return _out(result, out)
 
 
