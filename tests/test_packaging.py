@@ -139,10 +139,10 @@ def test_readme_opens_with_two_one_line_commands():
     assert len(commands) == 2, commands
     example, tests = commands
     assert "pip install" in example and ".[pocl]" in example
-    assert example.endswith("examples/tensor_tour.py")
+    assert example.endswith("examples/digits.py")
     assert ".[pocl,test]" in tests and "--import-mode=importlib" in tests
     assert "/pytest " in tests and "-m pytest" not in tests  # the console script
-    assert (ROOT / "examples" / "tensor_tour.py").is_file()
+    assert (ROOT / "examples" / "digits.py").is_file()
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
@@ -153,7 +153,7 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 
 @pytest.mark.parametrize("where", ["cpu", "cl"])
-def test_readme_example_runs(where, tmp_path):
+def test_tensor_tour_runs(where, tmp_path):
     import clgrad
     if where == "cl":
         if not clgrad.cl.is_available():
