@@ -27,3 +27,16 @@ from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled)
+
+# `import torch` alone binds its submodules (torch.nn.functional, torch.utils.data, ...), and
+# ported programs rely on it: bind ours the same way. nn and linalg come last: they build on
+# everything above.
+from . import linalg  # noqa: E402,F401
+from . import nn  # noqa: E402,F401
+import clgrad.nn.functional  # noqa: E402,F401
+import clgrad.nn.init  # noqa: E402,F401
+import clgrad.nn.utils  # noqa: E402,F401
+import clgrad.optim.lr_scheduler  # noqa: E402,F401
+import clgrad.utils.data  # noqa: E402,F401
+import clgrad.autograd.functional  # noqa: E402,F401
+from . import backends  # noqa: E402,F401

@@ -166,3 +166,13 @@ def test_tensor_tour_runs(where, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert f"Touring clgrad {clgrad.__version__} on {where}" in proc.stdout
     assert proc.stdout.rstrip().endswith("All results matched numpy.")
+
+
+def test_ci_runs_the_readme_test_command_in_a_venv_nothing_else_was_installed_into():
+    # A package installed into the venv first (torch brings its own setuptools) hides a
+    # missing install step that a new user's fresh venv would hit.
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    at = ci.index(_readme_commands()[1])
+    before = [line for line in ci[:at] if "pip install" in line and not line.startswith("#")]
+    assert not before, f".ci/run installs into a venv before the README's test command: {before}"
+    assert "rm -rf .venv" in ci[:at]
