@@ -40,3 +40,16 @@ import clgrad.optim.lr_scheduler  # noqa: E402,F401
 import clgrad.utils.data  # noqa: E402,F401
 import clgrad.autograd.functional  # noqa: E402,F401
 from . import backends  # noqa: E402,F401
+from ._dtype import bfloat16  # noqa: E402,F401
+# Issue 9: the rest of what `import torch` binds (legacy types, accelerator, backends flags,
+# onnx, constants) and clgrad.cuda as an alias of clgrad.cl for code that was not renamed.
+from .legacy import *  # noqa: E402,F401,F403
+from . import accelerator, onnx  # noqa: E402,F401
+import clgrad.backends.cudnn  # noqa: E402,F401
+import clgrad.backends.mps  # noqa: E402,F401
+import clgrad.backends.opencl  # noqa: E402,F401
+import sys as _sys  # noqa: E402
+cuda = cl
+_sys.modules[__name__ + ".cuda"] = cl
+from math import inf, nan, pi, e  # noqa: E402,F401
+newaxis = None

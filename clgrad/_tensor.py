@@ -25,9 +25,15 @@ class Tensor:
     # Let numpy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
+    def __new__(cls, *args, **kwargs):
+        """PyTorch's legacy constructor: Tensor(data), Tensor(*sizes), Tensor(), in the
+        default dtype on cpu (or the device= given); prefer clgrad.tensor / clgrad.empty."""
+        from ._device import device as Device
+        from .legacy import new_legacy
+        return new_legacy(dt.get_default_dtype(), Device("cpu"), args, dict(kwargs))
+
     def __init__(self, *args, **kwargs):
-        raise TypeError("clgrad.Tensor cannot be constructed directly; use clgrad.tensor(), "
-                        "clgrad.empty() or another creation function")
+        pass  # everything happens in __new__ (which object.__new__-built tensors skip)
 
     # -- construction (internal) -----------------------------------------------------------
     @classmethod
@@ -99,6 +105,10 @@ class Tensor:
         return self._storage.device.type == "cl"
 
     is_cuda = is_cl
+
+    # Devices clgrad never has: ported code tests these flags.
+    is_xpu = is_mps = is_meta = is_sparse = is_quantized = is_mkldnn = property(
+        lambda self: False)
 
     @property
     def is_cpu(self) -> bool:
@@ -299,6 +309,8 @@ class Tensor:
                 return self._host()
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
+        if self._storage.dtype is dt.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")  # numpy has no bfloat16
         return self._storage.backend.view(self)
 
     def __array__(self, dtype=None, copy=None):
@@ -409,6 +421,9 @@ class Tensor:
     def half(self) -> "Tensor":
         return self.to(dt.float16)
 
+    def bfloat16(self) -> "Tensor":
+        return self.to(dt.bfloat16)
+
     def int(self) -> "Tensor":
         return self.to(dt.int32)
 
@@ -427,17 +442,25 @@ class Tensor:
     def bool(self) -> "Tensor":
         return self.to(dt.bool)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking: builtins.bool = False, **kwargs):
+        """The legacy type name ('clgrad.FloatTensor'), or a copy converted to `dtype`: a
+        dtype, a legacy type, or a name ('torch.FloatTensor', 'clgrad.cl.LongTensor', ...)."""
+        from ._typenames import parse_type_name, qualified_type_name
         if dtype is None:
-            kind = "cl." if self.is_cl else ""
-            return f"clgrad.{kind}{_LEGACY_TYPE_NAMES[self.dtype.name]}"
-        return self.to(dtype)
-
-
-_LEGACY_TYPE_NAMES = {"bool": "BoolTensor", "uint8": "ByteTensor", "int8": "CharTensor",
-                      "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor",
-                      "float16": "HalfTensor", "float32": "FloatTensor",
-                      "float64": "DoubleTensor"}
+            return qualified_type_name(self.dtype, self.is_cl)
+        if isinstance(dtype, str):
+            target, on_cl = parse_type_name(dtype)
+        elif isinstance(dtype, dt.dtype):
+            return self.to(dtype)
+        elif hasattr(dtype, "_device_type") and isinstance(getattr(dtype, "dtype", None),
+                                                           dt.dtype):
+            target, on_cl = dtype.dtype, dtype._device_type == "cl"
+        else:
+            raise TypeError(f"type() received an invalid combination of arguments - got "
+                            f"({type(dtype).__name__})")
+        if on_cl:
+            return self.to(self.device if self.is_cl else "cl", target)
+        return self.to("cpu", target)
 
 
 class Size(tuple):

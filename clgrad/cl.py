@@ -115,3 +115,8 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+# Legacy typed constructors on the cl device (clgrad.cl.FloatTensor(2, 3), ...), as
+# torch.cuda.FloatTensor makes cuda tensors.
+from .legacy import CL_TYPES as _CL_TYPES  # noqa: E402
+globals().update(_CL_TYPES)

@@ -33,7 +33,8 @@ from . import _dtype as dt
 from ._device import canonical, device as Device
 from ._tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+           "safe_globals"]
 
 _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
                   "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
@@ -257,6 +258,60 @@ def _allowed_globals() -> dict:
 
 _ALLOWED = _allowed_globals()
 
+# -- user allowlist for weights_only loads (PyTorch 2.6's serialization.add_safe_globals) --
+_SAFE_GLOBALS: list = []
+
+
+def _global_name(entry) -> tuple:
+    """('module', 'qualname') an allowlist entry (an object or (object, "mod.name")) names."""
+    if isinstance(entry, tuple):
+        if len(entry) != 2 or not isinstance(entry[1], str):
+            raise ValueError(f"Expected tuple of (object, str) but got {entry!r}")
+        module, _, name = entry[1].rpartition(".")
+        return module, name
+    return entry.__module__, entry.__qualname__
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow these globals (classes, functions, or (object, "module.name") pairs) in
+    ``load(..., weights_only=True)``."""
+    for entry in safe_globals:
+        _global_name(entry)  # validate now, not at load time
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The user-allowed globals for weights_only loads."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Forget every global added by add_safe_globals."""
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """Context manager: these globals are allowed for weights_only loads inside."""
+
+    def __init__(self, safe_globals: list):
+        self.safe_globals = list(safe_globals)
+        self._saved: list = []
+
+    def __enter__(self):
+        self._saved = get_safe_globals()
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _SAFE_GLOBALS[:] = self._saved
+        return False
+
+
+def _user_safe_global(module: str, name: str):
+    for entry in _SAFE_GLOBALS:
+        if _global_name(entry) == (module, name):
+            return entry[0] if isinstance(entry, tuple) else entry
+    return None
+
 
 def _target_device(location: str, map_location):
     """Where a storage saved at `location` goes (None: use the callable's own result)."""
@@ -293,13 +348,19 @@ class _Unpickler(pickle.Unpickler):
         if found is not None:
             return found
         if self.weights_only:
+            found = _user_safe_global(module, name)
+            if found is not None:
+                return found
             raise _WeightsOnlyError(
                 f"Weights only load failed. In clgrad.load, `weights_only` defaults to True "
                 f"and only tensors, primitive types, containers and state dicts may be loaded."
                 f"\nUnsupported global: GLOBAL {module}.{name} was not an allowed global by "
                 f"default. Re-running `clgrad.load` with `weights_only=False` will likely "
                 f"succeed, but it can result in arbitrary code execution. Do it only if you "
-                f"got the file from a trusted source.")
+                f"got the file from a trusted source.\nCheck the documentation of "
+                f"clgrad.serialization.add_safe_globals: to allowlist this global if you "
+                f"trust it, use `clgrad.serialization.add_safe_globals([{module}.{name}])` or the "
+                f"`clgrad.serialization.safe_globals([{module}.{name}])` context manager.")
         if module.startswith("torch"):
             raise pickle.UnpicklingError(f"clgrad.load: the checkpoint uses {module}.{name}, "
                                          "which clgrad does not provide")

@@ -84,3 +84,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
            "detect_anomaly", "set_detect_anomaly", "functional"]
+from .variable import Variable  # noqa: E402,F401  (legacy: returns a Tensor)

@@ -22,8 +22,7 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det"
            "cholesky", "qr", "svd", "svdvals", "eigh", "eigvalsh", "lstsq", "pinv", "matmul",
            "LinAlgError"]
 
-_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-         "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+from .._typenames import SCALAR_NAMES as _TYPE  # noqa: E402  (one shared table)
 
 
 class LinAlgError(RuntimeError):

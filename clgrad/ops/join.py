@@ -126,9 +126,8 @@ def _cat(tensors: list, dim: int, out) -> tuple:
 
 
 def _legacy_name(dtype) -> str:
-    return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-            "int64": "Long", "float16": "Half", "float32": "Float",
-            "float64": "Double"}[dtype.name]
+    from .._typenames import scalar_name
+    return scalar_name(dtype)
 
 
 concat = concatenate = cat

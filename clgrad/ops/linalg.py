@@ -18,8 +18,7 @@ from ..autograd.graph import needs_grad, record
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addmv", "addbmm", "baddbmm", "einsum", "tensordot", "kron", "trace"]
 
-_TYPE = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-         "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
+from .._typenames import SCALAR_NAMES as _TYPE  # noqa: E402  (one shared table)
 
 
 # -- the GEMM call ---------------------------------------------------------------------------

@@ -26,9 +26,7 @@ __all__ = ["rand", "randn", "randint", "randperm", "rand_like", "randn_like", "r
            "normal", "bernoulli", "multinomial"]
 
 # PyTorch's C++ scalar type names, as its "not implemented for" messages print them.
-_TORCH_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-               "float64": "Double"}
+from .._typenames import SCALAR_NAMES as _TORCH_NAME  # noqa: E402
 _C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
            "int32": "int", "int64": "long int", "float16": "c10::Half", "float32": "float",
            "float64": "double"}

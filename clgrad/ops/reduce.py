@@ -27,9 +27,7 @@ __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "max", "min", "amax", "am
            "any", "count_nonzero", "cumsum", "cumprod", "cummax", "cummin", "sort", "argsort",
            "topk", "kthvalue", "median", "nanmedian", "mode", "unique", "bincount", "histc"]
 
-_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-               "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
-               "float64": "Double"}
+from .._typenames import SCALAR_NAMES as _TYPE_NAMES  # noqa: E402  (one shared table)
 
 
 class ReduceSpec:

@@ -118,8 +118,8 @@ class Derivative:
 
 
 def _torch_type_name(d: dt.dtype) -> str:
-    return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-            "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}[d.name]
+    from .._typenames import scalar_name  # the one table of PyTorch's type names
+    return scalar_name(d)
 
 
 torch_type_name = _torch_type_name

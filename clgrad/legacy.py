@@ -1,0 +1,87 @@
+"""PyTorch's legacy tensor types: clgrad.FloatTensor(...), clgrad.cl.LongTensor(...), ...
+
+Old tutorials still build tensors with these; each is a callable type (not a Tensor
+subclass, as in PyTorch) that makes a tensor of its dtype on cpu or on the cl device, and
+`isinstance(t, clgrad.FloatTensor)` tests dtype and device as PyTorch's tensortype does.
+"""
+from __future__ import annotations
+
+import builtins
+
+from . import _dtype as dt
+from ._typenames import SCALAR_NAMES, tensor_type_name
+
+_LEGACY_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
+                  "int8", "uint8", "bool")
+
+
+def new_legacy(dtype, device, args: tuple, kwargs: dict):
+    """What Tensor(*args) / FloatTensor(*args) builds: sizes, data, another tensor, or ()."""
+    from ._device import canonical
+    from ._tensor import Tensor
+    from .ops.creation import empty, tensor
+    given = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"new() received an invalid combination of arguments - got keyword "
+                        f"argument '{next(iter(kwargs))}'")
+    if given is not None:
+        given = canonical(given)
+        if given.type != device.type:
+            raise RuntimeError(f"legacy constructor expects device type: {device.type} but "
+                               f"device type: {given.type} was passed")
+        device = given
+    if not args:
+        return empty(0, dtype=dtype, device=device)
+    if builtins.all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool)
+                    for a in args):
+        return empty(*args, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not dtype or other.device.type != device.type:
+            raise TypeError(f"expected {SCALAR_NAMES[dtype.name]} on {device.type} (got "
+                            f"{SCALAR_NAMES[other.dtype.name]} on {other.device.type})")
+        return other.detach()
+    if len(args) == 1 and not isinstance(args[0], (str, bytes)) and hasattr(args[0], "__len__"):
+        return tensor(args[0], dtype=dtype, device=device)
+    what = type(args[0]).__name__
+    if isinstance(args[0], (builtins.float, builtins.bool)):
+        raise TypeError(f"new(): data must be a sequence (got {what})")
+    raise TypeError(f"new(): invalid data type '{what}'")
+
+
+class _TensorType(type):
+    """The metaclass: instance checks by dtype and device type."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        from ._tensor import Tensor
+        return (isinstance(obj, Tensor) and obj.dtype is cls.dtype
+                and obj.device.type == cls._device_type)
+
+    def __repr__(cls) -> str:
+        return f"<class '{cls.__module__}.{cls.__name__}'>"
+
+
+def _make(dtype: dt.dtype, device_type: str, module: str) -> type:
+    from ._device import device as Device
+
+    def __new__(cls, *args, **kwargs):
+        return new_legacy(cls.dtype, Device(cls._device_type), args, dict(kwargs))
+
+    name = tensor_type_name(dtype)
+    return _TensorType(name, (), {"__new__": __new__, "dtype": dtype,
+                                  "_device_type": device_type,
+                                  "is_cuda": device_type == "cl", "is_sparse": False,
+                                  "__module__": module, "__qualname__": name,
+                                  "__doc__": f"Legacy constructor of {dtype} tensors on "
+                                             f"{device_type}."})
+
+
+def _types(device_type: str, module: str) -> dict:
+    return {tensor_type_name(getattr(dt, n)): _make(getattr(dt, n), device_type, module)
+            for n in _LEGACY_DTYPES if hasattr(dt, n)}
+
+
+CPU_TYPES = _types("cpu", "clgrad")
+CL_TYPES = _types("cl", "clgrad.cl")
+__all__ = list(CPU_TYPES)
+globals().update(CPU_TYPES)
