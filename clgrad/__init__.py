@@ -53,3 +53,4 @@ cuda = cl
 _sys.modules[__name__ + ".cuda"] = cl
 from math import inf, nan, pi, e  # noqa: E402,F401
 newaxis = None
+from . import testing  # noqa: E402,F401

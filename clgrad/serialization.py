@@ -359,8 +359,9 @@ class _Unpickler(pickle.Unpickler):
                 f"succeed, but it can result in arbitrary code execution. Do it only if you "
                 f"got the file from a trusted source.\nCheck the documentation of "
                 f"clgrad.serialization.add_safe_globals: to allowlist this global if you "
-                f"trust it, use `clgrad.serialization.add_safe_globals([{module}.{name}])` or the "
-                f"`clgrad.serialization.safe_globals([{module}.{name}])` context manager.")
+                f"trust it, use `clgrad.serialization.add_safe_globals([{module}.{name}])` "
+                f"or the `clgrad.serialization.safe_globals([{module}.{name}])` context "
+                f"manager.")
         if module.startswith("torch"):
             raise pickle.UnpicklingError(f"clgrad.load: the checkpoint uses {module}.{name}, "
                                          "which clgrad does not provide")
