@@ -10,13 +10,18 @@ import numpy as np
 class dtype:
     """A tensor element type. `repr` is ``clgrad.<name>`` as PyTorch prints ``torch.<name>``."""
 
-    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_signed", "ctype",
-                 "category", "_rank")
+    __slots__ = ("name", "np", "storage_np", "itemsize", "is_floating_point", "is_signed",
+                 "ctype", "category", "_rank")
 
-    def __init__(self, name: str, np_dtype: Any, ctype: str, category: int, rank: int):
+    def __init__(self, name: str, np_dtype: Any, ctype: str, category: int, rank: int,
+                 storage_np: Any = None):
         self.name = name
+        # np: the numpy dtype values take on the host and in numpy arithmetic; storage_np: the
+        # one elements are stored as. They differ only for bfloat16, which numpy lacks: it is
+        # stored as its uint16 bit pattern and reaches the host as float32.
         self.np = np.dtype(np_dtype)
-        self.itemsize = self.np.itemsize
+        self.storage_np = self.np if storage_np is None else np.dtype(storage_np)
+        self.itemsize = self.storage_np.itemsize
         self.is_floating_point = category == FLOAT
         self.is_signed = name not in ("bool", "uint8")
         # OpenCL C storage type: bool lives in a uchar, half is only loaded and stored.
@@ -53,12 +58,15 @@ int64 = dtype("int64", np.int64, "long", INT, 5)
 float16 = dtype("float16", np.float16, "half", FLOAT, 6)
 float32 = dtype("float32", np.float32, "float", FLOAT, 7)
 float64 = dtype("float64", np.float64, "double", FLOAT, 8)
+# bfloat16 shares float16's rank: the two promote to float32 (neither holds the other).
+bfloat16 = dtype("bfloat16", np.float32, "ushort", FLOAT, 6, storage_np=np.uint16)
 
 short, int, long = int16, int32, int64
 half, float, double = float16, float32, float64
 
 all_dtypes = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
-_BY_NAME = {d.name: d for d in all_dtypes}
+_BY_NAME = {d.name: d for d in all_dtypes + (bfloat16,)}
+# bfloat16 has no numpy dtype: a float32 array is float32.
 _BY_NP = {d.np: d for d in all_dtypes}
 
 
@@ -87,6 +95,8 @@ def _promote_pair(a: dtype, b: dtype) -> dtype:
         if a is uint8 or b is uint8:
             other = b if a is uint8 else a
             return int16 if other is int8 else other
+    if a._rank == b._rank:
+        return float32  # float16 with bfloat16
     return a if a._rank > b._rank else b
 
 
@@ -104,7 +114,7 @@ def get_default_dtype() -> dtype:
 
 def set_default_dtype(d: dtype) -> None:
     global _default_dtype
-    if d not in (float16, float32, float64):
+    if d not in (float16, bfloat16, float32, float64):
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default_dtype = d
 
@@ -182,6 +192,9 @@ class finfo:
         type = _default_dtype if type is None else type
         if not type.is_floating_point:
             raise TypeError(f"finfo(): {type} is not a floating point dtype")
+        if type is bfloat16:
+            self._bfloat16()
+            return
         info = np.finfo(type.np)
         self.dtype = type.name
         self.bits = type.itemsize * 8
@@ -191,6 +204,17 @@ class finfo:
         self.tiny = builtins.float(info.tiny)
         self.smallest_normal = self.tiny
         self.resolution = builtins.float(info.resolution)
+
+    def _bfloat16(self) -> None:
+        # float32's exponent with 8 significant bits; numpy's finfo cannot describe it.
+        self.dtype = "bfloat16"
+        self.bits = 16
+        self.eps = 2.0 ** -7
+        self.max = (2.0 - 2.0 ** -7) * 2.0 ** 127
+        self.min = -self.max
+        self.tiny = 2.0 ** -126
+        self.smallest_normal = self.tiny
+        self.resolution = 0.01
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
@@ -214,3 +238,19 @@ class iinfo:
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+def to_bfloat16_bits(values) -> np.ndarray:
+    """bfloat16 bit patterns (uint16) of values, rounded to nearest even as PyTorch does.
+
+    Values go through float32 first (as PyTorch converts a double); NaN becomes 0x7FC0.
+    """
+    f = np.ascontiguousarray(values, dtype=np.float32)
+    u = f.view(np.uint32)
+    rounded = ((u + (np.uint32(0x7FFF) + ((u >> 16) & np.uint32(1)))) >> 16).astype(np.uint16)
+    return np.where(np.isnan(f), np.uint16(0x7FC0), rounded)
+
+
+def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
+    """float32 values of bfloat16 bit patterns (exact: the bits are float32's top half)."""
+    return (np.asarray(bits).astype(np.uint32) << 16).view(np.float32)

@@ -7,11 +7,20 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 % endif
 // half is a storage type here: vload_half/vstore_half need no extension.
+// bfloat16 is stored as its bits (ushort): float32's top half, rounded to nearest even.
+inline ushort clgrad_to_bf16(float f)
+{
+    const uint u = as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (ushort)0x7fc0;
+    return (ushort)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
 </%def>
 
 <%def name="load(dt, ptr, idx, T)">\
 % if dt.name == "float16":
 (${T})vload_half(${idx}, ${ptr})\
+% elif dt.name == "bfloat16":
+(${T})as_float((uint)${ptr}[${idx}] << 16)\
 % else:
 (${T})${ptr}[${idx}]\
 % endif
@@ -20,6 +29,8 @@
 <%def name="store(dt, ptr, idx, value)">\
 % if dt.name == "float16":
 vstore_half_rte((float)(${value}), ${idx}, ${ptr});\
+% elif dt.name == "bfloat16":
+${ptr}[${idx}] = clgrad_to_bf16((float)(${value}));\
 % elif dt.name == "bool":
 ${ptr}[${idx}] = (uchar)((${value}) != 0);\
 % else:

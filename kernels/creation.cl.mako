@@ -49,7 +49,7 @@ __kernel void ${name}(const long n, const long cols, __global ${out.ctype} *out)
 </%def>
 
 <%def name="tri(name, caps, dt, upper)">\
-<% T = "float" if dt.name == "float16" else dt.ctype %>\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
 __kernel void ${name}(const long n, const long rows, const long cols, const long diagonal,
                       __global const ${dt.ctype} *in, const long in_off,
                       __global ${dt.ctype} *out, const long out_off)

@@ -22,6 +22,7 @@
     I = index_t
     S = dt.ctype
     half = dt.name == "float16"
+    bf16 = dt.name == "bfloat16"
     floating = T != "long"
     VT = T if VW == 1 else "%s%d" % (T, VW)
     comps = ["s" + "0123456789abcdef"[l] for l in range(VW)]
@@ -32,6 +33,8 @@
     def load(ptr, idx):
         if half:
             return "vload_half(%s, %s)" % (idx, ptr)
+        if bf16:
+            return "as_float((uint)%s[%s] << 16)" % (ptr, idx)
         return "(%s)%s[%s]" % (T, ptr, idx)
 
     def loadv(ptr, idx):
@@ -42,6 +45,9 @@
             return "vload_half%d(0, %s + %s)" % (VW, ptr, idx)
         # Element by element: compilers fuse it into one unaligned vector load, whereas
         # vloadN() is an out-of-line call on some drivers.
+        if bf16:
+            return "(%s)(%s)" % (VT, ", ".join(load(ptr, "%s + %d" % (idx, l))
+                                               for l in range(VW)))
         return "(%s)(%s)" % (VT, ", ".join("%s[%s + %d]" % (ptr, idx, l) for l in range(VW)))
 
     def mac(acc, a, b):

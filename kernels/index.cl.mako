@@ -17,7 +17,7 @@
 <%namespace name="common" file="common.cl.mako"/>
 
 <%def name="index_map(name, caps, dt, mode, K, rank, serial)">\
-<% T = "float" if dt.name == "float16" else dt.ctype %>\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
 __kernel void ${name}(const long P, const long S,
     __global ${dt.ctype} *tgt, const long tgt_off\
 % for d in range(rank):

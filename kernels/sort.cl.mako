@@ -196,7 +196,7 @@ __kernel void ${name}(const ${index_t} nbins, const ${index_t} n, __global const
 </%def>
 
 <%def name="scatter_dim(name, caps, dt, accumulate, index_t)">\
-<% T = "float" if dt.name == "float16" else dt.ctype %>\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
 __kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
     const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
     __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)
@@ -227,7 +227,7 @@ __kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N
 </%def>
 
 <%def name="gather_dim(name, caps, dt, index_t)">\
-<% T = "float" if dt.name == "float16" else dt.ctype %>\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
 __kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
     const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
     __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)

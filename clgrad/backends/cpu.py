@@ -1,10 +1,12 @@
 """The numpy backend: storages are flat numpy arrays, kernels are numpy calls on views."""
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
 
+from .. import _dtype as _dt
 from .._strides import numel
 
 # PyTorch computes inf and nan silently; numpy warns. A filter scoped to this module costs
@@ -29,23 +31,40 @@ from .cpu_random import CpuRandom
 from .cpu_reduce import CpuReduce
 
 
+_BF16 = _dt.bfloat16
+
+
 class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, CpuOptim):
-    """numpy backend; kernel families beyond pointwise come from the mixins."""
+    """numpy backend; kernel families beyond pointwise come from the mixins.
+
+    bfloat16 storages hold uint16 bit patterns. Inside a kernel call, view() of such a tensor
+    is a float32 view of a float32 shadow of its whole storage (one shadow per storage, so
+    aliasing views stay aliased); when the outermost call returns, the shadow elements that
+    changed are rounded (nearest even) back into the storage. So every kernel computes
+    bfloat16 in float32 and rounds once per stored result, as PyTorch's CPU kernels do.
+    """
 
     name = "cpu"
 
+    def __init__(self):
+        self._depth = 0
+        self._shadows: dict = {}
+
     # -- memory -----------------------------------------------------------------------------
     def empty(self, numel: int, dtype):
-        return np.empty(numel, dtype.np)
+        return np.empty(numel, dtype.storage_np)
 
-    def from_host(self, flat: np.ndarray):
+    def from_host(self, flat: np.ndarray, dtype=None):
         """Take ownership of a flat host array (already a private copy or a shared view)."""
+        if dtype is _BF16:
+            return _dt.to_bfloat16_bits(flat)
         return flat
 
-    @staticmethod
-    def view(t) -> np.ndarray:
+    def view(self, t) -> np.ndarray:
         """A numpy view of tensor t sharing its storage."""
         data = t._storage.data
+        if t._storage.dtype is _BF16:
+            return self._bf16_view(t)
         if t._contig or (t._contig is None and t.is_contiguous()):
             # Slicing and reshaping a flat array is several times cheaper than np.ndarray().
             shape = t._shape
@@ -57,6 +76,36 @@ class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, 
         return np.ndarray(t._shape, t.dtype.np, buffer=t._storage.data,
                           offset=t._offset * itemsize,
                           strides=tuple(s * itemsize for s in t._stride))
+
+    def flat(self, t) -> np.ndarray:
+        """t's whole storage as a flat numpy array (a bfloat16 storage's float32 shadow)."""
+        if t._storage.dtype is _BF16:
+            return self._shadow(t._storage)
+        return t._storage.data
+
+    def _shadow(self, storage) -> np.ndarray:
+        entry = self._shadows.get(id(storage))
+        if entry is None:
+            wide = _dt.from_bfloat16_bits(storage.data)
+            entry = self._shadows[id(storage)] = (storage, wide, wide.copy())
+        return entry[2]
+
+    def _bf16_view(self, t) -> np.ndarray:
+        strides = tuple(s * 4 for s in t._stride)
+        if self._depth == 0:
+            # A host read outside any kernel: a float32 copy of just these elements.
+            raw = np.ndarray(t._shape, np.uint16, buffer=t._storage.data,
+                             offset=t._offset * 2, strides=tuple(s * 2 for s in t._stride))
+            return _dt.from_bfloat16_bits(raw)
+        return np.ndarray(t._shape, np.float32, buffer=self._shadow(t._storage),
+                          offset=t._offset * 4, strides=strides)
+
+    def _commit(self) -> None:
+        for storage, wide, shadow in self._shadows.values():
+            changed = shadow.view(np.uint32) != wide.view(np.uint32)
+            if changed.any():
+                storage.data[changed] = _dt.to_bfloat16_bits(shadow[changed])
+        self._shadows.clear()
 
     def to_host(self, t) -> np.ndarray:
         return np.array(self.view(t), copy=True, order="C")
@@ -81,3 +130,28 @@ class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, 
             op.ufunc(*arrays, out=target)
         else:
             np.copyto(target, op.numpy(*arrays), casting="unsafe")
+
+
+def _committing(fn):
+    """Wrap a kernel method so that bfloat16 shadows are written back when it returns."""
+    def method(self, *args, **kwargs):
+        self._depth += 1
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            self._depth -= 1
+            if not self._depth and self._shadows:
+                self._commit()
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+# Every kernel entry point (public methods other than memory and raw views) commits shadows.
+for _name in dir(CpuBackend):
+    _fn = getattr(CpuBackend, _name)
+    if not _name.startswith("_") and callable(_fn) and not isinstance(
+            inspect.getattr_static(CpuBackend, _name), staticmethod) and _name not in (
+            "empty", "from_host", "view", "flat", "to_host", "philox_raw"):
+        setattr(CpuBackend, _name, _committing(_fn))
+del _name, _fn

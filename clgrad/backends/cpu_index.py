@@ -27,7 +27,7 @@ class CpuIndex:
             good = (v >= 0) & (v < size)
             ok &= good
             pos += np.where(good, v, 0) * ast
-        flat = target._storage.data
+        flat = self.flat(target)
         vals = self.view(other)
         if mode == "get":
             np.copyto(vals, np.where(ok, flat[pos], 0), casting="unsafe")

@@ -141,7 +141,7 @@ class CpuNn(CpuNnCore):
     # -- normalisation ----------------------------------------------------------------------
     def _groups_view(self, x, layout, groups: int) -> np.ndarray:
         A, B, sa, sg = layout
-        flat = x._storage.data[x._offset:]
+        flat = self.flat(x)[x._offset:]
         size = flat.itemsize
         return np.lib.stride_tricks.as_strided(flat, (A, groups, B),
                                                (sa * size, sg * size, size), writeable=False)

@@ -57,7 +57,7 @@ def from_host_array(array: np.ndarray, dtype, device) -> Tensor:
     flat = np.ascontiguousarray(array).reshape(-1)
     if backend.name == "cpu":
         flat = flat.copy() if np.shares_memory(flat, array) else flat
-    data = backend.from_host(flat)
+    data = backend.from_host(flat, dtype)
     return Tensor._wrap(data, flat.size, dtype, device, backend, tuple(array.shape))
 
 

@@ -19,13 +19,14 @@ INT32_LIMIT = 2 ** 31 - 1
 _SCALARS = (int, float, bool)
 
 # numpy types of the OpenCL C scalar types, for pyopencl's argument packing.
-NP_OF_CTYPE = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32,
+NP_OF_CTYPE = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "ushort": np.uint16,
+               "int": np.int32,
                "long": np.int64, "float": np.float32, "double": np.float64}
 
 
 def compute_ctype(dtype) -> str:
-    """The OpenCL C type arithmetic on `dtype` runs in: half computes in float."""
-    return "float" if dtype.name == "float16" else dtype.ctype
+    """The OpenCL C type arithmetic on `dtype` runs in: half and bfloat16 compute in float."""
+    return "float" if dtype.name in ("float16", "bfloat16") else dtype.ctype
 
 
 from .creation import ClCreation
@@ -62,9 +63,12 @@ class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim
     def release(self, nbytes: int) -> None:
         self.rt.allocated -= nbytes if nbytes > 0 else 1
 
-    def from_host(self, flat: np.ndarray):
-        from ..._dtype import from_numpy_dtype
-        self.check_dtype(from_numpy_dtype(flat.dtype))
+    def from_host(self, flat: np.ndarray, dtype=None):
+        from ..._dtype import bfloat16, from_numpy_dtype, to_bfloat16_bits
+        if dtype is bfloat16:
+            flat = to_bfloat16_bits(flat)  # stored as its bits: ushort on the device
+        else:
+            self.check_dtype(from_numpy_dtype(flat.dtype))
         buf = self.rt.allocate(flat.nbytes)
         if flat.nbytes:
             cl.enqueue_copy(self.queue, buf, np.ascontiguousarray(flat), is_blocking=True)
@@ -73,23 +77,29 @@ class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim
     def to_host(self, t) -> np.ndarray:
         """A contiguous host copy of tensor t (waits for the device)."""
         src = t if t.is_contiguous() else t.contiguous()
-        out = np.empty(src._shape, src.dtype.np)
+        out = np.empty(src._shape, src.dtype.storage_np)
         if out.nbytes:
             cl.enqueue_copy(self.queue, out, src._storage.data,
                             src_offset=src._offset * src.dtype.itemsize, is_blocking=True)
+        if src.dtype.storage_np is not src.dtype.np:
+            from ..._dtype import from_bfloat16_bits
+            return from_bfloat16_bits(out)
         return out
 
     def write_host(self, t, array: np.ndarray) -> None:
         """Copy a host array of t's shape into t's elements."""
         array = np.ascontiguousarray(array, dtype=t.dtype.np)
         if t.is_contiguous():
+            if t.dtype.storage_np is not t.dtype.np:
+                from ..._dtype import to_bfloat16_bits
+                array = to_bfloat16_bits(array)
             if array.nbytes:
                 cl.enqueue_copy(self.queue, t._storage.data, array,
                                 dst_offset=t._offset * t.dtype.itemsize, is_blocking=True)
         else:
             from ..._tensor import Tensor
-            staged = Tensor._wrap(self.from_host(array.reshape(-1)), array.size, t.dtype,
-                                  self.device, self, t._shape)
+            staged = Tensor._wrap(self.from_host(array.reshape(-1), t.dtype), array.size,
+                                  t.dtype, self.device, self, t._shape)
             self.copy(t, staged)
 
     def synchronize(self) -> None:

@@ -16,7 +16,7 @@ _NP = {"int": np.int32, "long": np.int64, "float": np.float32, "double": np.floa
 
 
 def _compute(dtype) -> str:
-    return "float" if dtype.name == "float16" else dtype.ctype
+    return "float" if dtype.name in ("float16", "bfloat16") else dtype.ctype
 
 
 def _pow2_at_most(n: int) -> int:

@@ -118,7 +118,7 @@ class ClReduce:
         """values/indices (either may be None) of the max or min over dims (first index)."""
         from ... import _dtype as dt
         acc = x.dtype if x.dtype.is_floating_point else dt.int64
-        acc = dt.float32 if acc is dt.float16 else acc
+        acc = dt.float32 if acc in (dt.float16, dt.bfloat16) else acc
         self._run_reduce(x, dims, acc, "x", kind, True, "acc", None, 0.0, values, indices)
 
     def _run_reduce(self, x, dims, acc, map_expr, combine, arg, finalize, aux, param,
@@ -213,8 +213,8 @@ class ClReduce:
         out_step = out._stride[dim] if x.ndim else 0
         n_rows = out.numel() // max(m, 1)
         if kind in ("sum", "prod"):
-            T = _ACC_CTYPE.get(out.dtype.name) or ("float" if out.dtype is dt.float16
-                                                    else "long")
+            T = _ACC_CTYPE.get(out.dtype.name) or (
+                "float" if out.dtype in (dt.float16, dt.bfloat16) else "long")
         else:
             T = _key_ctype(x.dtype)
         index_t = self._index_t(x, out)
