@@ -15,6 +15,9 @@ raises RuntimeError (gather, scatter, index_add) raise IndexOutOfRange, both at 
 from __future__ import annotations
 
 import numbers
+import warnings
+
+import numpy as np
 
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
@@ -32,9 +35,12 @@ def _is_basic(item) -> bool:
 
 
 def _check_item(item) -> None:
-    if isinstance(item, float):
+    if isinstance(item, (float, np.floating, np.bool_)):
+        # PyTorch refuses numpy bool scalars too (only Python's bool is a mask scalar).
+        kind = type(item)
+        name = kind.__name__ if kind is float else f"{kind.__module__}.{kind.__name__}"
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
-                         "Variables are valid indices (got float)")
+                         f"Variables are valid indices (got {name})")
     if isinstance(item, slice):
         for part in (item.start, item.stop, item.step):
             if part is not None and not _is_int(part) and not isinstance(part, Tensor):
@@ -317,8 +323,8 @@ def _as_key_tuple(key) -> tuple:
     # PyTorch's (numpy's legacy) rule: a short list holding sequences, slices, None, Ellipsis
     # or tensors is a tuple of indices; any other list is one index tensor.
     if isinstance(key, list) and len(key) < 32 and any(
-            isinstance(i, (list, tuple, slice, Tensor)) or i is None or i is Ellipsis
-            for i in key):
+            isinstance(i, (list, tuple, range, slice, Tensor, np.ndarray)) or i is None
+            or i is Ellipsis for i in key):
         return tuple(key)
     return (key,)
 
@@ -329,13 +335,21 @@ def _classify(item, device):
     from .creation import tensor
     if isinstance(item, bool):
         return ("mask", tensor(item, device=device))
+    if isinstance(item, np.ndarray):
+        item = tensor(item, device=device)  # then classified as the tensor it becomes
+    elif isinstance(item, range):
+        item = list(item)
     if isinstance(item, (list, tuple)):
         t = tensor(item, device=device) if len(item) else tensor([], dtype=dt.int64,
                                                                  device=device)
         return ("mask", t) if t.dtype is dt.bool else ("index", t.to(dt.int64))
     if isinstance(item, Tensor):
-        if item.dtype in (dt.bool, dt.uint8):
-            return ("mask", item if item.dtype is dt.bool else item.to(dt.bool))
+        if item.dtype is dt.uint8:
+            warnings.warn("indexing with dtype clgrad.uint8 is now deprecated, please use a "
+                          "dtype clgrad.bool instead.", UserWarning, stacklevel=5)
+            return ("mask", item.to(dt.bool))
+        if item.dtype is dt.bool:
+            return ("mask", item)
         if item.dtype not in (dt.int64, dt.int32):
             raise IndexError(_INDEX_DTYPE_ERROR)
         if item.dim() == 0:
@@ -487,6 +501,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
 def _type_name(dtype) -> str:
     from .spec import torch_type_name
     return torch_type_name(dtype)
+
 
 @register()
 def __getitem__(self: Tensor, key) -> Tensor:
