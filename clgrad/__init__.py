@@ -54,3 +54,7 @@ _sys.modules[__name__ + ".cuda"] = cl
 from math import inf, nan, pi, e  # noqa: E402,F401
 newaxis = None
 from . import testing  # noqa: E402,F401
+from .ops.special_ops import *  # noqa: E402,F401,F403
+from . import special  # noqa: E402,F401
+from ._memory_format import (memory_format, contiguous_format, channels_last,  # noqa: E402,F401,E501
+                             channels_last_3d, preserve_format)

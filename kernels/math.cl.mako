@@ -126,3 +126,109 @@ inline ${T} logit_eps_${T}(${T} x, ${T} lo) {
     return log(z / ((${T})1 - z));
 }
 </%def>
+
+## digamma_T(x): reflection below 0, recurrence up to 10, then the asymptotic series.
+## PyTorch's conventions: digamma(0) = -inf (copysign with the zero), negative integers NaN.
+<%def name="digamma(T)">\
+inline ${T} digamma_${T}(${T} x) {
+    if (x == (${T})0) return copysign((${T})INFINITY, -x);
+    ${T} result = 0;
+    if (x < (${T})0) {
+        if (x == floor(x)) return (${T})NAN;
+        // psi(x) = psi(1 - x) - pi / tan(pi x)
+        const ${T} r = fmod(x, (${T})1);
+        result = -(${T})M_PI / tan((${T})M_PI * r);
+        x = (${T})1 - x;
+    }
+    while (x < (${T})10) {
+        result -= (${T})1 / x;
+        x += (${T})1;
+    }
+    if (x == (${T})10) return result + (${T})2.25175258906672110764;
+    const ${T} z = (${T})1 / (x * x);
+    ${T} p = (${T})(1.0 / 12);
+    p = (${T})(-691.0 / 32760) + p * z;
+    p = (${T})(1.0 / 132) + p * z;
+    p = (${T})(-1.0 / 240) + p * z;
+    p = (${T})(1.0 / 252) + p * z;
+    p = (${T})(-1.0 / 120) + p * z;
+    p = (${T})(1.0 / 12) + p * z;
+    return result + log(x) - (${T})0.5 / x - p * z;
+}
+</%def>
+
+## zeta_T(s, q): the Hurwitz zeta function sum_k (k + q)^-s by Euler-Maclaurin summation
+## (direct terms until q + k > 9, then the Bernoulli tail; ZETA_A[j] = (2j+2)! / B_(2j+2)).
+<%def name="zeta(T)">\
+inline ${T} zeta_${T}(${T} s, ${T} q) {
+    const ${T} ZETA_A[12] = {12.0, -720.0, 30240.0, -1209600.0, 47900160.0,
+        -1892437580.3183792, 74724249600.0, -2950130727918.164, 116467828143500.67,
+        -4597978722407473.0, 1.8152105401943546e+17, -7.166165256175667e+18};
+    const ${T} eps = (${T})${"1.1102230246251565e-16" if T == "double" else "5.9604645e-08"};
+    if (s == (${T})1) return (${T})INFINITY;
+    if (s < (${T})1) return (${T})NAN;
+    if (q <= (${T})0) {
+        if (q == floor(q)) return (${T})INFINITY;
+        if (s != floor(s)) return (${T})NAN;
+    }
+    ${T} sum = pow(q, -s);
+    ${T} a = q, b = 0;
+    int i = 0;
+    while (i < 9 || a <= (${T})9) {
+        i += 1;
+        a += (${T})1;
+        b = pow(a, -s);
+        sum += b;
+        if (fabs(b / sum) < eps) return sum;
+        if (i > 1000) break;
+    }
+    const ${T} w = a;
+    sum += b * w / (s - (${T})1);
+    sum -= (${T})0.5 * b;
+    ${T} a2 = 1, k = 0;
+    for (int j = 0; j < 12; j++) {
+        a2 *= s + k;
+        b /= w;
+        const ${T} t = a2 * b / (${T})ZETA_A[j];
+        sum += t;
+        if (fabs(t / sum) < eps) break;
+        k += (${T})1;
+        a2 *= s + k;
+        b /= w;
+        k += (${T})1;
+    }
+    return sum;
+}
+</%def>
+
+## bessel_i_T(x, order, scaled): the modified Bessel functions I0 and I1 (order 0 or 1), times
+## exp(-|x|) when scaled. The power series has only positive terms (no cancellation) and
+## serves |x| <= 30; beyond, the asymptotic series e^|x| / sqrt(2 pi |x|) sum c_k / |x|^k.
+<%def name="bessel_i(T)">\
+inline ${T} bessel_i_${T}(${T} x, int order, int scaled) {
+    const ${T} ax = fabs(x);
+    if (isnan(x)) return x;
+    ${T} result;
+    if (ax <= (${T})30) {
+        const ${T} y = ax * ax / (${T})4;
+        ${T} term = order == 0 ? (${T})1 : ax / (${T})2;
+        ${T} sum = term;
+        for (int k = 1; k < 200; k++) {
+            term *= y / ((${T})k * (${T})(k + order));
+            sum += term;
+            if (term < sum * (${T})1e-17) break;
+        }
+        result = scaled ? sum * exp(-ax) : sum;
+    } else {
+        ${T} c = 1, sum = 1;
+        for (int k = 1; k < 30; k++) {
+            const ${T} m = (${T})(2 * k - 1);
+            c *= (m * m - (${T})(4 * order * order)) / ((${T})(8 * k) * ax);
+            sum += c;
+        }
+        const ${T} scale = (${T})1 / sqrt((${T})(2 * M_PI) * ax);
+        result = scaled ? sum * scale : sum * scale * exp(ax);
+    }
+    return (order == 1 && x < (${T})0) ? -result : result;
+}
+</%def>

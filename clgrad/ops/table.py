@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from . import npmath
+from . import npmath, npspecial
 from .spec import BOOL, FLOAT, OUT, PROMOTE, Derivative, PointwiseOp
 
 # PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
@@ -111,6 +111,22 @@ ERF = declare("erf", 1, "erf(a)", npmath.erf, result=FLOAT, compute_in=FLOAT)
 ERFC = declare("erfc", 1, "erfc(a)", npmath.erfc, result=FLOAT, compute_in=FLOAT)
 ERFINV = declare("erfinv", 1, "erfinv_{T}(a)", npmath.erfinv, result=FLOAT, compute_in=FLOAT,
                  helpers=("erfinv",))
+
+# Gamma-family and Bessel functions: no composition of other ops computes them accurately.
+LGAMMA = declare("lgamma", 1, "lgamma(a)", npspecial.lgamma, result=FLOAT, compute_in=FLOAT)
+DIGAMMA = declare("digamma", 1, "digamma_{T}(a)", npspecial.digamma, result=FLOAT,
+                  compute_in=FLOAT, helpers=("digamma",))
+# zeta(s, q): Hurwitz's; polygamma(n >= 1, x) is (-1)^(n+1) n! zeta(n + 1, x).
+ZETA = declare("zeta", 2, "zeta_{T}(a, b)", npspecial.zeta, result=FLOAT, compute_in=FLOAT,
+               helpers=("zeta",))
+I0 = declare("i0", 1, "bessel_i_{T}(a, 0, 0)", npspecial.i0, result=FLOAT, compute_in=FLOAT,
+             helpers=("bessel_i",))
+I0E = declare("i0e", 1, "bessel_i_{T}(a, 0, 1)", npspecial.i0e, result=FLOAT,
+              compute_in=FLOAT, helpers=("bessel_i",))
+I1 = declare("i1", 1, "bessel_i_{T}(a, 1, 0)", npspecial.i1, result=FLOAT, compute_in=FLOAT,
+             helpers=("bessel_i",))
+I1E = declare("i1e", 1, "bessel_i_{T}(a, 1, 1)", npspecial.i1e, result=FLOAT,
+              compute_in=FLOAT, helpers=("bessel_i",))
 
 # -- rounding (identity on integers; rint rounds half to even) -----------------------------
 FLOOR = declare("floor", 1, {"int": "a", "float": "floor(a)"}, np.floor, ufunc=np.floor,
@@ -398,6 +414,53 @@ _unary_grad(ERF, "ErfBackward0", lambda g, v: g * ((-v * v).exp() * TWO_OVER_SQR
 _unary_grad(ERFC, "ErfcBackward0", lambda g, v: g * ((-v * v).exp() * -TWO_OVER_SQRT_PI))
 _unary_grad(ERFINV, "ErfinvBackward0",
             lambda g, v: g * ((v.erfinv() * v.erfinv()).exp() * SQRT_PI_OVER_TWO))
+
+
+
+def _polygamma(n, v):
+    """polygamma(n, v) with Tensor ops (the gradient of polygamma(n - 1, v))."""
+    if n == 0:
+        return v.digamma()
+    from .creation import full_like
+    s = full_like(v, n + 1.0)
+    return _zeta_op(s, v) * ((-1.0) ** (n + 1) * math.factorial(n))
+
+
+def _zeta_op(s, q):
+    from .dispatch import run
+    return run(ZETA, (s, q))
+
+
+_unary_grad(LGAMMA, "LgammaBackward0", lambda g, v: g * v.digamma())
+_unary_grad(DIGAMMA, "DigammaBackward0", lambda g, v: g * _polygamma(1, v))
+_grad(ZETA, "SpecialZetaBackward0", lambda g, x, r, need: (
+    _not_implemented("special_zeta", (0,)).rule(g, x, r, need) if need[0] else None,
+    g * -x[0] * _zeta_op(x[0] + 1, x[1]) if need[1] else None), (0, 1),
+    saves={0: (1,), 1: (1,)})
+def _apply(op, v):
+    from .dispatch import run
+    return run(op, (v,))
+
+
+def _i1_rule(g, v):
+    """i1'(x) = i0(x) - i1(x) / x, and 1/2 at 0."""
+    safe = _where(v == 0, 1.0, v)
+    return g * _where(v == 0, 0.5, _apply(I0, v) - _apply(I1, v) / safe)
+
+
+def _i1e_rule(g, v):
+    """i1e'(x) = i0e(x) - i1e(x) (sign(x) + 1 / x), and 1/2 at 0."""
+    safe = _where(v == 0, 1.0, v)
+    return g * _where(v == 0, 0.5,
+                      _apply(I0E, v) - _apply(I1E, v) * (v.sign() + safe.reciprocal()))
+
+
+_unary_grad(I0, "I0Backward0", lambda g, v: g * _apply(I1, v))
+_unary_grad(I0E, "SpecialI0EBackward0",
+            lambda g, v: g * (_apply(I1E, v) - v.sign() * _apply(I0E, v)))
+_unary_grad(I1, "SpecialI1Backward0", _i1_rule)
+_unary_grad(I1E, "SpecialI1EBackward0", _i1e_rule)
+
 
 # rounding
 _grad(FLOOR, "FloorBackward0", _zero_rule(1))
