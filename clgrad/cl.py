@@ -109,6 +109,17 @@ def compile_stats() -> dict:
     return {"programs": BuildStats.programs, "seconds": BuildStats.seconds}
 
 
+def warmup(device="cl", ops=None, progress=None) -> dict:
+    """Build kernels ahead of their first use, as `python -m clgrad warmup` does.
+
+    ops: (label, callable()) pairs to run (a model's first step, say) instead of the common
+    ops; progress(done, total, label), when given, replaces the bar drawn on stderr. Returns
+    {"programs": built, "seconds": ..., "skipped": [...]}.
+    """
+    from .backends.cl.warmup import warmup as _warmup
+    return _warmup(device, ops=ops, progress=progress)
+
+
 def manual_seed(seed: int) -> None:
     from . import random
     random.manual_seed(seed)

@@ -1,6 +1,10 @@
-"""Helpers shared by the examples: importing clgrad from a checkout, picking a device, a
-progress bar on stderr and a loss-curve PNG (matplotlib when installed, else a small numpy
-rasteriser writing PNG through clgrad.vision.utils.write_png).
+"""Helpers shared by the examples: importing clgrad from a checkout, picking a device,
+building the device's kernels up front with a visible bar, tqdm progress bars and matplotlib
+figures.
+
+tqdm and matplotlib come with the `examples` extra (pip install '.[examples]'). Without them
+the examples still run: progress is printed as plain lines, the figures are skipped, and
+`report_skipped()` says once which ones and how to get them.
 """
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
-
-import numpy as np
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 try:
     import clgrad
@@ -18,9 +20,21 @@ except ImportError:  # running from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import clgrad
 
-from clgrad.vision.utils import write_png
+try:
+    from tqdm import tqdm
+except ImportError:
+    tqdm = None
+try:
+    import matplotlib
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
 
-__all__ = ["pick_device", "progress", "plot_curves"]
+__all__ = ["pick_device", "describe", "training_steps", "progress", "write", "warm_up", "plot_curves", "plot_predictions",
+           "report_skipped"]
+
+_skipped: List[str] = []  # figures not drawn for want of matplotlib
 
 
 def pick_device(requested: Optional[str]) -> "clgrad.device":
@@ -33,128 +47,150 @@ def pick_device(requested: Optional[str]) -> "clgrad.device":
     return clgrad.device("cpu")
 
 
-class progress:
-    """Wrap an iterable and draw ``desc [#####.....] i/n  postfix  elapsed`` on stderr.
+def describe(device: "clgrad.device") -> str:
+    """'cl:0 (the OpenCL device's name)' for an OpenCL device, 'cpu (numpy)' for cpu."""
+    if device.type != "cl":
+        return f"{device} (numpy)"
+    index = clgrad.cl.current_device() if device.index is None else device.index
+    return f"cl:{index} ({clgrad.cl.get_device_name(index)})"
 
-    On a terminal the bar is redrawn in place; elsewhere (logs, pipes) only the finished bar
-    is written, so captured output stays one line per epoch. ``set_postfix`` changes the text
-    shown after the counter (the running loss, say).
-    """
 
-    def __init__(self, iterable: Iterable, desc: str = "", total: Optional[int] = None,
-                 width: int = 30, stream=None) -> None:
+def _short(device: "clgrad.device") -> str:
+    return describe(device).split(" ")[0]
+
+
+class _PlainProgress:
+    """What the examples use of tqdm, printing one line when the loop ends instead of a bar."""
+
+    def __init__(self, iterable: Optional[Iterable] = None, desc: str = "",
+                 total: Optional[int] = None, leave: bool = True, **_ignored) -> None:
         self.iterable = iterable
         self.desc = desc
-        self.total = total if total is not None else len(iterable)  # type: ignore[arg-type]
-        self.width = width
-        self.stream = stream or sys.stderr
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.total = total if total is not None or iterable is None else len(iterable)
+        self.leave = leave
+        self.n = 0
         self.postfix = ""
-        self.count = 0
         self.start = time.perf_counter()
-        self._last_draw = 0.0
 
-    def set_postfix(self, text: str) -> None:
+    def set_postfix(self, ordered_dict=None, refresh: bool = True, **kwargs) -> None:
+        items = dict(ordered_dict or {}, **kwargs)
+        self.postfix = ", ".join(f"{k}={v}" for k, v in items.items())
+
+    def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
         self.postfix = text
 
-    def _draw(self, end: str = "") -> None:
-        done = int(self.width * self.count / max(self.total, 1))
-        bar = "#" * done + "." * (self.width - done)
-        elapsed = time.perf_counter() - self.start
-        line = f"{self.desc} [{bar}] {self.count}/{self.total} {self.postfix} {elapsed:.1f}s"
-        self.stream.write("\r" + line + end if self.live else line + end)
-        self.stream.flush()
+    def update(self, n: int = 1) -> None:
+        self.n += n
 
-    def __iter__(self) -> Iterator:
-        self.start = time.perf_counter()
+    def close(self) -> None:
+        if self.leave:
+            elapsed = time.perf_counter() - self.start
+            tail = f", {self.postfix}" if self.postfix else ""
+            print(f"{self.desc}: {self.n}/{self.total}{tail}, {elapsed:.1f}s", flush=True)
+        self.leave = False  # print once
+
+    def __iter__(self):
         for item in self.iterable:
             yield item
-            self.count += 1
-            now = time.perf_counter()
-            if self.live and now - self._last_draw > 0.1:
-                self._last_draw = now
-                self._draw()
-        self._draw("\n")
+            self.n += 1
+        self.close()
 
 
-# Line colours of the rasteriser (RGB): blue, orange, green, red, as matplotlib's first four.
-_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)]
+class _Progress(tqdm if tqdm is not None else object):  # type: ignore[misc]
+    """tqdm, whose set_postfix also takes one string (as the earlier helper's did)."""
+
+    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
+        if isinstance(ordered_dict, str):
+            return self.set_postfix_str(ordered_dict, refresh=refresh)
+        return super().set_postfix(ordered_dict, refresh=refresh, **kwargs)
 
 
-def _draw_segment(img: np.ndarray, x0: float, y0: float, x1: float, y1: float,
-                  colour: Sequence[int], thickness: int = 2) -> None:
-    steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
-    xs = np.rint(np.linspace(x0, x1, steps + 1)).astype(int)
-    ys = np.rint(np.linspace(y0, y1, steps + 1)).astype(int)
-    h, w = img.shape[:2]
-    for dy in range(thickness):
-        for dx in range(thickness):
-            img[np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)] = colour
+def progress(iterable: Optional[Iterable] = None, desc: str = "", total: Optional[int] = None,
+             leave: bool = True, **kwargs):
+    """A tqdm bar over `iterable` (on stderr), or plain printed progress without tqdm."""
+    if tqdm is None:
+        return _PlainProgress(iterable, desc=desc, total=total, leave=leave)
+    # In a log (not a terminal) every redraw is a line: redraw less often there.
+    kwargs.setdefault("mininterval", 0.1 if sys.stderr.isatty() else 5.0)
+    return _Progress(iterable, desc=desc, total=total, leave=leave, dynamic_ncols=True,
+                     **kwargs)
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> np.ndarray:
-    span = max(high - low, 1e-12)
-    step = 10 ** np.floor(np.log10(span / count))
-    for mult in (1, 2, 5, 10):
-        if span / (step * mult) <= count:
-            step *= mult
-            break
-    return np.arange(np.ceil(low / step) * step, high + step * 1e-9, step)
+def write(text: str) -> None:
+    """Print a line without breaking a tqdm bar that is being drawn."""
+    if tqdm is None:
+        print(text, flush=True)
+    else:
+        tqdm.write(text)
 
 
-def _rasterise(curves: dict, path: str, size=(640, 400), margin: int = 40) -> None:
-    """White canvas, grey grid at round y values, black axes, one coloured line per curve."""
-    width, height = size
-    img = np.full((height, width, 3), 255, dtype=np.uint8)
-    xs_all = np.concatenate([np.asarray(x, float) for x, _ in curves.values()])
-    ys_all = np.concatenate([np.asarray(y, float) for _, y in curves.values()])
-    x_lo, x_hi = float(xs_all.min()), float(xs_all.max())
-    y_lo, y_hi = min(float(ys_all.min()), 0.0), float(ys_all.max())
-    x_hi = x_hi if x_hi > x_lo else x_lo + 1
-    y_hi = y_hi if y_hi > y_lo else y_lo + 1
-    left, right, top, bottom = margin, width - margin // 2, margin // 2, height - margin
+def warm_up(device: "clgrad.device", steps: Sequence[Tuple[str, Callable[[], object]]]) -> None:
+    """Run `steps` ((label, fn) pairs: one training step of the example, say) once before
+    training, so that the OpenCL kernels are built under a visible "compiling kernels for
+    cl:0" bar instead of during a silent first step. Nothing to do on cpu."""
+    if device.type != "cl":
+        return
+    desc = f"compiling kernels for {_short(device)}"
+    if tqdm is None:
+        print(f"{desc} (built once, then cached) ...", flush=True)
+        bar = None
+    else:
+        bar = tqdm(total=len(steps), desc=desc, unit="step", dynamic_ncols=True)
 
-    def px(x, y):
-        return (left + (np.asarray(x, float) - x_lo) / (x_hi - x_lo) * (right - left),
-                bottom - (np.asarray(y, float) - y_lo) / (y_hi - y_lo) * (bottom - top))
-    for tick in _nice_ticks(y_lo, y_hi):
-        _, ty = px(x_lo, tick)
-        img[int(round(ty)), left:right] = (225, 225, 225)
-        img[int(round(ty)), left - 6:left] = 0
-    for tick in _nice_ticks(x_lo, x_hi):
-        tx, _ = px(tick, y_lo)
-        img[bottom:bottom + 6, int(round(tx))] = 0
-    img[top:bottom + 1, left - 1:left + 1] = 0
-    img[bottom:bottom + 2, left - 1:right] = 0
-    for k, (x, y) in enumerate(curves.values()):
-        cx, cy = px(x, y)
-        colour = _COLOURS[k % len(_COLOURS)]
-        if len(cx) == 1:
-            _draw_segment(img, cx[0] - 2, cy[0], cx[0] + 2, cy[0], colour, 3)
-        for i in range(len(cx) - 1):
-            _draw_segment(img, cx[i], cy[i], cx[i + 1], cy[i + 1], colour)
-    write_png(path, img)
+    def show(done: int, total: int, label: Optional[str]) -> None:
+        if bar is None:
+            if label:
+                print(f"  {label}", flush=True)
+            return
+        bar.update(done - bar.n)
+        bar.set_postfix_str(label or "done")
+
+    stats = clgrad.cl.warmup(device, ops=steps, progress=show)
+    if bar is not None:
+        bar.close()
+    print(f"kernels for {_short(device)} ready: {stats['programs']} programs in "
+          f"{stats['seconds']:.1f}s (a later run finds them in the driver's cache)", flush=True)
+
+
+def training_steps(model, optimizer, loss_fn, batch, device) -> List[Tuple[str, Callable]]:
+    """The (label, fn) steps of one training step and one evaluation, for warm_up()."""
+    state = {}
+
+    def evaluate():
+        model.eval()
+        with clgrad.no_grad():
+            out = model(state["x"])
+            loss_fn(out, state["y"]).item()
+            (out.argmax(1) == state["y"]).sum().item()
+        model.train()
+
+    images, labels = batch
+    return [
+        ("copy a batch", lambda: state.update(x=images.to(device), y=labels.to(device))),
+        ("forward", lambda: state.update(out=model(state["x"]))),
+        ("loss", lambda: state.update(loss=loss_fn(state["out"], state["y"]))),
+        ("backward", lambda: state["loss"].backward()),
+        ("optimizer step", lambda: (optimizer.step(), optimizer.zero_grad(),
+                                    state["loss"].item())),
+        ("evaluation", evaluate),
+    ]
+
+
+def _skip(path: str) -> None:
+    _skipped.append(os.path.basename(path))
 
 
 def plot_curves(curves: dict, path: str, xlabel: str = "step", ylabel: str = "loss",
-                title: str = "") -> str:
-    """Plot ``{name: (xs, ys)}`` as lines into the PNG file `path` and return the path.
-
-    With matplotlib installed the plot has labels and a legend; without it the numpy
-    rasteriser draws the axes, grid lines at round values and the curves (in matplotlib's
-    first colours, in the order given), with no text.
-    """
+                title: str = "", styles: Optional[dict] = None) -> Optional[str]:
+    """Plot ``{name: (xs, ys)}`` as lines with a legend into the PNG `path`; return the path,
+    or None when matplotlib is missing (the figure is then listed by report_skipped())."""
+    if plt is None:
+        _skip(path)
+        return None
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        _rasterise(curves, path)
-        return path
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
     for name, (x, y) in curves.items():
-        ax.plot(x, y, label=name)
+        ax.plot(x, y, label=name, **(styles or {}).get(name, {}))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -165,3 +201,48 @@ def plot_curves(curves: dict, path: str, xlabel: str = "step", ylabel: str = "lo
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_predictions(images, predicted: Sequence[int], true: Sequence[int], path: str,
+                     classes: Optional[Sequence[str]] = None, title: str = "",
+                     ncols: int = 8) -> Optional[str]:
+    """A grid of `images` (N, H, W) greyscale or (N, H, W, 3) in [0, 1], each titled with its
+    predicted and true label, wrong ones in red; the path, or None without matplotlib."""
+    if plt is None:
+        _skip(path)
+        return None
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    name = (lambda k: classes[k]) if classes is not None else str
+    nrows = (len(images) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.25 * ncols, 1.4 * nrows + 0.5), dpi=80,
+                             squeeze=False)
+    wrong = 0
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= len(images):
+            continue
+        ax.imshow(images[k], cmap="gray_r" if images[k].ndim == 2 else None,
+                  interpolation="nearest", vmin=0.0, vmax=1.0)
+        ok = predicted[k] == true[k]
+        wrong += not ok
+        ax.set_title(f"{name(predicted[k])}" if ok else
+                     f"{name(predicted[k])} (true {name(true[k])})",
+                     color="black" if ok else "red", fontsize=8 if classes else 10)
+    fig.suptitle(f"{title}\npredicted label above each image; {wrong} of {len(images)} "
+                 "wrong, in red with the true label", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def report_skipped() -> None:
+    """Say once which figures were not drawn, and how to get them and the progress bars."""
+    missing = [name for name, mod in (("matplotlib", plt), ("tqdm", tqdm)) if mod is None]
+    if not missing:
+        return
+    what = f"skipped {', '.join(_skipped)}" if _skipped else "no figures were skipped"
+    print(f"{' and '.join(missing)} not installed: {what}"
+          f"{'' if tqdm else '; plain progress lines instead of bars'}. "
+          "Install them with: pip install '.[examples]'", flush=True)
+    _skipped.clear()

@@ -33,28 +33,45 @@ def _common_ops():
     return ops
 
 
-def warmup(device: str = "cl", out=sys.stderr) -> dict:
-    """Build the common kernels for `device`; prints a progress bar, returns counts."""
+def warmup(device: str = "cl", out=sys.stderr, ops=None, progress=None) -> dict:
+    """Build the common kernels for `device`; prints a progress bar, returns counts.
+
+    ops: (label, callable()) pairs to run instead of the common ops (a program's own first
+    step, say), so that only the kernels it needs are built; their errors are not swallowed.
+    progress: called as progress(done, total, label) before each op (label None at the end),
+    in place of the bar drawn on `out`, for callers that show progress their own way.
+    """
     import clgrad
     from .programs import BuildStats
     x = clgrad.ones(4, 4, device=device)
     y = clgrad.ones(4, 4, device=device)
     i = clgrad.ones(4, 4, dtype=clgrad.int64, device=device)
-    ops = _common_ops()
+    custom = ops is not None
+    ops = list(ops) if custom else [(label, lambda fn=fn: fn(x, y, i))
+                                    for label, fn in _common_ops()]
     before = BuildStats.programs
     start = time.perf_counter()
     skipped = []
     for n, (label, fn) in enumerate(ops, 1):
+        if progress is not None:
+            progress(n - 1, len(ops), label)
         try:
-            fn(x, y, i)
+            fn()
         except (AttributeError, NotImplementedError, TypeError):
+            if custom:
+                raise
             skipped.append(label)  # an op this version does not have yet
+        if progress is not None:
+            continue
         done = int(30 * n / len(ops))
         out.write(f"\rwarmup {device}: [{'#' * done}{'.' * (30 - done)}] {n}/{len(ops)} "
                   f"{label:<16}")
         out.flush()
     clgrad.cl.synchronize()
     built = BuildStats.programs - before
+    if progress is not None:
+        progress(len(ops), len(ops), None)
+        return {"programs": built, "seconds": time.perf_counter() - start, "skipped": skipped}
     out.write(f"\rwarmup {device}: {built} programs built in "
               f"{time.perf_counter() - start:.1f} s{' ' * 30}\n")
     if skipped:
