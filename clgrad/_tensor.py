@@ -143,6 +143,10 @@ class Tensor:
         return self._offset
 
     def is_contiguous(self, memory_format=None) -> bool:
+        if memory_format is not None:
+            from ._memory_format import contiguous_format, is_contiguous_as
+            if memory_format is not contiguous_format:
+                return is_contiguous_as(self._shape, self._stride, memory_format)
         contig = self._contig
         if contig is None:
             contig = self._contig = is_contiguous(self._shape, self._stride)
@@ -379,7 +383,7 @@ class Tensor:
         target_device, target_dtype = None, None
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         for arg in list(args) + list(kwargs.values()):
             if isinstance(arg, Tensor):
                 target_device, target_dtype = arg.device, arg.dtype
@@ -396,9 +400,10 @@ class Tensor:
         target_device = self.device if target_device is None else target_device
         target_dtype = self.dtype if target_dtype is None else target_dtype
         if target_device == self.device and target_dtype is self.dtype and not copy:
-            return self
+            return self if memory_format is None else _in_format(self, memory_format)
         from .ops.movement import convert
-        return convert(self, target_device, target_dtype)
+        out = convert(self, target_device, target_dtype)
+        return out if memory_format is None else _in_format(out, memory_format)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
@@ -461,6 +466,15 @@ class Tensor:
         if on_cl:
             return self.to(self.device if self.is_cl else "cl", target)
         return self.to("cpu", target)
+
+
+def _in_format(t: Tensor, memory_format) -> Tensor:
+    """t, or a copy of it laid out in memory_format: as PyTorch's to(), a tensor already
+    strided in that format (by suggest_memory_format's reading) is kept."""
+    from ._memory_format import preserve_format, suggest
+    if memory_format is preserve_format or suggest(t._shape, t._stride) is memory_format:
+        return t
+    return t.clone(memory_format=memory_format)
 
 
 class Size(tuple):

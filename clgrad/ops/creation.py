@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import _dtype as dt
+from .. import _memory_format as mf
 from .._device import canonical
 from .._strides import numel
 from .._tensor import Tensor, register
@@ -148,7 +149,13 @@ def _resolve(dtype, device):
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, memory_format=None) -> Tensor:
     dtype, device = _resolve(dtype, device)
-    return finish(Tensor._empty(parse_size(size, "empty"), dtype, device), requires_grad)
+    shape = parse_size(size, "empty")
+    if memory_format is not None and memory_format is not mf.contiguous_format:
+        if memory_format is mf.preserve_format:
+            raise RuntimeError("unsupported memory format Preserve")
+        return finish(mf.empty_strided_like(shape, mf.strides_for(shape, memory_format), dtype,
+                                            device), requires_grad)
+    return finish(Tensor._empty(shape, dtype, device), requires_grad)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
@@ -180,29 +187,39 @@ def _like(t: Tensor, dtype, device):
                                                    canonical(device))
 
 
+def _empty_like(input: Tensor, dtype, device, memory_format) -> Tensor:
+    """A new tensor shaped like input in memory_format (None: preserve_format, which keeps a
+    dense, non-overlapping input's strides, as PyTorch does)."""
+    dtype, device = _like(input, dtype, device)
+    if memory_format is mf.contiguous_format or (memory_format is None and
+                                                 input.is_contiguous()):
+        return Tensor._empty(input._shape, dtype, device)
+    return mf.empty_strided_like(input._shape, mf.target_strides(
+        input._shape, input._stride, memory_format), dtype, device)
+
+
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    dtype, device = _like(input, dtype, device)
-    return empty(input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return finish(_empty_like(input, dtype, device, memory_format), requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    dtype, device = _like(input, dtype, device)
-    return zeros(input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad,
+                     memory_format=memory_format)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
-    dtype, device = _like(input, dtype, device)
-    return ones(input._shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad,
+                     memory_format=memory_format)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None,
               requires_grad=False, memory_format=None) -> Tensor:
-    dtype, device = _like(input, dtype, device)
-    return full(input._shape, fill_value, dtype=dtype, device=device,
-                requires_grad=requires_grad)
+    t = _empty_like(input, dtype, device, memory_format)
+    t.fill_(fill_value)
+    return finish(t, requires_grad)
 
 
 @register()

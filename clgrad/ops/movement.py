@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import _dtype as dt
+from .. import _memory_format as mf
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
@@ -45,14 +46,23 @@ def _convert(t: Tensor, device, dtype) -> Tensor:
 
 @register()
 def contiguous(self: Tensor, memory_format=None) -> Tensor:
-    if self.is_contiguous():
+    if memory_format is None or memory_format is mf.contiguous_format:
+        if self.is_contiguous():
+            return self
+        return clone(self, memory_format=mf.contiguous_format)
+    if self.is_contiguous(memory_format=memory_format):
         return self
-    return clone(self)
+    return clone(self, memory_format=memory_format)
 
 
 @register()
 def clone(self: Tensor, *, memory_format=None) -> Tensor:
-    out = Tensor._empty(self._shape, self.dtype, self.device)
+    """A copy; memory_format=None/preserve_format keeps a dense layout's strides."""
+    if memory_format is mf.contiguous_format or (memory_format is None and self.is_contiguous()):
+        out = Tensor._empty(self._shape, self.dtype, self.device)
+    else:
+        out = mf.empty_strided_like(self._shape, mf.target_strides(
+            self._shape, self._stride, memory_format), self.dtype, self.device)
     copy_into(out, self)
     if needs_grad(self):
         record("CloneBackward0", out, (self,), lambda grad: (grad,))

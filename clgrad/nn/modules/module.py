@@ -542,7 +542,13 @@ class Module:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but "
                             f"got desired dtype={dtype}")
 
+        memory_format = kwargs.get("memory_format")
+
         def convert(t: Tensor) -> Tensor:
+            # As PyTorch: a memory format applies to the 4-D and 5-D tensors only.
+            if memory_format is not None and t.dim() in (4, 5):
+                return t.to(device, dtype if t.is_floating_point() else None,
+                            memory_format=memory_format)
             return t.to(device, dtype if t.is_floating_point() else None)
         return self._apply(convert)
 
