@@ -31,8 +31,8 @@ try:
 except ImportError:
     plt = None
 
-__all__ = ["pick_device", "describe", "training_steps", "progress", "write", "warm_up", "plot_curves", "plot_predictions",
-           "report_skipped"]
+__all__ = ["pick_device", "describe", "training_steps", "progress", "write", "warm_up",
+           "plot_curves", "plot_predictions", "report_skipped"]
 
 _skipped: List[str] = []  # figures not drawn for want of matplotlib
 
@@ -63,7 +63,7 @@ class _PlainProgress:
     """What the examples use of tqdm, printing one line when the loop ends instead of a bar."""
 
     def __init__(self, iterable: Optional[Iterable] = None, desc: str = "",
-                 total: Optional[int] = None, leave: bool = True, **_ignored) -> None:
+                 total: Optional[int] = None, leave: bool = True) -> None:
         self.iterable = iterable
         self.desc = desc
         self.total = total if total is not None or iterable is None else len(iterable)
@@ -109,10 +109,13 @@ def progress(iterable: Optional[Iterable] = None, desc: str = "", total: Optiona
              leave: bool = True, **kwargs):
     """A tqdm bar over `iterable` (on stderr), or plain printed progress without tqdm."""
     if tqdm is None:
-        return _PlainProgress(iterable, desc=desc, total=total, leave=leave)
-    # In a log (not a terminal) every redraw is a line: redraw less often there.
-    kwargs.setdefault("mininterval", 0.1 if sys.stderr.isatty() else 5.0)
-    return _Progress(iterable, desc=desc, total=total, leave=leave, dynamic_ncols=True,
+        return _PlainProgress(iterable, desc=desc, total=total)  # always leaves its line
+    # In a log (not a terminal) every redraw is a line: redraw less often there, and keep
+    # each finished bar (with its last postfix) as the record of that loop.
+    live = sys.stderr.isatty()
+    kwargs.setdefault("mininterval", 0.1 if live else 5.0)
+    return _Progress(iterable, desc=desc, total=total, leave=leave or not live,
+                     dynamic_ncols=True,
                      **kwargs)
 
 

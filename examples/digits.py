@@ -157,5 +157,6 @@ def main(argv=None) -> float:
     report_skipped()
     return accuracy
 
+
 if __name__ == "__main__":
     main()
