@@ -138,7 +138,7 @@ def test_readme_opens_with_two_one_line_commands():
     commands = _readme_commands()
     assert len(commands) == 2, commands
     example, tests = commands
-    assert "pip install" in example and ".[pocl]" in example
+    assert "pip install" in example and ".[pocl,examples]" in example
     assert example.endswith("examples/digits.py")
     assert ".[pocl,test]" in tests and "--import-mode=importlib" in tests
     assert "/pytest " in tests and "-m pytest" not in tests  # the console script
