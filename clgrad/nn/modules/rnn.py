@@ -9,14 +9,22 @@ import math
 from typing import Optional
 
 from ..._tensor import Tensor
-from ...ops.creation import empty, zeros
+from ...ops.creation import empty, tensor, zeros
+from ...ops.pointwise import where
 from ...ops.join import cat, stack
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+
+def _keep_where(mask: Tensor, new, old):
+    if isinstance(new, tuple):
+        return tuple(where(mask, n, o) for n, o in zip(new, old))
+    return where(mask, new, old)
+
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -104,7 +112,7 @@ class RNNBase(Module):
     def _hidden(self, state):
         return state
 
-    def _run_direction(self, x: Tensor, state, layer: int, direction: int):
+    def _run_direction(self, x: Tensor, state, layer: int, direction: int, masks=None):
         suffix = "_reverse" if direction else ""
         w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
         w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
@@ -115,7 +123,12 @@ class RNNBase(Module):
         outputs = [None] * steps
         order = range(steps - 1, -1, -1) if direction else range(steps)
         for t in order:
-            state = self._cell(xw[t], state, w_hh, b_hh)
+            new = self._cell(xw[t], state, w_hh, b_hh)
+            if masks is not None:
+                # Packed input: a finished (or not yet started, in reverse) sequence keeps its
+                # state, so each final state is the one at that sequence's own last step.
+                new = _keep_where(masks[t], new, state)
+            state = new
             outputs[t] = self._hidden(state)
         return stack(outputs), state
 
@@ -132,7 +145,50 @@ class RNNBase(Module):
     def _join_states(self, states: list):
         return stack(states)
 
+    def _forward_packed(self, packed, hx):
+        from ..utils.rnn import PackedSequence, _padded_sorted
+        padded, lengths = _padded_sorted(packed, 0.0, int(packed.batch_sizes.shape[0]))
+        if padded.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {padded.shape[-1]}")
+        if hx is not None and packed.sorted_indices is not None:
+            # hx is given in the caller's batch order; the packed data is sorted.
+            idx = packed.sorted_indices
+            hx = tuple(h.index_select(1, idx) for h in hx) if isinstance(hx, tuple) else \
+                hx.index_select(1, idx)
+        hx = self._initial(hx, padded.shape[1], padded)
+        masks = [tensor([[n > t] for n in lengths], device=padded.device)
+                 for t in range(padded.shape[0])]
+        output, final = self._layers(padded, hx, masks)
+        sizes = [int(b) for b in packed.batch_sizes.tolist()]
+        data = cat([output[t, :b] for t, b in enumerate(sizes)], 0)
+        if packed.unsorted_indices is not None:
+            idx = packed.unsorted_indices
+            final = tuple(f.index_select(1, idx) for f in final) if isinstance(final, tuple) \
+                else final.index_select(1, idx)
+        return PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                              packed.unsorted_indices), final
+
+    def _layers(self, x: Tensor, hx, masks=None):
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(directions):
+                index = layer * directions + direction
+                out, state = self._run_direction(x, self._split_state(hx, index), layer,
+                                                 direction, masks)
+                outs.append(out)
+                finals.append(state)
+            x = outs[0] if directions == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, self._join_states(finals)
+
     def forward(self, input: Tensor, hx=None):
+        from ..utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
@@ -149,22 +205,7 @@ class RNNBase(Module):
                                f"{self.input_size}, got {input.shape[-1]}")
         batch = input.shape[1]
         hx = self._initial(hx, batch, input)
-        directions = 2 if self.bidirectional else 1
-        finals = []
-        x = input
-        for layer in range(self.num_layers):
-            outs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                out, state = self._run_direction(x, self._split_state(hx, index), layer,
-                                                 direction)
-                outs.append(out)
-                finals.append(state)
-            x = outs[0] if directions == 1 else cat(outs, 2)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        output = x
-        final = self._join_states(finals)
+        output, final = self._layers(input, hx)
         if not batched:
             output = output.squeeze(1)
             final = tuple(f.squeeze(1) for f in final) if isinstance(final, tuple) else \
@@ -250,3 +291,139 @@ class GRU(RNNBase):
         z = (x_z + h_z).sigmoid()
         n = (x_n + r * h_n).tanh()
         return (1 - z) * n + z * h
+
+
+# -- single-step cells ------------------------------------------------------------------------
+def _check_cell_shapes(cell, input: Tensor, hx: Tensor, name: str = "hidden0") -> None:
+    """The shape checks PyTorch's cell kernels make, with their messages."""
+    if input.shape[1] != cell.input_size:
+        raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected "
+                           f"{cell.input_size}")
+    if input.shape[0] != hx.shape[0]:
+        raise RuntimeError(f"Input batch size {input.shape[0]} doesn't match {name} batch size "
+                           f"{hx.shape[0]}")
+    if hx.shape[1] != cell.hidden_size:
+        raise RuntimeError(f"{name} has inconsistent hidden_size: got {hx.shape[1]}, expected "
+                           f"{cell.hidden_size}")
+
+
+class RNNCellBase(Module):
+    """Parameters shared by RNNCell, LSTMCell and GRUCell: weight_ih, weight_hh and biases."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        kw = dict(device=device, dtype=dtype)
+        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **kw))
+        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **kw))
+        if bias:
+            self.bias_ih = Parameter(empty((num_chunks * hidden_size,), **kw))
+            self.bias_hh = Parameter(empty((num_chunks * hidden_size,), **kw))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _batched(self, input: Tensor, hx, hidden_names):
+        """Validate ranks, add the batch dimension to unbatched input; returns the flag."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             "instead")
+        if hx is not None:
+            for label, h in zip(hidden_names, hx):
+                if h.dim() not in (1, 2):
+                    raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got "
+                                     f"{h.dim()}D instead")
+        return input.dim() == 2
+
+    def _zeros(self, input: Tensor) -> Tensor:
+        return zeros((input.shape[0], self.hidden_size), dtype=input.dtype,
+                     device=input.device)
+
+
+class RNNCell(RNNCellBase):
+    """An Elman RNN cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device,
+                         dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        batched = self._batched(input, None if hx is None else (hx,), ("hidden",))
+        if not batched:
+            input = input.unsqueeze(0)
+        hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        _check_cell_shapes(self, input, hx)
+        pre = F.linear(input, self.weight_ih, self.bias_ih) + \
+            F.linear(hx, self.weight_hh, self.bias_hh)
+        if self.nonlinearity == "tanh":
+            out = pre.tanh()
+        elif self.nonlinearity == "relu":
+            out = F.relu(pre)
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """An LSTM cell; forward returns (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor, hx=None):
+        batched = self._batched(input, hx, ("hx[0]", "hx[1]"))
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            z = self._zeros(input)
+            hx = (z, z)
+        elif not batched:
+            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        h, c = hx
+        _check_cell_shapes(self, input, h, "hidden0")
+        _check_cell_shapes(self, input, c, "hidden1")
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        # The gate math is LSTM's, one step of it.
+        h, c = LSTM._cell(self, xw, (h, c), self.weight_hh, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """A GRU cell (gates r, z, n as in PyTorch)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device,
+                         dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        batched = self._batched(input, None if hx is None else (hx,), ("hidden",))
+        if not batched:
+            input = input.unsqueeze(0)
+        hx = self._zeros(input) if hx is None else (hx if batched else hx.unsqueeze(0))
+        _check_cell_shapes(self, input, hx)
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        out = GRU._cell(self, xw, hx, self.weight_hh, self.bias_hh)
+        return out if batched else out.squeeze(0)
