@@ -207,3 +207,58 @@ def test_values_match_torch(device):
         theirs = getattr(torch, op)(*[torch.from_numpy(v).bfloat16() for v in args])
         np.testing.assert_allclose(ours.float().cpu().numpy(), theirs.float().numpy(),
                                    rtol=2 ** -7, atol=0)
+
+
+def _nn_cases():
+    def f(m):
+        return m.nn.functional
+    w = np.random.default_rng(5).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    return {
+        "softmax": lambda m, x: f(m).softmax(x, 1),
+        "log_softmax": lambda m, x: f(m).log_softmax(x, -1),
+        "cross_entropy": lambda m, x: f(m).cross_entropy(
+            x.reshape(2, -1)[:, :5], m.tensor([1, 0]).to(x.device)),
+        "layer_norm": lambda m, x: f(m).layer_norm(x, (6,)),
+        "batch_norm": lambda m, x: f(m).batch_norm(x, None, None, training=True),
+        "conv2d": lambda m, x: f(m).conv2d(x, m.tensor(w).to(x.device).to(x.dtype)),
+        "max_pool2d": lambda m, x: f(m).max_pool2d(x, 2),
+        "avg_pool2d": lambda m, x: f(m).avg_pool2d(x, 2),
+        "gelu": lambda m, x: f(m).gelu(x),
+        "linear": lambda m, x: f(m).linear(x, m.ones(4, 6, dtype=x.dtype).to(x.device)),
+        "sort": lambda m, x: m.sort(x, -1)[0],
+        "topk": lambda m, x: m.topk(x, 2)[0],
+        "cumsum": lambda m, x: m.cumsum(x, -1),
+        "var": lambda m, x: x.var(dim=-1),
+        "logsumexp": lambda m, x: m.logsumexp(x, 1),
+        "gather": lambda m, x: m.gather(x, 3, m.zeros(2, 3, 6, 2, dtype=m.int64).to(x.device)),
+        "where": lambda m, x: m.where(x > 0, x, 0.5),
+        "masked_fill": lambda m, x: x.masked_fill(x > 0, 2.0),
+        "flip": lambda m, x: x.flip(1),
+        "bmm": lambda m, x: m.bmm(x[0], x[1]),
+    }
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", sorted(_nn_cases()))
+def test_more_ops_match_torch(device, name):
+    torch = pytest.importorskip("torch")
+    fn = _nn_cases()[name]
+    a = np.random.default_rng(4).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    ours = fn(clgrad, clgrad.tensor(a, device=device).bfloat16())
+    theirs = fn(torch, torch.from_numpy(a).bfloat16())
+    assert ours.dtype is clgrad.bfloat16 and tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.float().cpu().numpy(), theirs.float().numpy(),
+                               rtol=2 ** -6, atol=2e-2)
+
+
+def test_random_and_optimizer(device):
+    clgrad.manual_seed(0)
+    r = clgrad.randn(1000, dtype=clgrad.bfloat16, device=device)
+    assert r.dtype is clgrad.bfloat16 and abs(r.float().mean().item()) < 0.15
+    u = clgrad.rand(1000, dtype=clgrad.bfloat16, device=device).float()
+    assert 0 <= u.min().item() and u.max().item() <= 1
+    p = clgrad.nn.Parameter(clgrad.ones(4, dtype=clgrad.bfloat16, device=device))
+    opt = clgrad.optim.SGD([p], lr=0.1, momentum=0.9)
+    (p * p).sum().backward()
+    opt.step()
+    assert p.dtype is clgrad.bfloat16 and p.tolist() == [0.80078125] * 4  # 0.8 rounded

@@ -210,7 +210,7 @@ def _check_nll(input: Tensor, target: Tensor, weight: Optional[Tensor]) -> None:
 
 def _scalar_name(d) -> str:
     return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-            "int64": "Long", "float16": "Half", "float32": "Float",
+            "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
             "float64": "Double"}[d.name]
 
 
@@ -228,7 +228,7 @@ def _nll_node(input: Tensor, target: Tensor, weight: Optional[Tensor], ignore_in
         w = w if w.is_contiguous() else w.contiguous()
     out_shape = () if reduction != "none" else target._shape
     out = Tensor._empty(out_shape, input.dtype, input.device)
-    acc = dt.float32 if input.dtype is dt.float16 else input.dtype
+    acc = dt.float32 if input.dtype in (dt.float16, dt.bfloat16) else input.dtype
     tw = Tensor._empty((), acc, input.device)
     backend = out._storage.backend
     backend.nll(out, tw, x, t, w, int(ignore_index), reduction, dims)
