@@ -210,14 +210,15 @@ def plot_predictions(images, predicted: Sequence[int], true: Sequence[int], path
                      classes: Optional[Sequence[str]] = None, title: str = "",
                      ncols: int = 8) -> Optional[str]:
     """A grid of `images` (N, H, W) greyscale or (N, H, W, 3) in [0, 1], each titled with its
-    predicted and true label, wrong ones in red; the path, or None without matplotlib."""
+    predicted and true label, wrong ones in red and bold; the path, or None without
+    matplotlib."""
     if plt is None:
         _skip(path)
         return None
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     name = (lambda k: classes[k]) if classes is not None else str
     nrows = (len(images) + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.25 * ncols, 1.4 * nrows + 0.5), dpi=80,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.25 * ncols, 1.6 * nrows + 0.6), dpi=80,
                              squeeze=False)
     wrong = 0
     for k, ax in enumerate(axes.flat):
@@ -228,11 +229,11 @@ def plot_predictions(images, predicted: Sequence[int], true: Sequence[int], path
                   interpolation="nearest", vmin=0.0, vmax=1.0)
         ok = predicted[k] == true[k]
         wrong += not ok
-        ax.set_title(f"{name(predicted[k])}" if ok else
-                     f"{name(predicted[k])} (true {name(true[k])})",
-                     color="black" if ok else "red", fontsize=8 if classes else 10)
-    fig.suptitle(f"{title}\npredicted label above each image; {wrong} of {len(images)} "
-                 "wrong, in red with the true label", fontsize=10)
+        ax.set_title(f"pred {name(predicted[k])}\ntrue {name(true[k])}",
+                     color="black" if ok else "red", fontsize=8 if classes else 9,
+                     fontweight="normal" if ok else "bold")
+    fig.suptitle(f"{title}\npredicted and true label above each image; {wrong} of "
+                 f"{len(images)} shown are wrong (red)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -7,9 +7,10 @@ and cuda to cl). Random one-pixel shifts, dropout and a cosine learning-rate sch
 network from memorising the 1437 training digits. On an OpenCL device the kernels are built
 first, under a "compiling kernels" bar. Shows tqdm bars for the epochs and batches, prints the
 loss and test accuracy of each epoch, then saves into --out digits_loss.png (train and test
-loss per epoch) and digits_predictions.png (64 test digits, each titled with its predicted
-label, wrong ones in red with the true label). tqdm and matplotlib come with
-pip install '.[examples]'; without them progress is printed plainly and the figures skipped.
+loss per epoch) and digits_predictions.png (64 test digits, the misclassified ones among
+them, each titled with its predicted and true label, wrong ones in red). tqdm and matplotlib
+come with pip install '.[examples]'; without them progress is printed plainly and the figures
+are skipped.
 """
 from __future__ import annotations
 
@@ -53,11 +54,11 @@ class Net(nn.Module):
 
 
 def evaluate(model, loader, device):
-    """Accuracy and mean loss over `loader`, and the predictions of its first batch."""
+    """Accuracy and mean loss over `loader`, and all its predictions (on the cpu)."""
     model.eval()
     correct = total = 0
     loss_sum = 0.0
-    first = None
+    predictions = []
     with clgrad.no_grad():
         for images, labels in loader:
             images, labels = images.to(device), labels.to(device)
@@ -66,9 +67,8 @@ def evaluate(model, loader, device):
             pred = logits.argmax(1)
             correct += (pred == labels).sum().item()
             total += labels.shape[0]
-            if first is None:
-                first = pred.cpu()
-    return correct / total, loss_sum / total, first
+            predictions += pred.tolist()
+    return correct / total, loss_sum / total, predictions
 
 
 def main(argv=None) -> float:
@@ -145,12 +145,16 @@ def main(argv=None) -> float:
                            styles={"train loss (each batch)": {"alpha": 0.3, "lw": 0.8},
                                    "train loss (epoch mean)": {"marker": "o", "ms": 3},
                                    "test loss": {"marker": "s", "ms": 3}})
-    # The first 64 test digits with the predictions of the last evaluation.
-    grid_png = plot_predictions(test_set.data[:64].float().div(255).numpy(),
-                                predictions[:64].tolist(), test_set.targets[:64].tolist(),
+    # 64 test digits in test-set order: the misclassified ones (up to 32), then the first
+    # correct ones, so the grid shows where the network fails as well as where it succeeds.
+    truth = test_set.targets.tolist()
+    wrong = [k for k, (p, t) in enumerate(zip(predictions, truth)) if p != t][:32]
+    shown = sorted(wrong + [k for k in range(len(truth)) if k not in wrong][:64 - len(wrong)])
+    grid_png = plot_predictions(test_set.data[shown].float().div(255).numpy(),
+                                [predictions[k] for k in shown], [truth[k] for k in shown],
                                 os.path.join(args.out, "digits_predictions.png"),
-                                title=f"digits CNN on {describe(device)}: first 64 test "
-                                      "digits")
+                                title=f"digits CNN on {describe(device)}: 64 test digits "
+                                      f"({len(wrong)} of the {len(truth)} misclassified)")
     saved = [p for p in (loss_png, grid_png) if p]
     if saved:
         print(f"saved {' and '.join(saved)}")
