@@ -39,11 +39,11 @@ __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_g
 _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
                   "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
                   "float16": "HalfStorage", "float32": "FloatStorage",
-                  "float64": "DoubleStorage"}
+                  "float64": "DoubleStorage", "bfloat16": "BFloat16Storage"}
 _DTYPE_OF_STORAGE = {name: getattr(dt, key) for key, name in _STORAGE_NAMES.items()}
 _ALIGNMENT = 64
 _DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
-                "float64")
+                "float64", "bfloat16")
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -124,6 +124,8 @@ def _storage_bytes(tensor: Tensor) -> bytes:
         data = storage.data[:storage.numel]
     else:
         data = storage.backend.to_host(tensor._view((storage.numel,), (1,), 0))
+        if storage.dtype is dt.bfloat16:
+            data = dt.to_bfloat16_bits(data)  # the host copy is float32; files hold the bits
     data = np.ascontiguousarray(data)
     if data.dtype.byteorder == ">":
         data = data.byteswap().view(data.dtype.newbyteorder("<"))
@@ -383,12 +385,14 @@ class _Unpickler(pickle.Unpickler):
         except KeyError:
             raise RuntimeError(f"clgrad.load: the checkpoint is missing the record "
                                f"'{self.prefix}data/{key}' (corrupted file?)") from None
-        np_dtype = dtype.np.newbyteorder(">" if self.byteorder == "big" else "<")
+        np_dtype = dtype.storage_np.newbyteorder(">" if self.byteorder == "big" else "<")
         if len(raw) != numel * dtype.itemsize:
             raise RuntimeError(f"clgrad.load: storage {key} holds {len(raw)} bytes, expected "
                                f"{numel * dtype.itemsize} ({numel} x {dtype}); the file is "
                                "corrupted")
-        array = np.frombuffer(raw, np_dtype).astype(dtype.np, copy=True)
+        array = np.frombuffer(raw, np_dtype).astype(dtype.storage_np, copy=True)
+        if dtype is dt.bfloat16:
+            array = dt.from_bfloat16_bits(array)  # host values are float32 (exact)
         flat = self._place(array, dtype, location)
         self.loaded[key] = flat
         return flat

@@ -262,3 +262,24 @@ def test_random_and_optimizer(device):
     (p * p).sum().backward()
     opt.step()
     assert p.dtype is clgrad.bfloat16 and p.tolist() == [0.80078125] * 4  # 0.8 rounded
+
+
+def test_save_load_round_trip(device, tmp_path):
+    t = clgrad.tensor([1.5, -2.25, 1 / 3, float("inf")], dtype=clgrad.bfloat16, device=device)
+    clgrad.save({"w": t}, tmp_path / "w.pt")
+    back = clgrad.load(tmp_path / "w.pt", map_location=device)["w"]
+    assert back.dtype is clgrad.bfloat16 and back.device == t.device
+    assert back.tolist() == t.tolist()
+
+
+@pytest.mark.parity
+def test_checkpoints_interchange_with_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    values = [1.5, -2.25, 1 / 3, 1e-39]
+    torch.save(torch.tensor(values, dtype=torch.bfloat16), tmp_path / "t.pt")
+    ours = clgrad.load(tmp_path / "t.pt")
+    assert ours.dtype is clgrad.bfloat16
+    assert ours.tolist() == torch.tensor(values, dtype=torch.bfloat16).tolist()
+    clgrad.save(ours, tmp_path / "c.pt")
+    theirs = torch.load(tmp_path / "c.pt")
+    assert theirs.dtype is torch.bfloat16 and theirs.tolist() == ours.tolist()
