@@ -436,7 +436,10 @@ _unary_grad(DIGAMMA, "DigammaBackward0", lambda g, v: g * _polygamma(1, v))
 _grad(ZETA, "SpecialZetaBackward0", lambda g, x, r, need: (
     _not_implemented("special_zeta", (0,)).rule(g, x, r, need) if need[0] else None,
     g * -x[0] * _zeta_op(x[0] + 1, x[1]) if need[1] else None), (0, 1),
-    saves={0: (1,), 1: (1,)})
+    saves={0: (1,), 1: (1,)},
+    scalar_forms={0: Derivative("SpecialZetaBackward1", lambda g, x, r, need: (
+        g * -x[0] * _zeta_op(x[0] + 1, x[1]),), (1,)),
+        1: _not_implemented("special_zeta", (0,))})
 def _apply(op, v):
     from .dispatch import run
     return run(op, (v,))
