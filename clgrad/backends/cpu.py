@@ -117,6 +117,10 @@ class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, 
     # -- kernels ----------------------------------------------------------------------------
     def pointwise(self, op, out, operands, compute) -> None:
         """out = op(*operands); tensor operands already broadcast to out's shape."""
+        if out._storage.dtype is _BF16 and not self._depth:
+            # Only a bfloat16 output needs a shadow (reads outside a call are fresh float32
+            # copies), so the hot path skips the committing wrapper.
+            return self._pointwise_committed(op, out, operands, compute)
         cnp = compute.np
         arrays = []
         for x in operands:
@@ -152,6 +156,7 @@ for _name in dir(CpuBackend):
     _fn = getattr(CpuBackend, _name)
     if not _name.startswith("_") and callable(_fn) and not isinstance(
             inspect.getattr_static(CpuBackend, _name), staticmethod) and _name not in (
-            "empty", "from_host", "view", "flat", "to_host", "philox_raw"):
+            "empty", "from_host", "view", "flat", "to_host", "philox_raw", "pointwise"):
         setattr(CpuBackend, _name, _committing(_fn))
 del _name, _fn
+CpuBackend._pointwise_committed = _committing(CpuBackend.pointwise)
