@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any, Callable
@@ -86,13 +87,23 @@ def _member_named(name: str, weights_enum):
         return None
 
 
+def _caller_stacklevel() -> int:
+    """Stack level of the first frame outside this package: warnings name the user's line."""
+    frame, level = sys._getframe(1), 1
+    here = os.path.dirname(__file__)
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _handle_pretrained(kwargs: dict, weights, weights_enum):
     """torchvision's legacy ``pretrained=`` flag: warn as it does, then map onto ``weights``."""
     if "pretrained" not in kwargs:
         return weights
     pretrained = kwargs.pop("pretrained")
     warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in "
-                  "the future, please use 'weights' instead.", UserWarning, stacklevel=4)
+                  "the future, please use 'weights' instead.", UserWarning,
+                  stacklevel=_caller_stacklevel())
     if not pretrained:
         return None
     member = weights_enum.DEFAULT if weights_enum is not None else None
