@@ -198,6 +198,26 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        # copy.deepcopy(model) on any device: a fresh storage (a cl buffer cannot be pickled).
+        if id(self) in memo:
+            return memo[id(self)]
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        from .autograd.grad_mode import no_grad
+        import copy
+        with no_grad():
+            new = self.clone()
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        memo[id(self)] = new
+        return new
+
     @property
     def grad(self):
         return self._grad
