@@ -141,8 +141,8 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
 def _shift_check(input, other) -> None:
     for x in (input, other):
         if isinstance(x, Tensor) and x.is_floating_point():
-            raise RuntimeError('"lshift_cpu" not implemented for '
-                               f"'{dt.dtype.__name__ and x.dtype.name.capitalize()}'")
+            from .._typenames import scalar_name
+            raise RuntimeError(f'"lshift_cpu" not implemented for \'{scalar_name(x.dtype)}\'')
 
 
 def bitwise_left_shift(input, other) -> Tensor:
@@ -408,12 +408,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 def quantile(input: Tensor, q, dim: Optional[int] = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The q-th quantiles along dim (all elements when dim is None); NaN if a NaN is there."""
-    from .creation import tensor
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise ValueError(f"quantile() interpolation must be one of linear, lower, higher, "
                          f"midpoint or nearest. Got {interpolation}")
     if not input.is_floating_point():
-        raise RuntimeError(f"quantile() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     scalar_q = not isinstance(q, Tensor)
     qs = [builtins.float(q)] if scalar_q else q.reshape(-1).tolist()
     if builtins.any(not 0 <= v <= 1 for v in qs):

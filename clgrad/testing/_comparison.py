@@ -70,8 +70,10 @@ def _values(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
             return
         kind = "Scalars" if scalar else "Tensor-likes"
         title = f"{kind} are not {'equal' if exact else 'close'}!\n\n"
-        diff = np.abs(a - b) if common.kind == "f" else np.abs(a.astype(np.int64) -
-                                                              b.astype(np.int64))
+        if common.kind == "f":
+            diff = np.abs(a - b)
+        else:
+            diff = np.abs(a.astype(np.int64) - b.astype(np.int64))
         diff = np.where(close, 0, diff)
         rel = diff / np.abs(b.astype(np.float64 if common.kind != "f" else common))
         rel = np.where(close, 0, rel)
