@@ -1,0 +1,73 @@
+"""tools/api_coverage.py on a tiny folder of programs written here."""
+import importlib.util
+import json
+import os
+
+import clgrad  # noqa: F401
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _tool():
+    path = os.path.join(HERE, os.pardir, "tools", "api_coverage.py")
+    spec = importlib.util.spec_from_file_location("api_coverage", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+GOOD = """
+import torch as t
+from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+import numpy as np
+
+x = t.zeros(2, 3).cuda()
+y = F.relu(x).view(6)
+m = nn.Linear(3, 4)
+np.zeros(3).reshape(3)
+"""
+
+BAD = """
+import torch
+z = torch.no_such_function_xyz(3)
+w = torch.ones(2).no_such_method_abc()
+v = torch.ones(2).sum()
+"""
+
+
+def test_counts_resolved_and_missing(tmp_path, monkeypatch):
+    tool = _tool()
+    monkeypatch.setattr(tool, "tensor_method_names",
+                        lambda: {"view", "cuda", "reshape", "sum", "no_such_method_abc"})
+    (tmp_path / "good.py").write_text(GOOD)
+    (tmp_path / "bad.py").write_text(BAD)
+    r = tool.measure(str(tmp_path))
+    assert r["files"] == 2 and r["files_all_resolved"] == 1
+    missing = dict(r["missing"])
+    assert missing == {"clgrad.no_such_function_xyz": 1, "Tensor.no_such_method_abc": 1}
+    good = r["per_file"]["good.py"]
+    # imports: torch, torch.nn, torch.nn.functional, DataLoader; chains: t.zeros, F.relu,
+    # nn.Linear; methods: .cuda (as .cl), .view; numpy's reshape is not counted.
+    assert good == {"uses": 9, "missing": []}
+    assert r["uses"] == 9 + 5 and r["uses_resolved"] == 12
+
+
+def test_rename():
+    tool = _tool()
+    assert tool.rename("torch.cuda.amp.autocast") == "clgrad.cl.amp.autocast"
+    assert tool.rename("torchvision.transforms.ToTensor") == "clgrad.vision.transforms.ToTensor"
+
+
+def test_cli_json_and_text(tmp_path, capsys):
+    tool = _tool()
+    (tmp_path / "bad.py").write_text(BAD)
+    (tmp_path / "broken.py").write_text("def (:\n")
+    assert tool.main([str(tmp_path), "--json", "--top", "5"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["files"] == 1 and len(r["skipped_unparsable"]) == 1
+    assert ["clgrad.no_such_function_xyz", 1] in r["missing"]
+    tool.main([str(tmp_path), "--top", "1"])
+    out = capsys.readouterr().out
+    assert "files fully resolved: 0/1" in out and "top 1 missing" in out
