@@ -17,3 +17,4 @@ from .modules.sparse import *  # noqa: F401,F403
 from .modules.flatten import *  # noqa: F401,F403
 from .modules.rnn import *  # noqa: F401,F403
 from .modules.transformer import *  # noqa: F401,F403
+from .modules.misc_layers import *  # noqa: F401,F403

@@ -8,5 +8,6 @@ from ._loss import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
 from ._dropout import *  # noqa: F401,F403
 from ._embedding import *  # noqa: F401,F403
+from ._embedding_bag import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._misc import *  # noqa: F401,F403
