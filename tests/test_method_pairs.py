@@ -29,8 +29,7 @@ EXCLUDED = {
     # not implemented yet: in-place metadata changes (as_strided_, resize_as_)
     "as_strided_", "as_strided_scatter", "resize_as_",
     # not implemented yet: bit-level float ops, incomplete gamma, and these reductions
-    "frexp", "nextafter", "igamma", "igammac", "index_reduce", "histogram", "nanquantile",
-    "unique_consecutive",
+    "nextafter", "igamma", "igammac", "index_reduce", "histogram",
 }
 
 
@@ -91,6 +90,15 @@ def test_new_pairs_forward_numpy(device):
     close(_np(a.cov()), np.cov(na), rtol=1e-5)
     close(_np(clgrad.corrcoef(a)), np.corrcoef(na), rtol=1e-5)
     close(_np(a.quantile(0.3, dim=1)), np.quantile(na, 0.3, axis=1), rtol=1e-6)
+    holes = a.where(a > 0, math.nan)
+    close(_np(clgrad.nanquantile(holes, 0.5, dim=1)),
+          np.nanquantile(np.where(na > 0, na, np.nan), 0.5, axis=1), rtol=1e-6)
+    values, counts = clgrad.unique_consecutive(clgrad.tensor([1, 1, 2, 1], device=device),
+                                               return_counts=True)
+    assert values.tolist() == [1, 2, 1] and counts.tolist() == [2, 1, 1]
+    mantissa, exponent = a.frexp()
+    close(_np(mantissa), np.frexp(na)[0], rtol=0)
+    assert exponent.tolist() == np.frexp(na)[1].tolist()
     close(a.dist(b).item(), np.linalg.norm(na - nb), rtol=1e-6)
     close(_np(a.logcumsumexp(1)), np.log(np.cumsum(np.exp(na), axis=1)), rtol=1e-6)
     close(_np(a.addr(b[0], b[1])[:, :2] if False else clgrad.addr(
@@ -179,6 +187,17 @@ def test_new_pairs_match_torch(device):
         lambda m, x, y: x.diagonal_scatter(y[0, :2]), lambda m, x, y: m.sgn(x),
         lambda m, x, y: x.ldexp(x.new_tensor([1.0, 2.0, 3.0])), lambda m, x, y: x.deg2rad(),
         lambda m, x, y: m.nonzero_static(x, size=6),
+        lambda m, x, y: x.quantile(x.new_tensor([0.2, 0.5]), dim=0, keepdim=True),
+        lambda m, x, y: m.nanquantile(x.where(x > 0, m.nan), 0.5, dim=1),
+        lambda m, x, y: m.nanquantile(x.where(x > 9, m.nan), 0.5, dim=1),
+        lambda m, x, y: x.nanquantile(0.25, interpolation="midpoint"),
+        lambda m, x, y: x.frexp().mantissa,
+        lambda m, x, y: m.frexp(x * 1e-40).exponent,
+        lambda m, x, y: m.unique_consecutive(x.new_tensor([1, 1, 2, 2, 3, 1]),
+                                             return_counts=True)[1],
+        lambda m, x, y: m.unique_consecutive(x.new_tensor([1, 1, 2, 2, 3, 1]),
+                                             return_inverse=True)[1],
+        lambda m, x, y: x.new_tensor([[1, 1], [1, 1], [2, 3]]).unique_consecutive(dim=0),
     ]
     for call in calls:
         ours = call(clgrad, a, b)

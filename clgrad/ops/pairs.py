@@ -405,47 +405,119 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     return input * factor
 
 
-def quantile(input: Tensor, q, dim: Optional[int] = None, keepdim: bool = False, *,
-             interpolation: str = "linear") -> Tensor:
-    """The q-th quantiles along dim (all elements when dim is None); NaN if a NaN is there."""
+def _quantile(name: str, input: Tensor, q, dim, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
+    """Sort along dim (NaN sorts last), then read and interpolate at q * (count - 1)."""
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
-        raise ValueError(f"quantile() interpolation must be one of linear, lower, higher, "
+        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
                          f"midpoint or nearest. Got {interpolation}")
     if not input.is_floating_point():
-        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     scalar_q = not isinstance(q, Tensor)
+    if not scalar_q and q.dim() > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
     qs = [builtins.float(q)] if scalar_q else q.reshape(-1).tolist()
     if builtins.any(not 0 <= v <= 1 for v in qs):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
-    x = input.reshape(-1) if dim is None else input
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    x = input.reshape(-1) if dim is None or input.dim() == 0 else input
     d = 0 if dim is None else dim % builtins.max(input.dim(), 1)
     ordered = x.sort(dim=d).values
-    n = x.shape[d] if x.dim() else 1
+    nan = ordered.isnan()
+    count = (~nan).sum(d, keepdim=True) if ignore_nan else \
+        nan.sum(d, keepdim=True) * 0 + ordered.shape[d]
+    has_nan = nan.any(d, keepdim=True)
+    last = (count - 1).clamp_min(0)
     results = []
     for v in qs:
-        pos = v * (n - 1)
-        lo, hi = math.floor(pos), math.ceil(pos)
+        pos = (count - 1).to(x.dtype) * v
+        lo, hi = pos.floor(), pos.ceil()
         if interpolation == "lower":
             hi = lo
         elif interpolation == "higher":
             lo = hi
         elif interpolation == "nearest":
-            lo = hi = builtins.round(pos)  # half to even, as PyTorch rounds
-        a, b = ordered.select(d, lo), ordered.select(d, hi)
-        frac = 0.5 if interpolation == "midpoint" else pos - lo
-        r = a + (b - a) * frac if hi != lo else a
-        r = r.where(~ordered.isnan().any(d), math.nan)
-        if keepdim:
-            r = r.unsqueeze(d) if dim is not None else r.reshape([1] * input.dim())
+            lo = hi = pos.round()  # half to even, as PyTorch rounds
+        lo_i = lo.long().clamp(min=0).minimum(last)
+        hi_i = hi.long().clamp(min=0).minimum(last)
+        a, b = ordered.gather(d, lo_i), ordered.gather(d, hi_i)
+        frac = (pos - lo) * 0 + 0.5 if interpolation == "midpoint" else pos - lo
+        r = a + (b - a) * frac
+        bad = (count == 0) if ignore_nan else has_nan
+        r = r.where(~bad, math.nan)
+        if not keepdim:
+            r = r.squeeze(d)
+        elif dim is None:
+            r = r.reshape([1] * input.dim())
         results.append(r)
     if scalar_q:
         return results[0]
     from .join import stack
     out = stack(results)
-    return out.reshape(list(q.shape) + list(out.shape[1:])) if q.dim() else out[0]
+    return out.reshape(list(q.shape) + list(out.shape[1:]))
 
 
-# -- linear algebra ---------------------------------------------------------------------------
+def quantile(input: Tensor, q, dim: Optional[int] = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The q-th quantiles along dim (all elements when dim is None); NaN if a NaN is there."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input: Tensor, q, dim: Optional[int] = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """quantile() ignoring NaN (NaN only where a slice holds nothing else)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: Optional[int] = None):
+    """Collapse each run of equal consecutive elements (or slices along dim) to one."""
+    from .creation import ones, tensor
+    from .join import cat
+    x = input.reshape(-1) if dim is None else input.movedim(dim, 0)
+    n = x.shape[0] if x.dim() else 1
+    if n == 0:
+        keep = ones(0, dtype=dt.bool, device=input.device)
+    else:
+        change = x[1:] != x[:-1]
+        if change.dim() > 1:
+            change = change.reshape(n - 1, -1).any(1)
+        keep = cat([ones(1, dtype=dt.bool, device=input.device), change])
+    starts = keep.nonzero().reshape(-1)
+    values = x.index_select(0, starts)
+    if dim is not None:
+        values = values.movedim(0, dim)
+    out = [values]
+    if return_inverse:
+        inverse = keep.long().cumsum(0) - 1
+        out.append(inverse.reshape(input.shape) if dim is None else inverse)
+    if return_counts:
+        ends = cat([starts, tensor([n], dtype=dt.int64, device=input.device)])
+        out.append(ends[1:] - ends[:-1])
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+_FREXP = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def frexp(input: Tensor):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent, 0.5 <= |mantissa| < 1."""
+    if not input.is_floating_point():
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    finite = input.isfinite() & (input != 0)
+    safe = input.where(finite, 1.0)
+    e = safe.abs().log2().floor() + 1
+    half = (e * 0.5).floor()
+    # two scalings: 2 ** -e alone overflows for subnormal inputs
+    m = safe * (-half).exp2() * (half - e).exp2()
+    for _ in range(2):  # log2's rounding near powers of two: renormalise
+        big = m.abs() >= 1
+        m, e = m.where(~big, m * 0.5), e.where(~big, e + 1)
+        small = m.abs() < 0.5
+        m, e = m.where(~small, m * 2), e.where(~small, e - 1)
+    return _FREXP(m.where(finite, input), e.where(finite, 0.0).to(dt.int32))
+
+
+# -- linear algebra# -- linear algebra ---------------------------------------------------------------------------
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
     outer = vec1.outer(vec2)
@@ -595,7 +667,7 @@ _PAIRS = ("relu", "relu_", "softmax", "log_softmax", "hardshrink", "prelu", "deg
           "cov", "corrcoef", "renorm", "quantile", "addr", "cholesky", "cholesky_solve",
           "cholesky_inverse", "inverse", "det", "slogdet", "logdet", "qr", "svd", "pinverse",
           "matrix_power", "select_scatter", "slice_scatter", "diagonal_scatter",
-          "nonzero_static", "cross")
+          "nonzero_static", "cross", "nanquantile", "unique_consecutive", "frexp")
 # In-place forms: the result written back into self.
 _INPLACE = {"deg2rad_": deg2rad, "rad2deg_": rad2deg, "gcd_": gcd, "lcm_": lcm,
             "ldexp_": ldexp, "sgn_": sgn}
