@@ -517,7 +517,7 @@ def frexp(input: Tensor):
     return _FREXP(m.where(finite, input), e.where(finite, 0.0).to(dt.int32))
 
 
-# -- linear algebra# -- linear algebra ---------------------------------------------------------------------------
+# -- linear algebra ---------------------------------------------------------------------------
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
     outer = vec1.outer(vec2)
