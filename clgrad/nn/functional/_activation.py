@@ -428,8 +428,8 @@ def _softmax_input(fn: str, input: Tensor, dim, dtype) -> tuple:
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
-        name = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                "uint8": "Byte", "bool": "Bool"}[input.dtype.name]
+        from ..._typenames import scalar_name
+        name = scalar_name(input.dtype)
         raise RuntimeError(f'"{fn}_lastdim_kernel_impl" not implemented for \'{name}\'')
     return input, dim
 

@@ -209,9 +209,8 @@ def _check_nll(input: Tensor, target: Tensor, weight: Optional[Tensor]) -> None:
 
 
 def _scalar_name(d) -> str:
-    return {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-            "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-            "float64": "Double"}[d.name]
+    from ..._typenames import scalar_name  # the one table of PyTorch type names
+    return scalar_name(d)
 
 
 def _nll_node(input: Tensor, target: Tensor, weight: Optional[Tensor], ignore_index: int,

@@ -291,9 +291,8 @@ def _param_repr(obj, legacy: bool) -> str:
 
 
 def _legacy(t: Tensor) -> str:
-    return {"float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor",
-            "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-            "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[t.dtype.name]
+    from ..._typenames import tensor_type_name  # the one table of PyTorch type names
+    return tensor_type_name(t.dtype)
 
 
 class ParameterList(Module):

@@ -88,10 +88,8 @@ def _addindent(s: str, num_spaces: int) -> str:
 
 def _typename(obj) -> str:
     if isinstance(obj, Tensor):
-        return "clgrad." + {"float16": "HalfTensor", "float32": "FloatTensor",
-                            "float64": "DoubleTensor", "int64": "LongTensor",
-                            "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-                            "uint8": "ByteTensor", "bool": "BoolTensor"}[obj.dtype.name]
+        from ..._typenames import tensor_type_name  # the one table of PyTorch type names
+        return "clgrad." + tensor_type_name(obj.dtype)
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in (None, "builtins") else f"{module}.{name}"
