@@ -30,7 +30,8 @@ class Tensor:
         default dtype on cpu (or the device= given); prefer clgrad.tensor / clgrad.empty."""
         from ._device import device as Device
         from .legacy import new_legacy
-        return new_legacy(dt.get_default_dtype(), Device("cpu"), args, dict(kwargs))
+        return new_legacy(dt.get_default_dtype(), Device("cpu"), args, dict(kwargs),
+                          any_device=True)
 
     def __init__(self, *args, **kwargs):
         pass  # everything happens in __new__ (which object.__new__-built tensors skip)

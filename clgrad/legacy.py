@@ -15,8 +15,11 @@ _LEGACY_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32",
                   "int8", "uint8", "bool")
 
 
-def new_legacy(dtype, device, args: tuple, kwargs: dict):
-    """What Tensor(*args) / FloatTensor(*args) builds: sizes, data, another tensor, or ()."""
+def new_legacy(dtype, device, args: tuple, kwargs: dict, any_device: bool = False):
+    """What Tensor(*args) / FloatTensor(*args) builds: sizes, data, another tensor, or ().
+
+    any_device: device= may name any device (clgrad.Tensor); a typed constructor keeps its
+    own device type, as PyTorch's do."""
     from ._device import canonical
     from ._tensor import Tensor
     from .ops.creation import empty, tensor
@@ -26,7 +29,7 @@ def new_legacy(dtype, device, args: tuple, kwargs: dict):
                         f"argument '{next(iter(kwargs))}'")
     if given is not None:
         given = canonical(given)
-        if given.type != device.type:
+        if given.type != device.type and not any_device:
             raise RuntimeError(f"legacy constructor expects device type: {device.type} but "
                                f"device type: {given.type} was passed")
         device = given

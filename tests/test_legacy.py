@@ -60,6 +60,8 @@ def test_cl_typed_constructors(cl_device):
     assert t.type() == "clgrad.cl.FloatTensor"
     with pytest.raises(RuntimeError, match="legacy constructor expects device type: cpu"):
         clgrad.FloatTensor(2, device=cl_device)
+    on_cl = clgrad.Tensor([1, 2], device=cl_device)
+    assert on_cl.device == clgrad.device(cl_device) and on_cl.dtype is clgrad.float32
 
 
 def test_tensor_type_conversions(device):
