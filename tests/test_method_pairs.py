@@ -29,7 +29,7 @@ EXCLUDED = {
     # not implemented yet: in-place metadata changes (as_strided_, resize_as_)
     "as_strided_", "as_strided_scatter", "resize_as_",
     # not implemented yet: bit-level float ops, incomplete gamma, and these reductions
-    "nextafter", "igamma", "igammac", "index_reduce", "histogram",
+    "nextafter", "igamma", "igammac",
 }
 
 
@@ -99,6 +99,12 @@ def test_new_pairs_forward_numpy(device):
     mantissa, exponent = a.frexp()
     close(_np(mantissa), np.frexp(na)[0], rtol=0)
     assert exponent.tolist() == np.frexp(na)[1].tolist()
+    hist, edges = clgrad.histogram(a, bins=4, range=(-1.0, 2.0), weight=b)
+    ref_hist, ref_edges = np.histogram(na, bins=4, range=(-1.0, 2.0), weights=nb)
+    close(_np(hist), ref_hist, rtol=1e-6)
+    close(_np(edges), ref_edges, rtol=1e-6)
+    hist, _ = a.histogram(clgrad.tensor([-1.0, 0.0, 3.0], device=device), density=True)
+    close(_np(hist), np.histogram(na, bins=[-1.0, 0.0, 3.0], density=True)[0], rtol=1e-6)
     close(a.dist(b).item(), np.linalg.norm(na - nb), rtol=1e-6)
     close(_np(a.logcumsumexp(1)), np.log(np.cumsum(np.exp(na), axis=1)), rtol=1e-6)
     close(_np(a.addr(b[0], b[1])[:, :2] if False else clgrad.addr(
@@ -198,6 +204,10 @@ def test_new_pairs_match_torch(device):
         lambda m, x, y: m.unique_consecutive(x.new_tensor([1, 1, 2, 2, 3, 1]),
                                              return_inverse=True)[1],
         lambda m, x, y: x.new_tensor([[1, 1], [1, 1], [2, 3]]).unique_consecutive(dim=0),
+        lambda m, x, y: x.index_reduce(0, x.new_tensor([1, 0]).long(), y, "prod"),
+        lambda m, x, y: x.index_reduce(1, x.new_tensor([2, 2, 0]).long(), y, "mean",
+                                       include_self=False),
+        lambda m, x, y: x.index_reduce(0, x.new_tensor([0, 0]).long(), y, "amax"),
     ]
     for call in calls:
         ours = call(clgrad, a, b)

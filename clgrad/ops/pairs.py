@@ -517,6 +517,51 @@ def frexp(input: Tensor):
     return _FREXP(m.where(finite, input), e.where(finite, 0.0).to(dt.int32))
 
 
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """Reduce the slices of source into input's slices index[i] along dim ('prod', 'mean',
+    'amax', 'amin'): scatter_reduce with the index spread along dim."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    dim = dim % builtins.max(source.dim(), 1)
+    shape = [1] * source.dim()
+    shape[dim] = -1
+    spread = index.reshape(shape).expand(source.shape)
+    return input.scatter_reduce(dim, spread, source, reduce, include_self=include_self)
+
+
+_HISTOGRAM = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(input: Tensor, bins=100, *, range=None, weight: Optional[Tensor] = None,
+              density: bool = False):
+    """(hist, bin_edges): counts (or summed weights) of input in each bin; the last bin
+    includes its right edge. bins: a count (edges spaced over range or [min, max]) or edges."""
+    from .creation import linspace
+    x = input.reshape(-1)
+    if isinstance(bins, Tensor):
+        edges = bins.to(x.dtype)
+    else:
+        if range is None:
+            lo, hi = (x.min().item(), x.max().item()) if x.numel() else (0.0, 0.0)
+        else:
+            lo, hi = range
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5  # numpy's and PyTorch's widening of an empty range
+        edges = linspace(lo, hi, bins + 1, dtype=x.dtype, device=x.device)
+    n = edges.numel() - 1
+    # bin of each element: how many left edges it reaches; the last right edge is inclusive
+    which = (x.unsqueeze(-1) >= edges[:-1]).sum(-1) - 1
+    which = which.where(x != edges[-1], n - 1)
+    inside = (x >= edges[0]) & (x <= edges[-1])
+    w = (weight.reshape(-1).to(x.dtype) if weight is not None else x * 0 + 1) * inside
+    hist = (x.new_zeros(n)).scatter_add(0, which.clamp(0, n - 1), w)
+    if density:
+        hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
+    return _HISTOGRAM(hist, edges)
+
+
 # -- linear algebra ---------------------------------------------------------------------------
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
@@ -667,7 +712,8 @@ _PAIRS = ("relu", "relu_", "softmax", "log_softmax", "hardshrink", "prelu", "deg
           "cov", "corrcoef", "renorm", "quantile", "addr", "cholesky", "cholesky_solve",
           "cholesky_inverse", "inverse", "det", "slogdet", "logdet", "qr", "svd", "pinverse",
           "matrix_power", "select_scatter", "slice_scatter", "diagonal_scatter",
-          "nonzero_static", "cross", "nanquantile", "unique_consecutive", "frexp")
+          "nonzero_static", "cross", "nanquantile", "unique_consecutive", "frexp",
+          "index_reduce", "histogram")
 # In-place forms: the result written back into self.
 _INPLACE = {"deg2rad_": deg2rad, "rad2deg_": rad2deg, "gcd_": gcd, "lcm_": lcm,
             "ldexp_": ldexp, "sgn_": sgn}
