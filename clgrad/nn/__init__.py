@@ -18,3 +18,4 @@ from .modules.flatten import *  # noqa: F401,F403
 from .modules.rnn import *  # noqa: F401,F403
 from .modules.transformer import *  # noqa: F401,F403
 from .modules.misc_layers import *  # noqa: F401,F403
+from .modules.conv3d import *  # noqa: F401,F403
