@@ -202,7 +202,7 @@ def skip_init(monkeypatch):
 # vgg16_bn is built once, with its real initialisation, further down.
 @pytest.mark.parametrize("name", [n for n in LAYOUTS if n != "vgg16_bn"])
 def test_state_dict_layout_and_parameter_count(name, request):
-    if name.startswith("vgg"):
+    if name.startswith("vgg") or name == "alexnet":  # their init is checked below
         request.getfixturevalue("skip_init")
     model = models.get_model(name)
     assert layout_of(model) == LAYOUTS[name]()
@@ -493,8 +493,10 @@ def test_missing_file_and_bad_types(tmp_path):
         models.resnet18(weights=missing)
     with pytest.raises(TypeError):
         models.resnet18(weights=3)
-    with pytest.raises(TypeError):  # weights is keyword-only, as in torchvision
-        models.resnet18(None)
+    with pytest.warns(UserWarning, match="'weights' as positional parameter"):
+        assert isinstance(models.resnet18(None), models.ResNet)
+    with pytest.warns(UserWarning), pytest.raises(TypeError):
+        models.resnet18(True)  # a bool is not a weights argument (torchvision: TypeError)
 
 
 def test_get_model_and_list_models():

@@ -9,6 +9,7 @@ says where the file lives and how to pass it, instead of an AttributeError.
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import sys
 import warnings
@@ -150,9 +151,28 @@ def build(model_fn: Callable, weights, weights_enum, kwargs: dict):
     return model
 
 
+def _positional_ok(fn: Callable) -> Callable:
+    """Let ``weights`` and ``progress`` also come positionally, with torchvision's warning."""
+    @functools.wraps(fn)
+    def builder(*args, **kwargs):
+        if args:
+            names = ("weights", "progress")[:len(args)]
+            if len(args) > len(names):
+                raise TypeError(f"{fn.__name__}() takes at most 2 positional arguments "
+                                f"({len(args)} given)")
+            listed = " and ".join(f"'{n}'" for n in names)
+            warnings.warn(f"Using {listed} as positional parameter(s) is deprecated since "
+                          f"0.13 and may be removed in the future. Please use keyword "
+                          f"parameter(s) instead.", UserWarning, stacklevel=2)
+            kwargs.update(zip(names, args))
+        return fn(**kwargs)
+    return builder
+
+
 def register_model(name: str, weights_enum=None):
     """Decorator recording a builder for get_model / list_models."""
     def wrap(fn):
+        fn = _positional_ok(fn)
         _BUILDERS[name] = (fn, weights_enum)
         return fn
     return wrap
