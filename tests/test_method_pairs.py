@@ -25,9 +25,7 @@ EXCLUDED = {
     # spectral ops: clgrad has no FFT
     "stft", "istft",
     # not implemented yet in clgrad (LAPACK-style factorizations and their helpers)
-    "geqrf", "orgqr", "ormqr", "lu", "lu_solve", "triangular_solve", "matrix_exp",
-    # not implemented yet: in-place metadata changes (as_strided_, resize_as_)
-    "as_strided_", "as_strided_scatter", "resize_as_",
+    "geqrf", "orgqr", "ormqr", "lu", "lu_solve",
     # not implemented yet: bit-level float ops, incomplete gamma, and these reductions
     "nextafter", "igamma", "igammac",
 }
@@ -149,6 +147,18 @@ def test_new_pairs_integer_and_linalg(device):
     close(_np(clgrad.cholesky_inverse(L)), np.linalg.inv(nm), rtol=1e-4)
     close(_np(clgrad.cholesky_solve(clgrad.eye(2, device=device), L)), np.linalg.inv(nm),
           rtol=1e-4)
+    sol, coef = clgrad.triangular_solve(clgrad.eye(2, device=device), m)
+    close(_np(sol), np.linalg.inv(np.triu(nm)), rtol=1e-5)
+    assert clgrad.equal(coef, m)
+    small = m * 0.3
+    series = sum(np.linalg.matrix_power(0.3 * nm, k) / math.factorial(k) for k in range(30))
+    close(_np(small.matrix_exp()), series, rtol=1e-5)
+    z = clgrad.arange(6.0, device=device)
+    assert clgrad.as_strided_scatter(z, clgrad.zeros(2, device=device), (2,), (2,), 1).tolist() \
+        == [0.0, 0.0, 2.0, 0.0, 4.0, 5.0]
+    assert z.as_strided_((2, 2), (1, 2)).tolist() == [[0.0, 2.0], [1.0, 3.0]] and z.shape == (2, 2)
+    r = clgrad.zeros(3, device=device)
+    assert r.resize_as_(m).shape == (2, 2)
     U, S, V = m.svd()
     close(_np(U @ clgrad.diag(S) @ V.t()), nm, rtol=1e-5)
     close(_np(m.pinverse()), np.linalg.pinv(nm), rtol=1e-5)
@@ -176,6 +186,7 @@ def test_gradients_of_composed_pairs(device):
     assert gradcheck(lambda x, y: clgrad.cross(x, y, dim=1), (a, b))
     assert gradcheck(lambda x: x.cov(), (a,))
     assert gradcheck(lambda x: x.quantile(0.4, dim=1), (a,))
+    assert gradcheck(lambda x: x[:, :2].matrix_exp(), (a,))
 
 
 @pytest.mark.parity
@@ -208,6 +219,7 @@ def test_new_pairs_match_torch(device):
         lambda m, x, y: x.index_reduce(1, x.new_tensor([2, 2, 0]).long(), y, "mean",
                                        include_self=False),
         lambda m, x, y: x.index_reduce(0, x.new_tensor([0, 0]).long(), y, "amax"),
+        lambda m, x, y: m.matrix_exp(x[:, :2] * 2),
     ]
     for call in calls:
         ours = call(clgrad, a, b)

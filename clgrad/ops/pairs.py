@@ -666,6 +666,61 @@ def cross(input: Tensor, other: Tensor, dim: Optional[int] = None) -> Tensor:
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
 
 
+_TRIANGULAR = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False):
+    """Solve op(T) X = input, T the upper (or lower) triangle of A, op transposes if asked."""
+    from .creation import eye
+    T = A.triu() if upper else A.tril()
+    if unitriangular:
+        ident = eye(A.shape[-1], dtype=A.dtype, device=A.device)
+        T = T * (1 - ident) + ident
+    if transpose:
+        T = T.mT
+    return _TRIANGULAR(_linalg().solve(T, input), A.clone())
+
+
+def matrix_exp(input: Tensor) -> Tensor:
+    """exp of square matrices: scaling and squaring over an 18-term Taylor series."""
+    from .creation import eye
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError("matrix_exp: The input tensor A must have at least 2 dimensions.")
+    norm = input.detach().abs().sum(-2).amax().item() if input.numel() else 0.0
+    squarings = builtins.max(0, math.ceil(math.log2(norm)) + 1) if norm > 0 else 0
+    a = input / (2.0 ** squarings)
+    ident = eye(input.shape[-1], dtype=input.dtype, device=input.device).expand(input.shape)
+    result, term = ident, ident
+    for k in range(1, 19):
+        term = term.matmul(a) / k
+        result = result + term
+    for _ in range(squarings):
+        result = result.matmul(result)
+    return result
+
+
+def as_strided_(input: Tensor, size, stride, storage_offset: Optional[int] = None) -> Tensor:
+    """Make input itself the strided view of its storage (in place, as PyTorch)."""
+    view = input.as_strided(size, stride, storage_offset)
+    for slot in ("_shape", "_stride", "_offset"):
+        setattr(input, slot, getattr(view, slot))
+    input._contig = None
+    return input
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size, stride,
+                       storage_offset: Optional[int] = None) -> Tensor:
+    """A copy of input with src written through the strided view (size, stride, offset)."""
+    out = input.clone()
+    out.as_strided(size, stride, storage_offset).copy_(src)
+    return out
+
+
+def resize_as_(input: Tensor, the_template: Tensor) -> Tensor:
+    return input.resize_(the_template.shape)
+
+
 # -- scatter-into-a-copy forms ------------------------------------------------------------------
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     out = input.clone()
@@ -713,7 +768,8 @@ _PAIRS = ("relu", "relu_", "softmax", "log_softmax", "hardshrink", "prelu", "deg
           "cholesky_inverse", "inverse", "det", "slogdet", "logdet", "qr", "svd", "pinverse",
           "matrix_power", "select_scatter", "slice_scatter", "diagonal_scatter",
           "nonzero_static", "cross", "nanquantile", "unique_consecutive", "frexp",
-          "index_reduce", "histogram")
+          "index_reduce", "histogram", "triangular_solve", "matrix_exp", "as_strided_",
+          "as_strided_scatter", "resize_as_")
 # In-place forms: the result written back into self.
 _INPLACE = {"deg2rad_": deg2rad, "rad2deg_": rad2deg, "gcd_": gcd, "lcm_": lcm,
             "ldexp_": ldexp, "sgn_": sgn}
