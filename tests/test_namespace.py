@@ -20,7 +20,6 @@ import pytest
 _PENDING_0 = '§11 capture and replay (clgrad.compile) is not built yet'
 _PENDING_1 = "issue 9 item 9: clgrad.amp is another helper's, in progress"
 _PENDING_2 = "issue 9 item 6: nn.parallel is another helper's, in progress"
-_PENDING_3 = "issue 9 item 6: optim.swa_utils is another helper's, in progress"
 _PENDING_4 = "issue 9 item 11: utils.benchmark is another helper's, in progress"
 _PENDING_5 = "issue 9 item 11: utils.tensorboard is another helper's, in progress"
 _PENDING_6 = "issue 9 item 9: distributions is another helper's, in progress"
@@ -96,9 +95,9 @@ CHAINS = [
     ('clgrad.optim.lr_scheduler', None),
     ('clgrad.optim.lr_scheduler.StepLR', None),
     ('clgrad.optim.lr_scheduler.OneCycleLR', None),
-    ('clgrad.optim.swa_utils', _PENDING_3),
-    ('clgrad.optim.swa_utils.AveragedModel', _PENDING_3),
-    ('clgrad.optim.swa_utils.SWALR', _PENDING_3),
+    ('clgrad.optim.swa_utils', None),
+    ('clgrad.optim.swa_utils.AveragedModel', None),
+    ('clgrad.optim.swa_utils.SWALR', None),
     ('clgrad.utils', None),
     ('clgrad.utils.data', None),
     ('clgrad.utils.data.DataLoader', None),
