@@ -59,3 +59,4 @@ from . import special  # noqa: E402,F401
 from ._memory_format import (memory_format, contiguous_format, channels_last,  # noqa: E402,F401,E501
                              channels_last_3d, preserve_format)
 from .ops.pairs import *  # noqa: E402,F401,F403
+from . import func  # noqa: E402,F401
