@@ -60,3 +60,4 @@ from ._memory_format import (memory_format, contiguous_format, channels_last,  #
                              channels_last_3d, preserve_format)
 from .ops.pairs import *  # noqa: E402,F401,F403
 from . import func  # noqa: E402,F401
+from . import multiprocessing  # noqa: E402,F401

@@ -219,6 +219,15 @@ class Tensor:
         memo[id(self)] = new
         return new
 
+    def share_memory_(self) -> "Tensor":
+        """Move this cpu tensor's storage into shared memory (see clgrad.multiprocessing)."""
+        from .multiprocessing._shared import share_memory_
+        return share_memory_(self)
+
+    def is_shared(self) -> bool:
+        from .multiprocessing._shared import is_shared
+        return is_shared(self)
+
     @property
     def grad(self):
         return self._grad

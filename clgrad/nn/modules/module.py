@@ -553,6 +553,10 @@ class Module:
     def cpu(self) -> "Module":
         return self._apply(lambda t: t.cpu())
 
+    def share_memory(self) -> "Module":
+        """Move every parameter and buffer to shared memory (cpu only; Hogwild training)."""
+        return self._apply(lambda t: t.share_memory_())
+
     def cl(self, device=None) -> "Module":
         return self._apply(lambda t: t.cl(device))
 
