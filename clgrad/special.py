@@ -54,10 +54,7 @@ def multigammaln(input: Tensor, p: int, *, out: Optional[Tensor] = None) -> Tens
 
 def entr(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """-x * log(x): 0 at 0, -inf for negative x."""
-    x = input if input.is_floating_point() else input.float()
-    positive = -x * x.where(x > 0, 1.0).log()
-    result = positive.where(x > 0, 0.0).where(x >= 0, -math.inf)
-    return _out(result.where(~x.isnan(), x), out)
+    return _run(_T.ENTR, (input,), out=out)
 
 
 def ndtr(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
@@ -104,16 +101,11 @@ def log_ndtr(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     return _out(tail.where(x < cut, direct), out)
 
 
-def xlog1py(input: Tensor, other: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
+def xlog1py(input, other, *, out: Optional[Tensor] = None) -> Tensor:
     """input * log1p(other), and 0 where input is 0 (unless other is NaN)."""
-    from .ops.pointwise import log1p as _log1p, mul, where
-    if not isinstance(other, Tensor):
-        from .ops.creation import tensor
-        other = tensor(float(other), device=input.device)
-    product = mul(input, _log1p(other))
-    if not isinstance(input, Tensor):
-        return _out(product if input != 0 else where(other.isnan(), product, 0.0), out)
-    return _out(where((input == 0) & ~other.isnan(), 0.0, product), out)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("xlog1py(): expected at least one Tensor argument")
+    return _run(_T.XLOG1PY, (input, other), out=out)
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:

@@ -77,30 +77,15 @@ def mvlgamma(input: Tensor, p: int, *, out: Optional[Tensor] = None) -> Tensor:
 def sinc(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """sin(pi x) / (pi x), and 1 at 0."""
     _need_tensor("sinc", input)
-    if not input.is_floating_point():
-        from .. import _dtype as dt
-        input = input.to(dt.get_default_dtype())
-    px = input * math.pi
-    safe = px.where(px != 0, 1.0)
-    return _out((safe.sin() / safe).where(px != 0, 1.0), out)
+    return run(T.SINC, (input,), out=out)
 
 
 def xlogy(input: Union[Tensor, Number], other: Union[Tensor, Number], *,
           out: Optional[Tensor] = None) -> Tensor:
     """input * log(other), and 0 where input is 0 (unless other is NaN)."""
-    from .pointwise import log, mul, where
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("xlogy(): expected at least one Tensor argument")
-    if not isinstance(other, Tensor):
-        from .creation import tensor
-        other = tensor(float(other), device=input.device)
-    product = mul(input, log(other))
-    zero = (input == 0) if isinstance(input, Tensor) else None
-    if zero is None:
-        if input != 0:
-            return _out(product, out)
-        return _out(where(other.isnan(), product, 0.0), out)
-    return _out(where(zero & ~other.isnan(), 0.0, product), out)
+    return run(T.XLOGY, (input, other), out=out)
 
 
 def _method(fn, swap: bool = False):
@@ -115,8 +100,9 @@ def _method(fn, swap: bool = False):
 
 def _inplace(fn, swap: bool = False):
     def method(self, *args, **kwargs):
-        result = fn(args[0], self, *args[1:]) if swap else fn(self, *args, **kwargs)
-        return self.copy_(result) if result is not self else self
+        if swap:
+            return fn(args[0], self, *args[1:], out=self)
+        return fn(self, *args, out=self, **kwargs)
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place form of {fn.__name__}()."
     return method

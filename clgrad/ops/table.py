@@ -128,6 +128,23 @@ I1 = declare("i1", 1, "bessel_i_{T}(a, 1, 0)", npspecial.i1, result=FLOAT, compu
 I1E = declare("i1e", 1, "bessel_i_{T}(a, 1, 1)", npspecial.i1e, result=FLOAT,
               compute_in=FLOAT, helpers=("bessel_i",))
 
+# One kernel each, with PyTorch's values at the removable points (sinc(0) = 1, 0 * log(0) = 0,
+# entr(0) = 0), which compositions reach only through extra where() kernels.
+SINC = declare("sinc", 1,
+               "(a == 0 ? ({T})1 : sin(({T})M_PI * a) / (({T})M_PI * a))",
+               lambda a: np.sinc(a).astype(a.dtype), result=FLOAT, compute_in=FLOAT)
+XLOGY = declare("xlogy", 2, "((a == 0 && !isnan(b)) ? ({T})0 : a * log(b))",
+                lambda a, b: np.where((a == 0) & ~np.isnan(b), 0, a * np.log(b)).astype(
+                    np.result_type(a, b)), result=FLOAT, compute_in=FLOAT)
+XLOG1PY = declare("xlog1py", 2, "((a == 0 && !isnan(b)) ? ({T})0 : a * log1p(b))",
+                  lambda a, b: np.where((a == 0) & ~np.isnan(b), 0, a * np.log1p(b)).astype(
+                      np.result_type(a, b)), result=FLOAT, compute_in=FLOAT)
+ENTR = declare("entr", 1,
+               "(isnan(a) ? a : (a > 0 ? -a * log(a) : (a == 0 ? ({T})0 : -({T})INFINITY)))",
+               lambda a: np.where(np.isnan(a), a, np.where(a > 0, -a * np.log(np.where(
+                   a > 0, a, 1)), np.where(a == 0, 0, -np.inf))).astype(a.dtype),
+               result=FLOAT, compute_in=FLOAT)
+
 # -- rounding (identity on integers; rint rounds half to even) -----------------------------
 FLOOR = declare("floor", 1, {"int": "a", "float": "floor(a)"}, np.floor, ufunc=np.floor,
                 accepts=INT_FLOAT)
@@ -416,7 +433,6 @@ _unary_grad(ERFINV, "ErfinvBackward0",
             lambda g, v: g * ((v.erfinv() * v.erfinv()).exp() * SQRT_PI_OVER_TWO))
 
 
-
 def _polygamma(n, v):
     """polygamma(n, v) with Tensor ops (the gradient of polygamma(n - 1, v))."""
     if n == 0:
@@ -440,6 +456,8 @@ _grad(ZETA, "SpecialZetaBackward0", lambda g, x, r, need: (
     scalar_forms={0: Derivative("SpecialZetaBackward1", lambda g, x, r, need: (
         g * -x[0] * _zeta_op(x[0] + 1, x[1]),), (1,)),
         1: _not_implemented("special_zeta", (0,))})
+
+
 def _apply(op, v):
     from .dispatch import run
     return run(op, (v,))
@@ -463,6 +481,45 @@ _unary_grad(I0E, "SpecialI0EBackward0",
             lambda g, v: g * (_apply(I1E, v) - v.sign() * _apply(I0E, v)))
 _unary_grad(I1, "SpecialI1Backward0", _i1_rule)
 _unary_grad(I1E, "SpecialI1EBackward0", _i1e_rule)
+
+
+def _sinc_grad(g, v):
+    """(cos(pi x) - sinc(x)) / x, and 0 at 0."""
+    from .dispatch import run
+    safe = _where(v == 0, 1.0, v)
+    return g * _where(v == 0, 0.0, ((v * math.pi).cos() - run(SINC, (v,))) / safe)
+
+
+def _xlog_self(g, x, log_fn, pole):
+    """d/dself of self * log_fn(other): log_fn(other), 0 where self == 0 and other <= pole."""
+    other = x[1]
+    value = g * log_fn(other)
+    if hasattr(x[0], "_requires_grad") and hasattr(other, "_requires_grad"):
+        return _where((x[0] == 0) & (other <= pole), 0.0, value)
+    return value
+
+
+def _xlog_derivative(node: str, log_fn, pole: float, shift: float) -> Derivative:
+    def both(g, x, r, need):
+        return _only(need, (need[0], lambda: _xlog_self(g, x, log_fn, pole)),
+                     (need[1], lambda: g * x[0] / (x[1] + shift)))
+    return Derivative(node + "0", both, (0, 1), saves={0: (1,), 1: (0, 1)}, scalar_forms={
+        0: Derivative(node + "1", lambda g, x, r, need: (g * x[0] / (x[1] + shift),), (1,),
+                      saves={1: (1,)}),
+        1: Derivative(node + "2", lambda g, x, r, need: (g * log_fn(x[1]),), (0,))})
+
+
+def _log_number_or_tensor(fn):
+    def apply(v):
+        return getattr(v, fn)() if hasattr(v, "_requires_grad") else getattr(math, fn)(v)
+    return apply
+
+
+_unary_grad(SINC, "SincBackward0", _sinc_grad)
+XLOGY.grad = _xlog_derivative("XlogyBackward", _log_number_or_tensor("log"), 0.0, 0.0)
+XLOG1PY.grad = _xlog_derivative("SpecialXlog1PyBackward", _log_number_or_tensor("log1p"),
+                                -1.0, 1.0)
+_unary_grad(ENTR, "SpecialEntrBackward0", lambda g, v: g * -(v.log() + 1))
 
 
 # rounding
