@@ -135,3 +135,25 @@ def test_methods_and_inplace(device):
     assert clgrad.lgamma(clgrad.tensor([1, 2, 3], device=device)).dtype is clgrad.float32
     trigamma = clgrad.polygamma(1, _t([1.5], device)).item()
     assert trigamma == pytest.approx(math.pi ** 2 / 2 - 4, rel=_tol(t)[0])
+
+
+def test_node_names(device):
+    x = _t([0.0, 0.5, 1.5], device).requires_grad_()
+    y = _t([0.5, 2.0, 3.0], device).requires_grad_()
+    names = {
+        "LgammaBackward0": clgrad.lgamma(y), "DigammaBackward0": clgrad.digamma(y),
+        "I0Backward0": clgrad.i0(x), "SpecialI0EBackward0": clgrad.special.i0e(x),
+        "SpecialI1Backward0": clgrad.special.i1(x), "SpecialI1EBackward0": clgrad.special.i1e(x),
+        "SpecialZetaBackward0": clgrad.special.zeta(y + 2, y),
+        "SpecialZetaBackward1": clgrad.special.zeta(3.0, y),
+        "SincBackward0": clgrad.sinc(x), "XlogyBackward0": clgrad.xlogy(x, y),
+        "XlogyBackward1": clgrad.xlogy(2.0, y), "XlogyBackward2": clgrad.xlogy(x, 3.0),
+        "SpecialXlog1PyBackward0": clgrad.special.xlog1py(x, y),
+        "SpecialEntrBackward0": clgrad.special.entr(x),
+    }
+    for name, t in names.items():
+        assert t.grad_fn.name() == name
+    # gradients at the removable points, as PyTorch defines them
+    g_self, g_other = clgrad.autograd.grad(clgrad.xlogy(x, y).sum(), [x, y])
+    assert g_self.tolist()[0] == pytest.approx(math.log(0.5))
+    assert clgrad.autograd.grad(clgrad.sinc(x).sum(), [x])[0].tolist()[0] == 0.0
