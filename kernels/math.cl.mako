@@ -232,3 +232,13 @@ inline ${T} bessel_i_${T}(${T} x, int order, int scaled) {
     return (order == 1 && x < (${T})0) ? -result : result;
 }
 </%def>
+
+## polygamma_T(n, x): digamma for n = 0, else (-1)^(n+1) n! zeta(n + 1, x). Needs the digamma
+## and zeta helpers in the same program.
+<%def name="polygamma(T)">\
+inline ${T} polygamma_${T}(${T} n, ${T} x) {
+    if (n == (${T})0) return digamma_${T}(x);
+    const ${T} sign = fmod(n, (${T})2) == (${T})0 ? (${T})-1 : (${T})1;
+    return sign * tgamma(n + (${T})1) * zeta_${T}(n + (${T})1, x);
+}
+</%def>

@@ -150,6 +150,7 @@ def test_node_names(device):
         "XlogyBackward1": clgrad.xlogy(2.0, y), "XlogyBackward2": clgrad.xlogy(x, 3.0),
         "SpecialXlog1PyBackward0": clgrad.special.xlog1py(x, y),
         "SpecialEntrBackward0": clgrad.special.entr(x),
+        "PolygammaBackward0": clgrad.polygamma(2, y),
     }
     for name, t in names.items():
         assert t.grad_fn.name() == name

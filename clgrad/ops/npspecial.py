@@ -156,3 +156,13 @@ def i1(a):
 
 def i1e(a):
     return bessel_i(a, 1, True)
+
+
+def polygamma(a, n):
+    """digamma for n = 0, else (-1)^(n+1) n! zeta(n + 1, a); n a scalar parameter."""
+    n = float(n)
+    if n == 0:
+        return digamma(a)
+    x = _f64(a)
+    value = (-1.0) ** (n + 1) * math.gamma(n + 1) * zeta(np.full_like(x, n + 1), x)
+    return _like(value, a)

@@ -56,11 +56,8 @@ def polygamma(n: int, input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     _need_tensor("polygamma", input)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    if n == 0:
-        return digamma(input, out=out)
-    from .creation import full_like
-    s = full_like(input, n + 1.0, dtype=T.ZETA.dtypes(input.dtype)[1])
-    return _out(zeta(s, input) * ((-1.0) ** (n + 1) * math.factorial(n)), out)
+    compute, result = T.POLYGAMMA.dtypes(input.dtype)
+    return run(T.POLYGAMMA, (input, float(n)), out=out, dtypes=(compute, result))
 
 
 def mvlgamma(input: Tensor, p: int, *, out: Optional[Tensor] = None) -> Tensor:

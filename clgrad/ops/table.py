@@ -119,6 +119,9 @@ DIGAMMA = declare("digamma", 1, "digamma_{T}(a)", npspecial.digamma, result=FLOA
 # zeta(s, q): Hurwitz's; polygamma(n >= 1, x) is (-1)^(n+1) n! zeta(n + 1, x).
 ZETA = declare("zeta", 2, "zeta_{T}(a, b)", npspecial.zeta, result=FLOAT, compute_in=FLOAT,
                helpers=("zeta",))
+# polygamma(n, x): n is the trailing scalar parameter b.
+POLYGAMMA = declare("polygamma", 2, "polygamma_{T}(b, a)", npspecial.polygamma, result=FLOAT,
+                    compute_in=FLOAT, helpers=("digamma", "zeta", "polygamma"))
 I0 = declare("i0", 1, "bessel_i_{T}(a, 0, 0)", npspecial.i0, result=FLOAT, compute_in=FLOAT,
              helpers=("bessel_i",))
 I0E = declare("i0e", 1, "bessel_i_{T}(a, 0, 1)", npspecial.i0e, result=FLOAT,
@@ -433,22 +436,21 @@ _unary_grad(ERFINV, "ErfinvBackward0",
             lambda g, v: g * ((v.erfinv() * v.erfinv()).exp() * SQRT_PI_OVER_TWO))
 
 
-def _polygamma(n, v):
-    """polygamma(n, v) with Tensor ops (the gradient of polygamma(n - 1, v))."""
-    if n == 0:
-        return v.digamma()
-    from .creation import full_like
-    s = full_like(v, n + 1.0)
-    return _zeta_op(s, v) * ((-1.0) ** (n + 1) * math.factorial(n))
-
-
 def _zeta_op(s, q):
     from .dispatch import run
     return run(ZETA, (s, q))
 
 
+def _polygamma_run(n, v):
+    from .dispatch import run
+    compute, result = POLYGAMMA.dtypes(v.dtype)
+    return run(POLYGAMMA, (v, float(n)), dtypes=(compute, result))
+
+
 _unary_grad(LGAMMA, "LgammaBackward0", lambda g, v: g * v.digamma())
-_unary_grad(DIGAMMA, "DigammaBackward0", lambda g, v: g * _polygamma(1, v))
+_unary_grad(DIGAMMA, "DigammaBackward0", lambda g, v: g * _polygamma_run(1, v))
+_grad(POLYGAMMA, "PolygammaBackward0",
+      lambda g, x, r, need: (g * _polygamma_run(x[1] + 1, x[0]),), saves={0: (0,)})
 _grad(ZETA, "SpecialZetaBackward0", lambda g, x, r, need: (
     _not_implemented("special_zeta", (0,)).rule(g, x, r, need) if need[0] else None,
     g * -x[0] * _zeta_op(x[0] + 1, x[1]) if need[1] else None), (0, 1),
