@@ -22,7 +22,10 @@ models = clgrad.vision.models
 PARAMS = {"resnet18": 11689512, "resnet34": 21797672, "resnet50": 25557032,
           "vgg11": 132863336, "vgg11_bn": 132868840, "vgg16": 138357544,
           "vgg16_bn": 138365992, "alexnet": 61100840, "mobilenet_v2": 3504872,
-          "squeezenet1_1": 1235496}
+          "squeezenet1_1": 1235496, "resnet101": 44549160, "resnet152": 60192808,
+          "resnext50_32x4d": 25028904, "wide_resnet50_2": 68883240, "vgg13": 133047848,
+          "vgg13_bn": 133053736, "vgg19": 143667240, "vgg19_bn": 143678248,
+          "squeezenet1_0": 1248424}
 
 
 # -- expected layouts ------------------------------------------------------------------------
@@ -47,7 +50,7 @@ class Layout:
         self.entries += [(f"{name}.weight", (cout, cin)), (f"{name}.bias", (cout,))]
 
 
-def resnet_layout(bottleneck, blocks, num_classes=1000):
+def resnet_layout(bottleneck, blocks, num_classes=1000, width=1, groups=1):
     lay = Layout()
     lay.conv("conv1", 64, 3, 7)
     lay.bn("bn1", 64)
@@ -57,12 +60,13 @@ def resnet_layout(bottleneck, blocks, num_classes=1000):
         for b in range(n):
             pre = f"layer{stage}.{b}"
             out = planes * expansion
-            if bottleneck:
-                lay.conv(f"{pre}.conv1", planes, inplanes, 1)
-                lay.bn(f"{pre}.bn1", planes)
-                lay.conv(f"{pre}.conv2", planes, planes, 3)
-                lay.bn(f"{pre}.bn2", planes)
-                lay.conv(f"{pre}.conv3", out, planes, 1)
+            if bottleneck:  # inner width: planes * width (ResNeXt, Wide ResNet: 2)
+                inner = planes * width
+                lay.conv(f"{pre}.conv1", inner, inplanes, 1)
+                lay.bn(f"{pre}.bn1", inner)
+                lay.conv(f"{pre}.conv2", inner, inner // groups, 3)
+                lay.bn(f"{pre}.bn2", inner)
+                lay.conv(f"{pre}.conv3", out, inner, 1)
                 lay.bn(f"{pre}.bn3", out)
             else:
                 lay.conv(f"{pre}.conv1", planes, inplanes, 3)
@@ -97,7 +101,10 @@ def vgg_layout(cfg, batch_norm, num_classes=1000):
 
 
 VGG_A = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
+VGG_B = [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
 VGG_D = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+VGG_E = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+         512, 512, 512, 512, "M"]
 
 
 def alexnet_layout(num_classes=1000):
@@ -135,12 +142,19 @@ def mobilenet_v2_layout(num_classes=1000):
     return lay.entries
 
 
-def squeezenet1_1_layout(num_classes=1000):
+FIRE_1_1 = ((3, 64, 16, 64), (4, 128, 16, 64), (6, 128, 32, 128), (7, 256, 32, 128),
+            (9, 256, 48, 192), (10, 384, 48, 192), (11, 384, 64, 256), (12, 512, 64, 256))
+FIRE_1_0 = ((3, 96, 16, 64), (4, 128, 16, 64), (5, 128, 32, 128), (7, 256, 32, 128),
+            (8, 256, 48, 192), (9, 384, 48, 192), (10, 384, 64, 256), (12, 512, 64, 256))
+
+
+def squeezenet_layout(num_classes=1000, version="1_1"):
     lay = Layout()
-    lay.conv("features.0", 64, 3, 3, bias=True)
-    for index, cin, s, e in ((3, 64, 16, 64), (4, 128, 16, 64), (6, 128, 32, 128),
-                             (7, 256, 32, 128), (9, 256, 48, 192), (10, 384, 48, 192),
-                             (11, 384, 64, 256), (12, 512, 64, 256)):
+    if version == "1_1":
+        lay.conv("features.0", 64, 3, 3, bias=True)
+    else:
+        lay.conv("features.0", 96, 3, 7, bias=True)
+    for index, cin, s, e in (FIRE_1_1 if version == "1_1" else FIRE_1_0):
         lay.conv(f"features.{index}.squeeze", s, cin, 1, bias=True)
         lay.conv(f"features.{index}.expand1x1", e, s, 1, bias=True)
         lay.conv(f"features.{index}.expand3x3", e, s, 3, bias=True)
@@ -158,7 +172,16 @@ LAYOUTS = {
     "vgg16_bn": lambda nc=1000: vgg_layout(VGG_D, True, nc),
     "alexnet": alexnet_layout,
     "mobilenet_v2": mobilenet_v2_layout,
-    "squeezenet1_1": squeezenet1_1_layout,
+    "squeezenet1_1": squeezenet_layout,
+    "resnet101": lambda nc=1000: resnet_layout(True, (3, 4, 23, 3), nc),
+    "resnet152": lambda nc=1000: resnet_layout(True, (3, 8, 36, 3), nc),
+    "resnext50_32x4d": lambda nc=1000: resnet_layout(True, (3, 4, 6, 3), nc, 2, 32),
+    "wide_resnet50_2": lambda nc=1000: resnet_layout(True, (3, 4, 6, 3), nc, 2),
+    "vgg13": lambda nc=1000: vgg_layout(VGG_B, False, nc),
+    "vgg13_bn": lambda nc=1000: vgg_layout(VGG_B, True, nc),
+    "vgg19": lambda nc=1000: vgg_layout(VGG_E, False, nc),
+    "vgg19_bn": lambda nc=1000: vgg_layout(VGG_E, True, nc),
+    "squeezenet1_0": lambda nc=1000: squeezenet_layout(nc, "1_0"),
 }
 SMALL = ["resnet18", "resnet34", "resnet50", "alexnet", "mobilenet_v2", "squeezenet1_1"]
 
@@ -179,6 +202,8 @@ def test_reference_layouts_agree_with_published_counts():
 def test_known_torchvision_keys():
     # Spot facts from torchvision's checkpoints.
     assert len(LAYOUTS["resnet18"]()) == 122 and len(LAYOUTS["resnet50"]()) == 320
+    assert dict(LAYOUTS["resnext50_32x4d"]())["layer1.0.conv2.weight"] == (128, 4, 3, 3)
+    assert dict(LAYOUTS["wide_resnet50_2"]())["layer4.2.conv2.weight"] == (1024, 1024, 3, 3)
     assert dict(LAYOUTS["vgg16"]())["features.28.weight"] == (512, 512, 3, 3)
     assert dict(LAYOUTS["vgg16_bn"]())["features.41.running_var"] == (512,)
     assert dict(LAYOUTS["mobilenet_v2"]())["features.1.conv.1.weight"] == (16, 32, 1, 1)
@@ -202,7 +227,7 @@ def skip_init(monkeypatch):
 # vgg16_bn is built once, with its real initialisation, further down.
 @pytest.mark.parametrize("name", [n for n in LAYOUTS if n != "vgg16_bn"])
 def test_state_dict_layout_and_parameter_count(name, request):
-    if name.startswith("vgg") or name == "alexnet":  # their init is checked below
+    if name not in SMALL or name == "alexnet":  # the big ones; init is checked below
         request.getfixturevalue("skip_init")
     model = models.get_model(name)
     assert layout_of(model) == LAYOUTS[name]()
@@ -211,7 +236,8 @@ def test_state_dict_layout_and_parameter_count(name, request):
     assert all(t.dtype == clgrad.int64 for t in bn)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "squeezenet1_1"])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "squeezenet1_1",
+                                  "squeezenet1_0", "resnext50_32x4d"])
 def test_num_classes(name):
     model = getattr(models, name)(num_classes=10)
     assert layout_of(model) == LAYOUTS[name](10)
@@ -248,10 +274,10 @@ def check_loaded(model, state):
         np.testing.assert_array_equal(value.numpy(), state[key], err_msg=key)
 
 
-INPUT = {"alexnet": 64, "squeezenet1_1": 64}
+INPUT = {"alexnet": 64, "squeezenet1_1": 64, "squeezenet1_0": 64}
 
 
-@pytest.mark.parametrize("name", SMALL)
+@pytest.mark.parametrize("name", SMALL + ["squeezenet1_0", "resnext50_32x4d"])
 def test_clgrad_saved_file_loads_strict_and_runs(name, tmp_path, skip_init):
     state = random_state(LAYOUTS[name](10))
     path = tmp_path / f"{name}.pth"
@@ -501,7 +527,8 @@ def test_missing_file_and_bad_types(tmp_path):
 
 def test_get_model_and_list_models():
     assert models.list_models() == sorted(PARAMS)
-    assert models.list_models(include="vgg*", exclude="*_bn") == ["vgg11", "vgg16"]
+    assert models.list_models(include="vgg*", exclude="*_bn") == ["vgg11", "vgg13", "vgg16",
+                                                                  "vgg19"]
     model = models.get_model("mobilenet_v2", num_classes=7)
     assert isinstance(model, models.MobileNetV2) and model.classifier[1].out_features == 7
     with pytest.raises(ValueError, match="Unknown model"):

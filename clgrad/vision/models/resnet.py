@@ -9,7 +9,9 @@ from clgrad import nn
 from ._api import Weights, WeightsEnum, build, register_model
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights",
-           "ResNet50_Weights", "resnet18", "resnet34", "resnet50"]
+           "ResNet50_Weights", "ResNet101_Weights", "ResNet152_Weights",
+           "ResNeXt50_32X4D_Weights", "Wide_ResNet50_2_Weights", "resnet18", "resnet34",
+           "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "wide_resnet50_2"]
 
 _URL = "https://download.pytorch.org/models/"
 
@@ -183,6 +185,30 @@ class ResNet50_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V2
 
 
+class ResNet101_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "resnet101-63fe2227.pth", 44549160)
+    IMAGENET1K_V2 = Weights(_URL + "resnet101-cd907fc2.pth", 44549160)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "resnet152-394f9c45.pth", 60192808)
+    IMAGENET1K_V2 = Weights(_URL + "resnet152-f82ba261.pth", 60192808)
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "resnext50_32x4d-7cdf4587.pth", 25028904)
+    IMAGENET1K_V2 = Weights(_URL + "resnext50_32x4d-1a0047aa.pth", 25028904)
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "wide_resnet50_2-95faca4d.pth", 68883240)
+    IMAGENET1K_V2 = Weights(_URL + "wide_resnet50_2-9ba9bcbe.pth", 68883240)
+    DEFAULT = IMAGENET1K_V2
+
+
 def _resnet(block, layers: List[int], weights, weights_enum, kwargs: dict) -> ResNet:
     return build(lambda **kw: ResNet(block, layers, **kw), weights, weights_enum, kwargs)
 
@@ -203,3 +229,39 @@ def resnet34(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
 def resnet50(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
     """ResNet-50 (He et al., 2015). ``weights``: None or a local state_dict file."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNet50_Weights, kwargs)
+
+
+@register_model("resnet101", ResNet101_Weights)
+def resnet101(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
+    """ResNet-101 (He et al., 2015). ``weights``: None or a local state_dict file."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNet101_Weights, kwargs)
+
+
+@register_model("resnet152", ResNet152_Weights)
+def resnet152(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
+    """ResNet-152 (He et al., 2015). ``weights``: None or a local state_dict file."""
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, ResNet152_Weights, kwargs)
+
+
+def _override(kwargs: dict, **fixed) -> dict:
+    """Set the builder's fixed arguments; a caller's conflicting value is an error."""
+    for key, value in fixed.items():
+        if key in kwargs and kwargs[key] != value:
+            raise ValueError(f"The parameter '{key}' expected value {value} but got "
+                             f"{kwargs[key]} instead.")
+        kwargs[key] = value
+    return kwargs
+
+
+@register_model("resnext50_32x4d", ResNeXt50_32X4D_Weights)
+def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
+    """ResNeXt-50 32x4d (Xie et al., 2016). ``weights``: None or a local state_dict file."""
+    _override(kwargs, groups=32, width_per_group=4)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNeXt50_32X4D_Weights, kwargs)
+
+
+@register_model("wide_resnet50_2", Wide_ResNet50_2_Weights)
+def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs: Any) -> ResNet:
+    """Wide ResNet-50-2 (Zagoruyko & Komodakis, 2016): bottlenecks twice as wide."""
+    _override(kwargs, width_per_group=64 * 2)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, Wide_ResNet50_2_Weights, kwargs)

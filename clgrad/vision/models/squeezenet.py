@@ -1,4 +1,4 @@
-"""SqueezeNet 1.1 (and 1.0's class layout) with torchvision's names and initialisation."""
+"""SqueezeNet 1.0 and 1.1 with torchvision's names and initialisation."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,8 @@ from clgrad import nn
 
 from ._api import Weights, WeightsEnum, build, register_model
 
-__all__ = ["SqueezeNet", "Fire", "SqueezeNet1_1_Weights", "squeezenet1_1"]
+__all__ = ["SqueezeNet", "Fire", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights",
+           "squeezenet1_0", "squeezenet1_1"]
 
 
 class Fire(nn.Module):
@@ -76,10 +77,22 @@ class SqueezeNet(nn.Module):
         return clgrad.flatten(self.classifier(self.features(x)), 1)
 
 
+class SqueezeNet1_0_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/squeezenet1_0-b66bff10.pth",
+                            1248424)
+    DEFAULT = IMAGENET1K_V1
+
+
 class SqueezeNet1_1_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth",
                             1235496)
     DEFAULT = IMAGENET1K_V1
+
+
+@register_model("squeezenet1_0", SqueezeNet1_0_Weights)
+def squeezenet1_0(*, weights=None, progress: bool = True, **kwargs: Any) -> SqueezeNet:
+    """SqueezeNet 1.0. ``weights``: None or a local state_dict file."""
+    return build(lambda **kw: SqueezeNet("1_0", **kw), weights, SqueezeNet1_0_Weights, kwargs)
 
 
 @register_model("squeezenet1_1", SqueezeNet1_1_Weights)

@@ -8,17 +8,22 @@ from clgrad import nn
 
 from ._api import Weights, WeightsEnum, build, register_model
 
-__all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights",
-           "vgg11", "vgg11_bn", "vgg16", "vgg16_bn", "make_layers", "cfgs"]
+__all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights",
+           "VGG16_Weights", "VGG16_BN_Weights", "VGG19_Weights", "VGG19_BN_Weights",
+           "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+           "make_layers", "cfgs"]
 
 _URL = "https://download.pytorch.org/models/"
 
-# Channel counts of each 3x3 convolution; "M" is a 2x2 max pool. Configurations A and D of
-# Simonyan & Zisserman's table 1 (torchvision's names).
+# Channel counts of each 3x3 convolution; "M" is a 2x2 max pool. Configurations A, B, D, E
+# of Simonyan & Zisserman's table 1 (torchvision's names).
 cfgs = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
           512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+          512, 512, 512, 512, "M"],
 }
 
 
@@ -78,6 +83,26 @@ class VGG11_BN_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
+class VGG13_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "vgg13-19584684.pth", 133047848)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "vgg13_bn-abd245e5.pth", 133053736)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "vgg19-dcbb9e9d.pth", 143667240)
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_BN_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "vgg19_bn-c79401a0.pth", 143678248)
+    DEFAULT = IMAGENET1K_V1
+
+
 class VGG16_Weights(WeightsEnum):
     IMAGENET1K_V1 = Weights(_URL + "vgg16-397923af.pth", 138357544)
     DEFAULT = IMAGENET1K_V1
@@ -108,6 +133,18 @@ def vgg11_bn(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
     return _vgg("A", True, weights, VGG11_BN_Weights, kwargs)
 
 
+@register_model("vgg13", VGG13_Weights)
+def vgg13(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-13 (configuration "B"). ``weights``: None or a local state_dict file."""
+    return _vgg("B", False, weights, VGG13_Weights, kwargs)
+
+
+@register_model("vgg13_bn", VGG13_BN_Weights)
+def vgg13_bn(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-13 with BatchNorm. ``weights``: None or a local state_dict file."""
+    return _vgg("B", True, weights, VGG13_BN_Weights, kwargs)
+
+
 @register_model("vgg16", VGG16_Weights)
 def vgg16(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16 (configuration "D"). ``weights``: None or a local state_dict file."""
@@ -118,3 +155,15 @@ def vgg16(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
 def vgg16_bn(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
     """VGG-16 with BatchNorm. ``weights``: None or a local state_dict file."""
     return _vgg("D", True, weights, VGG16_BN_Weights, kwargs)
+
+
+@register_model("vgg19", VGG19_Weights)
+def vgg19(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-19 (configuration "E"). ``weights``: None or a local state_dict file."""
+    return _vgg("E", False, weights, VGG19_Weights, kwargs)
+
+
+@register_model("vgg19_bn", VGG19_BN_Weights)
+def vgg19_bn(*, weights=None, progress: bool = True, **kwargs: Any) -> VGG:
+    """VGG-19 with BatchNorm. ``weights``: None or a local state_dict file."""
+    return _vgg("E", True, weights, VGG19_BN_Weights, kwargs)
