@@ -61,3 +61,4 @@ from ._memory_format import (memory_format, contiguous_format, channels_last,  #
 from .ops.pairs import *  # noqa: E402,F401,F403
 from . import func  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
