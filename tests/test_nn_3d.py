@@ -45,6 +45,9 @@ def test_conv3d_and_pools_gradcheck():
     assert clgrad.autograd.gradcheck(
         lambda a: F.avg_pool3d(a, 2, stride=1, padding=1, count_include_pad=False), (x,))
     assert clgrad.autograd.gradcheck(lambda a: F.max_pool3d(a, 2, stride=1), (x,))
+    wt = clgrad.randn(2, 1, 2, 2, 2, dtype=clgrad.float64, requires_grad=True)
+    assert clgrad.autograd.gradcheck(
+        lambda a, b: F.conv_transpose3d(a, b, stride=2, padding=1, groups=2), (x, wt))
     assert clgrad.autograd.gradcheck(lambda a: F.adaptive_avg_pool3d(a, (2, 3, 2)), (x,))
 
 
@@ -67,6 +70,10 @@ def test_3d_layers_match_torch(device):
         (lambda m: m.Conv3d(4, 6, 3, stride=2, padding=1, groups=2), True),
         (lambda m: m.Conv3d(4, 3, (2, 3, 1), dilation=(2, 1, 1), padding="same"), True),
         (lambda m: m.Conv3d(4, 2, 3, padding=1, padding_mode="reflect", bias=False), True),
+        (lambda m: m.ConvTranspose3d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                     groups=2), True),
+        (lambda m: m.ConvTranspose3d(4, 3, (2, 3, 2), stride=(1, 2, 3), dilation=(2, 1, 1),
+                                     padding=(2, 0, 1), bias=False), True),
         (lambda m: m.MaxPool3d(3, stride=2, padding=1, ceil_mode=True), False),
         (lambda m: m.MaxPool3d((2, 2, 3), dilation=(1, 2, 1)), False),
         (lambda m: m.AvgPool3d(3, stride=2, padding=1, ceil_mode=True,

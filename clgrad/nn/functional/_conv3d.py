@@ -12,7 +12,7 @@ from ..._tensor import Tensor
 from ...ops.creation import ones
 from ...ops.join import cat, stack
 
-__all__ = ["conv3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
+__all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
            "adaptive_max_pool3d"]
 
 
@@ -90,6 +90,44 @@ def conv3d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride=
     y = (w.unsqueeze(0) @ cols).reshape((n, weight.shape[0]) + out)
     if bias is not None:
         y = y + bias.reshape(1, -1, 1, 1, 1)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """3-d transposed convolution: conv3d of the stride-dilated, padded input with the
+    flipped, in/out-swapped kernel."""
+    from ...ops.creation import zeros
+    from ...ops.join import flip
+    x, unbatched = _batched(input, "conv_transpose3d")
+    stride, padding = _triple(stride), _triple(padding)
+    output_padding, dilation = _triple(output_padding), _triple(dilation)
+    n, c = x.shape[:2]
+    if c != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {weight.shape[0]} channels, but got "
+                           f"{c} channels instead")
+    kernel = tuple(weight.shape[2:])
+    if any(s > 1 for s in stride):
+        # Insert stride - 1 zeros between input elements.
+        size = tuple((d - 1) * s + 1 for d, s in zip(x.shape[2:], stride))
+        spread = zeros((n, c) + size, dtype=x.dtype, device=x.device)
+        spread[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = x
+        x = spread
+    pads = []
+    for k, d, p, op in reversed(list(zip(kernel, dilation, padding, output_padding))):
+        edge = d * (k - 1) - p
+        pads += [edge, edge + op]
+    if any(p < 0 for p in pads):
+        # Padding beyond the kernel's reach crops the output instead.
+        from . import pad
+        x = pad(x, [min(p, 0) for p in pads])
+        pads = [max(p, 0) for p in pads]
+    x = _pad(x, pads, 0.0)
+    cin_g, cout_g = weight.shape[0] // groups, weight.shape[1]
+    w = weight.reshape((groups, cin_g, cout_g) + kernel).transpose(1, 2)
+    w = flip(w.reshape((groups * cout_g, cin_g) + kernel), (2, 3, 4))
+    y = conv3d(x, w, bias, 1, 0, dilation, groups)
     return y.squeeze(0) if unbatched else y
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..._tensor import Tensor
 from .. import functional as F
-from .conv import _ConvNd
+from .conv import _ConvNd, _ConvTransposeNd
 from .normalization import _BatchNorm, _InstanceNorm
 from .pooling import AvgPool2d, _AdaptivePool, _MaxPoolNd
 
-__all__ = ["Conv3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+__all__ = ["Conv3d", "ConvTranspose3d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+           "AdaptiveMaxPool3d",
            "BatchNorm3d", "InstanceNorm3d"]
 
 
@@ -27,6 +28,17 @@ class Conv3d(_ConvNd):
         x, padding = self._padded_input(input)
         return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution over (N, C_in, D, H, W) or (C_in, D, H, W)."""
+
+    _dims = 3
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
 
 
 class MaxPool3d(_MaxPoolNd):
