@@ -23,10 +23,7 @@ _PENDING_2 = "issue 9 item 6: nn.parallel is another helper's, in progress"
 _PENDING_4 = "issue 9 item 11: utils.benchmark is another helper's, in progress"
 _PENDING_5 = "issue 9 item 11: utils.tensorboard is another helper's, in progress"
 _PENDING_6 = "issue 9 item 9: distributions is another helper's, in progress"
-_PENDING_7 = "issue 9 item 6: multiprocessing is another helper's, in progress"
 _PENDING_8 = "§12 / issue 9: distributed is another helper's, in progress"
-_PENDING_9 = "issue 9 item 11: clgrad.func is another helper's, in progress"
-_PENDING_10 = "issue 9 item 11: clgrad.profiler is another helper's, in progress"
 _PENDING_11 = '§11 capture and replay is not built yet'
 
 # (chain, None) must resolve; (chain, reason) does not resolve yet, for that reason.
@@ -150,9 +147,9 @@ CHAINS = [
     ('clgrad.distributions.Distribution', _PENDING_6),
     ('clgrad.testing', None),
     ('clgrad.testing.assert_close', None),
-    ('clgrad.multiprocessing', _PENDING_7),
-    ('clgrad.multiprocessing.Process', _PENDING_7),
-    ('clgrad.multiprocessing.set_start_method', _PENDING_7),
+    ('clgrad.multiprocessing', None),
+    ('clgrad.multiprocessing.Process', None),
+    ('clgrad.multiprocessing.set_start_method', None),
     ('clgrad.amp', _PENDING_1),
     ('clgrad.amp.autocast', _PENDING_1),
     ('clgrad.amp.GradScaler', _PENDING_1),
@@ -182,20 +179,20 @@ CHAINS = [
     ('clgrad.distributed.all_reduce', _PENDING_8),
     ('clgrad.distributed.ReduceOp', _PENDING_8),
     ('clgrad.distributed.is_available', _PENDING_8),
-    ('clgrad.func', _PENDING_9),
-    ('clgrad.func.functional_call', _PENDING_9),
-    ('clgrad.func.grad', _PENDING_9),
-    ('clgrad.func.vjp', _PENDING_9),
-    ('clgrad.func.jvp', _PENDING_9),
-    ('clgrad.func.jacrev', _PENDING_9),
-    ('clgrad.func.jacfwd', _PENDING_9),
-    ('clgrad.func.hessian', _PENDING_9),
-    ('clgrad.func.vmap', _PENDING_9),
-    ('clgrad.profiler', _PENDING_10),
-    ('clgrad.profiler.profile', _PENDING_10),
-    ('clgrad.profiler.record_function', _PENDING_10),
-    ('clgrad.profiler.ProfilerActivity', _PENDING_10),
-    ('clgrad.profiler.schedule', _PENDING_10),
+    ('clgrad.func', None),
+    ('clgrad.func.functional_call', None),
+    ('clgrad.func.grad', None),
+    ('clgrad.func.vjp', None),
+    ('clgrad.func.jvp', None),
+    ('clgrad.func.jacrev', None),
+    ('clgrad.func.jacfwd', None),
+    ('clgrad.func.hessian', None),
+    ('clgrad.func.vmap', None),
+    ('clgrad.profiler', None),
+    ('clgrad.profiler.profile', None),
+    ('clgrad.profiler.record_function', None),
+    ('clgrad.profiler.ProfilerActivity', None),
+    ('clgrad.profiler.schedule', None),
     ('clgrad.serialization', None),
     ('clgrad.serialization.add_safe_globals', None),
     ('clgrad.serialization.safe_globals', None),
