@@ -62,3 +62,4 @@ from .ops.pairs import *  # noqa: E402,F401,F403
 from . import func  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
+import clgrad.autograd.profiler  # noqa: E402,F401

@@ -89,3 +89,15 @@ def test_activity_alias():
     from clgrad.profiler import ProfilerActivity
     assert ProfilerActivity.CL is ProfilerActivity.CUDA
     assert [a.name for a in ProfilerActivity][:4] == ["CPU", "XPU", "MTIA", "CUDA"]
+
+
+def test_autograd_profiler_api():
+    x = clgrad.ones(2, 2)
+    with clgrad.autograd.profiler.profile() as prof:
+        with clgrad.autograd.profiler.record_function("outer"):
+            x.exp()
+    assert {"outer", "aten::exp"} <= {e.key for e in prof.key_averages()}
+    assert "aten::exp" in prof.table(sort_by="self_cpu_time_total")
+    with clgrad.autograd.profiler.profile(enabled=False) as off:
+        x.exp()
+    assert list(off.key_averages()) == []
