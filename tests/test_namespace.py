@@ -8,7 +8,8 @@ interpreter gives each the answer a fresh interpreter would: the chains are batc
 subprocess per import line, and each chain is still its own test case.
 
 A chain whose module is not built yet is xfail(strict=True) with the reason, so the list stays
-honest: the case starts failing (XPASS) the moment the module lands, and then loses its mark.
+honest: the case starts failing (XPASS) the moment the module lands, and then loses its mark
+(python tools/refresh_namespace_marks.py drops the marks of every chain that resolves).
 """
 import json
 import subprocess
