@@ -27,6 +27,10 @@ x = t.zeros(2, 3).cuda()
 y = F.relu(x).view(6)
 m = nn.Linear(3, 4)
 np.zeros(3).reshape(3)
+a = np.ones(3)
+a.reshape(3)
+a = t.from_numpy(a)
+a.reshape(3)
 """
 
 BAD = """
@@ -49,10 +53,11 @@ def test_counts_resolved_and_missing(tmp_path, monkeypatch):
     assert missing == {"clgrad.no_such_function_xyz": 1, "Tensor.no_such_method_abc": 1}
     good = r["per_file"]["good.py"]
     # imports: torch, torch.nn, torch.nn.functional, DataLoader; chains: t.zeros, F.relu,
-    # nn.Linear; methods: .cuda (as .cl), .view; numpy's reshape is not counted.
-    assert good == {"uses": 9, "missing": []}
+    # nn.Linear, t.from_numpy; methods: .cuda (as .cl), .view, the reshape of `a` once it
+    # is a tensor; numpy's reshapes are not counted.
+    assert good == {"uses": 11, "missing": []}
     # bad.py: import torch, three chains, two methods; two of them missing.
-    assert r["uses"] == 9 + 6 and r["uses_resolved"] == 13
+    assert r["uses"] == 11 + 6 and r["uses_resolved"] == 15
 
 
 def test_rename():

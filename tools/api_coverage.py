@@ -67,6 +67,7 @@ class Collector(ast.NodeVisitor):
         self.other = set()     # local names bound to non-torch imports
         self.uses = []
         self.imported = set()  # torch modules this file imports explicitly
+        self.nontensor = set()  # local variables last assigned from a non-torch call
 
     def visit_Import(self, node):
         for a in node.names:
@@ -96,6 +97,24 @@ class Collector(ast.NodeVisitor):
             self.uses.append(("import", full))
             self.aliases[a.asname or a.name] = full
 
+    def _call_root(self, node):
+        """Root name of the outermost call chain of node (Image.open(p).convert() -> Image)."""
+        while isinstance(node, (ast.Call, ast.Attribute)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    def visit_Assign(self, node):
+        # img = Image.open(path): img's methods (resize, convert, ...) are not Tensor methods.
+        # A later assignment from anything else (torch.from_numpy(img)) clears the mark.
+        self.generic_visit(node)
+        root = self._call_root(node.value) if isinstance(node.value, ast.Call) else None
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                if root in self.other or root in self.nontensor:
+                    self.nontensor.add(t.id)
+                else:
+                    self.nontensor.discard(t.id)
+
     def visit_Attribute(self, node):
         chain = _dotted(node)
         if chain is not None:
@@ -121,7 +140,7 @@ class Collector(ast.NodeVisitor):
                                            ast.Tuple, ast.Set))
             is_super = isinstance(recv, ast.Call) and _dotted(recv.func) == "super"
             if not (is_literal or is_super or root in self.aliases or root in self.other
-                    or root in NON_TENSOR_RECEIVERS):
+                    or root in self.nontensor or root in NON_TENSOR_RECEIVERS):
                 self.uses.append(("method", f.attr))
         self.generic_visit(node)
 
