@@ -137,3 +137,17 @@ def test_functional_call_swaps_and_restores(device):
     g = clgrad.func.grad(lambda p: clgrad.func.functional_call(lin, p, x).sum())(params)
     np.testing.assert_allclose(_np(g["weight"]), np.tile(_np(x), (2, 1)))
     np.testing.assert_allclose(_np(g["bias"]), np.ones(2))
+
+
+def test_outputs_independent_of_an_input_and_pytrees(device):
+    F = clgrad.func
+    x = clgrad.ones(2, device=device)
+    y = clgrad.arange(2.0, device=device)
+    j_sum, j_indep = F.jacrev(lambda a, b: ((a * b).sum(), a * 2), argnums=1)(x, y)
+    np.testing.assert_allclose(_np(j_sum), [1.0, 1.0])
+    np.testing.assert_allclose(_np(j_indep), np.zeros((2, 2)))
+    jd = F.jacrev(lambda d: d["a"] * d["b"])({"a": x, "b": y})
+    np.testing.assert_allclose(_np(jd["a"]), np.diag([0.0, 1.0]))
+    np.testing.assert_allclose(_np(jd["b"]), np.eye(2))
+    g = F.vmap(F.grad(lambda r: (r ** 2).sum()))(clgrad.arange(4.0, device=device).reshape(2, 2))
+    np.testing.assert_allclose(_np(g), [[0.0, 2.0], [4.0, 6.0]])

@@ -58,8 +58,12 @@ def _vjp_core(func, args, argnums, has_aux, kwargs):
 
 
 def _grads(outputs, inputs, cotangents):
-    got = clgrad.autograd.grad(outputs, inputs, cotangents, create_graph=True,
-                               allow_unused=True)
+    # Outputs that do not depend on any input contribute zero (autograd refuses them).
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs:
+        return [clgrad.zeros_like(x) for x in inputs]
+    got = clgrad.autograd.grad([o for o, _ in pairs], inputs, [c for _, c in pairs],
+                               create_graph=True, allow_unused=True)
     return [clgrad.zeros_like(x) if g is None else g for g, x in zip(got, inputs)]
 
 
