@@ -24,6 +24,8 @@ import types
 ROOTS = {"torch": "clgrad", "torchvision": "clgrad.vision"}
 # Receivers whose methods are not Tensor methods even when the name matches.
 NON_TENSOR_RECEIVERS = {"self", "cls", "super"}
+# Names torch.Tensor has that programs call far more often on lists and strings.
+LIST_METHODS = {"index"}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -108,12 +110,12 @@ class Collector(ast.NodeVisitor):
         # A later assignment from anything else (torch.from_numpy(img)) clears the mark.
         self.generic_visit(node)
         root = self._call_root(node.value) if isinstance(node.value, ast.Call) else None
-        for t in node.targets:
-            if isinstance(t, ast.Name):
-                if root in self.other or root in self.nontensor:
-                    self.nontensor.add(t.id)
-                else:
-                    self.nontensor.discard(t.id)
+        names = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        for name in names:  # a, b = img.split() marks both
+            if root in self.other or root in self.nontensor:
+                self.nontensor.add(name)
+            else:
+                self.nontensor.discard(name)
 
     def visit_Attribute(self, node):
         chain = _dotted(node)
@@ -127,7 +129,8 @@ class Collector(ast.NodeVisitor):
 
     def visit_Call(self, node):
         f = node.func
-        if isinstance(f, ast.Attribute) and f.attr in self.methods:
+        if (isinstance(f, ast.Attribute) and f.attr in self.methods
+                and f.attr not in LIST_METHODS):
             recv = f.value
             chain = _dotted(recv)
             if chain is None and isinstance(recv, ast.Call):
