@@ -62,8 +62,52 @@ def _collect(root_nodes, targets):
     return deps, needed
 
 
+# One list of final callbacks per backward pass in progress (nested passes stack).
+_final_callbacks: list = []
+
+
+class _ExecutionEngine:
+    """What PyTorch exposes as `Variable._execution_engine`: here only `queue_callback`."""
+
+    def queue_callback(self, callback) -> None:
+        """Run callback() once the backward pass in progress has finished (DDP waits for its
+        gradient reductions this way)."""
+        if not _final_callbacks:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        _final_callbacks[-1].append(callback)
+
+
+_execution_engine = _ExecutionEngine()
+queue_callback = _execution_engine.queue_callback
+
+
 def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
                  inputs=None, capture: bool = False, allow_unused: bool = False):
+    """Backpropagate from `tensors` seeded with `grad_tensors`, then run the callbacks queued
+    meanwhile (queue_callback), in order."""
+    callbacks: list = []
+    _final_callbacks.append(callbacks)
+    try:
+        result = _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs,
+                               capture, allow_unused)
+        while callbacks:  # a callback may queue another
+            callbacks.pop(0)()
+    finally:
+        _final_callbacks.pop()
+    return result
+
+
+def _run_post_accumulate_hooks(variable) -> None:
+    hooks = variable.__dict__.get("_post_accumulate_grad_hooks")
+    if hooks:
+        for hook in list(hooks.values()):
+            out = hook(variable)
+            if out is not None:
+                raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+
+
+def _run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
+                  inputs=None, capture: bool = False, allow_unused: bool = False):
     """Backpropagate from `tensors` seeded with `grad_tensors`.
 
     capture=False (Tensor.backward): accumulate into the .grad of leaves (or of `inputs`).
@@ -123,6 +167,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
         if isinstance(node, AccumulateGrad):
             if not capture and (inputs is None or id(node) in targets) and grads[0] is not None:
                 _accumulate(node.variable, grads[0], create_graph, owned_storages)
+                _run_post_accumulate_hooks(node.variable)
             continue
         if not capture and inputs is not None and id(node) in targets:
             _accumulate_non_leaf(node, grads, input_edges, inputs, create_graph)
