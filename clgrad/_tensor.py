@@ -276,6 +276,20 @@ class Tensor:
         node, output_nr = gradient_edge(self)
         return node._tensor_prehook(output_nr, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs after a gradient has been accumulated into this leaf's .grad."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        from .autograd.graph import RemovableHandle, _hook_ids
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        key = next(_hook_ids)
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
+
     def retain_grad(self) -> None:
         """Keep .grad for this non-leaf tensor after backward."""
         if not self._requires_grad:
