@@ -63,3 +63,8 @@ from . import func  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 import clgrad.autograd.profiler  # noqa: E402,F401
+from .ops.structured import *  # noqa: E402,F401,F403
+from ._settings import *  # noqa: E402,F401,F403
+from ._settings import _assert  # noqa: E402,F401
+from ._formatting import set_printoptions  # noqa: E402,F401
+from . import version  # noqa: E402,F401
