@@ -88,3 +88,71 @@ CPU_TYPES = _types("cpu", "clgrad")
 CL_TYPES = _types("cl", "clgrad.cl")
 __all__ = list(CPU_TYPES)
 globals().update(CPU_TYPES)
+
+
+# -- legacy Tensor methods that tutorials still call ------------------------------------------
+def _attach_legacy_methods() -> None:
+    import warnings
+
+    import numpy as np
+
+    from ._tensor import Tensor
+
+    def resize(self, *sizes):
+        """Deprecated: a reshaped copy of the same number of elements (as PyTorch's)."""
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        sizes = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+        count = 1
+        for s in sizes:
+            count *= s
+        if count != self.numel():
+            shown = "x".join(str(s) for s in self.shape)
+            raise RuntimeError(
+                f"requested resize to {'x'.join(str(s) for s in sizes)} ({count} elements in "
+                f"total), but the given tensor has a size of {shown} ({self.numel()} elements). "
+                f"autograd's resize can only change the shape of a given tensor, while "
+                f"preserving the number of elements. ")
+        return self.reshape(sizes).clone()
+
+    def pin_memory(self, device=None):
+        """clgrad's host tensors need no pinning (pyopencl copies from any host memory), so a
+        cpu tensor is returned as it is; a device tensor cannot be pinned, as in PyTorch."""
+        if self.device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be "
+                               f"pinned")
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def _cpu_only(self, name: str) -> None:
+        if self.device.type != "cpu":
+            raise TypeError(f"{name} is only implemented on CPU tensors")
+
+    def apply_(self, callable):
+        """Apply a Python function to each element in place (cpu only, slow: for tests)."""
+        _cpu_only(self, "apply_")
+        values = self.detach().numpy()
+        mapped = np.vectorize(callable, otypes=[values.dtype])(values) if values.size else values
+        self.copy_(_host(mapped))
+        return self
+
+    def map_(self, tensor, callable):
+        """self[i] = callable(self[i], tensor[i]) in place, ``tensor`` broadcast (cpu only)."""
+        _cpu_only(self, "map_")
+        values = self.detach().numpy()
+        other = np.broadcast_to(tensor.detach().cpu().numpy(), values.shape)
+        mapped = np.vectorize(callable, otypes=[values.dtype])(values, other) \
+            if values.size else values
+        self.copy_(_host(mapped))
+        return self
+
+    def _host(array):
+        from .ops.creation import tensor
+        return tensor(array)
+
+    for fn in (resize, pin_memory, is_pinned, apply_, map_):
+        setattr(Tensor, fn.__name__, fn)
+
+
+_attach_legacy_methods()

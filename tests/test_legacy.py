@@ -150,3 +150,23 @@ def test_type_names_match_torch():
         assert t.type().replace("torch.", "clgrad.") == c.type()
         assert np.array_equal(t.numpy(), c.numpy())
     assert torch.Tensor(2, 3).shape == tuple(clgrad.Tensor(2, 3).shape)
+
+
+def test_legacy_tensor_methods_resize_pin_apply_map(device):
+    t = clgrad.ones(2, 3, device=device)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        r = t.resize(3, 2)
+    assert r.shape == (3, 2) and r.device == t.device
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="can only change the shape"):
+        t.resize(4)
+    assert not t.is_pinned()
+    if device == "cpu":
+        assert t.pin_memory() is t
+        t.apply_(lambda v: v * 2)
+        t.map_(clgrad.tensor([1.0, 2.0, 3.0]), lambda a, b: a + b)
+        assert t.tolist() == [[3.0, 4.0, 5.0]] * 2
+    else:
+        with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
+            t.pin_memory()
+        with pytest.raises(TypeError, match="only implemented on CPU"):
+            t.apply_(lambda v: v)
