@@ -127,6 +127,71 @@ def manual_seed(seed: int) -> None:
 
 manual_seed_all = manual_seed
 
+
+def is_initialized() -> bool:
+    """Whether a device runtime (context and queue) has been started in this process."""
+    return bool(_rt.started_runtimes())
+
+
+def init() -> None:
+    """Start the current device's runtime now rather than at its first use."""
+    _runtime(None)
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """bfloat16 is a storage dtype on every OpenCL device (computed in float32), so it is
+    supported wherever a device is, emulated: no OpenCL device has native bfloat16 math."""
+    return including_emulation and is_available()
+
+
+def max_memory_reserved(device=None) -> int:
+    """The pool's size from the driver; clgrad keeps no separate peak of it, and the pool
+    only grows until empty_cache(), so its current size is its peak since then."""
+    return memory_reserved(device)
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
+
+
+def mem_get_info(device=None) -> tuple:
+    """(free, total) bytes of the device's global memory, free as total less what the pool
+    holds (OpenCL reports no other process's use)."""
+    total = _runtime(device).device.global_mem_size
+    return total - memory_reserved(device), total
+
+
+class Event:
+    """torch.cuda.Event for timing: record() marks the device's queue; elapsed_time() gives
+    milliseconds between two recorded events once both have completed. OpenCL markers carry
+    no timestamps on a queue without profiling, so record() waits for the queue and reads the
+    host clock: timings include the wait, as a synchronising timer would."""
+
+    def __init__(self, enable_timing: bool = False, blocking: bool = False,
+                 interprocess: bool = False):
+        self.enable_timing = enable_timing
+        self._time = None
+
+    def record(self, stream=None) -> None:
+        import time
+        synchronize()
+        self._time = time.perf_counter()
+
+    def query(self) -> bool:
+        return self._time is not None
+
+    def synchronize(self) -> None:
+        synchronize()
+
+    def wait(self, stream=None) -> None:
+        synchronize()
+
+    def elapsed_time(self, end_event: "Event") -> float:
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Both events must be created with argument 'enable_timing=True'.")
+        if self._time is None or end_event._time is None:
+            raise RuntimeError("Both events must be recorded before calculating elapsed time.")
+        return (end_event._time - self._time) * 1000.0
+
 # Legacy typed constructors on the cl device (clgrad.cl.FloatTensor(2, 3), ...), as
 # torch.cuda.FloatTensor makes cuda tensors.
 from .legacy import CL_TYPES as _CL_TYPES  # noqa: E402

@@ -327,3 +327,19 @@ def test_info_without_matching_platform(tmp_path):
     assert "No device matches CLGRAD_CL_PLATFORM" in proc.stdout
     assert "not used (CLGRAD_CL_PLATFORM)" in proc.stdout
     assert not re.search(r"^\s+cl:\d+: ", proc.stdout, re.MULTILINE)
+
+
+def test_cl_module_functions_ported_code_calls(cl_device):
+    clgrad.cl.init()
+    assert clgrad.cl.is_initialized()
+    assert clgrad.cl.is_bf16_supported()
+    free, total = clgrad.cl.mem_get_info()
+    assert 0 <= free <= total
+    assert clgrad.cl.max_memory_reserved() >= clgrad.cl.memory_reserved() - 1
+    start, end = clgrad.cl.Event(enable_timing=True), clgrad.cl.Event(enable_timing=True)
+    start.record()
+    clgrad.ones(64, device=cl_device).sum()
+    end.record()
+    assert start.query() and end.elapsed_time(start) <= 0 <= start.elapsed_time(end)
+    with pytest.raises(RuntimeError, match="enable_timing=True"):
+        clgrad.cl.Event().elapsed_time(clgrad.cl.Event())
