@@ -192,6 +192,7 @@ class Event:
             raise RuntimeError("Both events must be recorded before calculating elapsed time.")
         return (end_event._time - self._time) * 1000.0
 
+
 # Legacy typed constructors on the cl device (clgrad.cl.FloatTensor(2, 3), ...), as
 # torch.cuda.FloatTensor makes cuda tensors.
 from .legacy import CL_TYPES as _CL_TYPES  # noqa: E402
