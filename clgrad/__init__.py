@@ -68,3 +68,6 @@ from ._settings import *  # noqa: E402,F401,F403
 from ._settings import _assert  # noqa: E402,F401
 from ._formatting import set_printoptions  # noqa: E402,F401
 from . import version  # noqa: E402,F401
+import clgrad.distributed  # noqa: E402,F401  (mpi4py is imported only by init_process_group)
+import clgrad.nn.parallel  # noqa: E402,F401
+import clgrad.nn.attention  # noqa: E402,F401
