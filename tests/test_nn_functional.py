@@ -172,3 +172,15 @@ def test_clip_grad_and_vectors(device):
     assert vec.shape == (10,)
     nn.utils.vector_to_parameters(clgrad.arange(10, dtype=clgrad.float64, device=device), cps)
     assert cps[1].tolist() == [6.0, 7.0, 8.0, 9.0]
+
+
+def test_sdpa_kernel_accepts_backends_and_runs_the_one_implementation(device):
+    from clgrad.nn.attention import SDPBackend, sdpa_kernel
+    q = clgrad.randn(1, 2, 4, 8, device=device)
+    want = clgrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        got = clgrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert clgrad.equal(got, want)
+    with pytest.raises(AssertionError, match="must be an instance of SDPBackend"):
+        with sdpa_kernel("math"):
+            pass
