@@ -71,3 +71,4 @@ from . import version  # noqa: E402,F401
 import clgrad.distributed  # noqa: E402,F401  (mpi4py is imported only by init_process_group)
 import clgrad.nn.parallel  # noqa: E402,F401
 import clgrad.nn.attention  # noqa: E402,F401
+import clgrad.distributions  # noqa: E402,F401

@@ -1,0 +1,102 @@
+"""Helpers shared by the distributions: broadcasting, probs/logits, lazy properties, gamma fns."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import clgrad
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _format(value) -> str:
+    # torch formats a 0-dim tensor in an f-string as its Python number.
+    if isinstance(value, clgrad.Tensor) and value.dim() == 0:
+        return str(value.item())
+    return str(value)
+
+
+def broadcast_all(*values):
+    """Tensors and numbers broadcast to one shape; numbers take the tensors' dtype and device."""
+    tensors = [v for v in values if isinstance(v, clgrad.Tensor)]
+    for v in values:
+        if not isinstance(v, (clgrad.Tensor, numbers.Number)):
+            raise ValueError("Input arguments must all be instances of numbers.Number, "
+                             "torch.Tensor or objects implementing __torch_function__.")
+    if not tensors:
+        dtype = clgrad.get_default_dtype()
+        return tuple(clgrad.tensor(float(v), dtype=dtype) for v in values)
+    like = tensors[0]
+    converted = [v if isinstance(v, clgrad.Tensor)
+                 else clgrad.tensor(float(v), dtype=like.dtype, device=like.device)
+                 for v in values]
+    return tuple(clgrad.broadcast_tensors(*converted))
+
+
+def clamp_probs(probs):
+    eps = clgrad.finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def logits_to_probs(logits, is_binary: bool = False):
+    if is_binary:
+        return clgrad.sigmoid(logits)
+    return clgrad.softmax(logits, dim=-1)
+
+
+def probs_to_logits(probs, is_binary: bool = False):
+    ps_clamped = clamp_probs(probs)
+    if is_binary:
+        return clgrad.log(ps_clamped) - clgrad.log1p(-ps_clamped)
+    return clgrad.log(ps_clamped)
+
+
+class lazy_property:
+    """Computed once on first access, then stored on the instance (torch's lazy_property)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.__name__ = wrapped.__name__
+
+    def __get__(self, instance, obj_type=None):
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
+_SHIFT = 6  # lift the argument to >= 6 where the asymptotic series are accurate to ~1e-10
+
+
+def lgamma(x):
+    """log Gamma(x) for x > 0, from Tensor ops (so it has autograd and runs on every device).
+
+    Recurrence lgamma(x) = lgamma(x + 6) - log(x (x+1) ... (x+5)), then Stirling's series.
+    """
+    prod = x
+    for k in range(1, _SHIFT):
+        prod = prod * (x + k)
+    z = x + _SHIFT
+    inv = 1.0 / z
+    inv2 = inv * inv
+    series = inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)))
+    return (z - 0.5) * clgrad.log(z) - z + _HALF_LOG_2PI + series - clgrad.log(prod)
+
+
+def digamma(x):
+    """psi(x) for x > 0 from Tensor ops: the recurrence, then the asymptotic series."""
+    shift = 0.0
+    for k in range(_SHIFT):
+        shift = shift + 1.0 / (x + k)
+    z = x + _SHIFT
+    inv = 1.0 / z
+    inv2 = inv * inv
+    series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240))))
+    return clgrad.log(z) - 0.5 * inv - series - shift
+
+
+def lbeta(concentration):
+    """log B(alpha) over the last dim: sum lgamma(alpha_i) - lgamma(sum alpha_i)."""
+    return lgamma(concentration).sum(-1) - lgamma(concentration.sum(-1))
