@@ -16,6 +16,9 @@ def check(name, got, want):
 def main(devices):
     with open(os.path.join(os.environ["PID_DIR"], f"pid{os.getpid()}"), "w"):
         pass
+    # One log per rank: two ranks writing one pipe can interleave within a line.
+    sys.stdout = open(os.path.join(os.environ["PID_DIR"], f"log{os.getpid()}"), "w",
+                      buffering=1)
     try:
         dist.all_reduce(clgrad.ones(2))
     except ValueError as exc:

@@ -22,6 +22,13 @@ def step_grads(model, x, y, micro):
         loss_fn(model(x[rows]), y[rows]).backward()
 
 
+def share(a, rank, half, micro):
+    if not micro:
+        return a[rank * half:(rank + 1) * half]
+    return np.concatenate([a[m * 4:(m + 1) * 4][rank * half // 2:(rank + 1) * half // 2]
+                           for m in range(2)])
+
+
 def run(dev, opt_name, use_no_sync, rank, world):
     rng = np.random.default_rng(0)
     data = [(rng.standard_normal((8, 4)).astype(np.float32),
@@ -34,13 +41,8 @@ def run(dev, opt_name, use_no_sync, rank, world):
     ref_opt = opt_cls(ref.parameters()) if ref is not None else None
     half = 8 // world
     for x, y in data:
-        # Each rank holds the same rows of every micro-batch slice it would see in the whole.
-        mine = np.concatenate([x[m * 4:(m + 1) * 4][rank * half // 2:(rank + 1) * half // 2]
-                               for m in range(2)]) if use_no_sync else x[rank * half:
-                                                                           (rank + 1) * half]
-        ymine = np.concatenate([y[m * 4:(m + 1) * 4][rank * half // 2:(rank + 1) * half // 2]
-                                for m in range(2)]) if use_no_sync else y[rank * half:
-                                                                            (rank + 1) * half]
+        # Each rank holds its share of every micro-batch the one process would see.
+        mine, ymine = share(x, rank, half, use_no_sync), share(y, rank, half, use_no_sync)
         xs, ys = clgrad.tensor(mine, device=dev), clgrad.tensor(ymine, device=dev)
         opt.zero_grad()
         if use_no_sync:
@@ -103,6 +105,9 @@ def extras(dev, rank):
 def main(devices):
     with open(os.path.join(os.environ["PID_DIR"], f"pid{os.getpid()}"), "w"):
         pass
+    # One log per rank: two ranks writing one pipe can interleave within a line.
+    sys.stdout = open(os.path.join(os.environ["PID_DIR"], f"log{os.getpid()}"), "w",
+                      buffering=1)
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     for dev in devices:

@@ -204,7 +204,6 @@ class DistributedDataParallel(Module):
                             p.grad.copy_(piece)
                     offset += n
 
-
     @contextmanager
     def no_sync(self):
         """Gradients accumulate locally inside; the first backward after it averages them."""
