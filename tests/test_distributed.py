@@ -191,3 +191,18 @@ def test_post_accumulate_grad_hook_matches_torch():
         if lib is torch:
             want = order
     assert order == want
+
+
+def test_launcher_sets_torchrun_environment(tmp_path):
+    _need_mpi()
+    env = dict(os.environ, PID_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "clgrad.distributed.run", "-n", "2",
+                           os.path.join(SCRIPTS, "launched.py"), "a", "--b"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    logs = "".join(open(os.path.join(tmp_path, n)).read() for n in os.listdir(tmp_path)
+                   if n.startswith("log"))
+    for rank in (0, 1):
+        assert f"OK launched rank {rank} args ['a', '--b']" in logs, logs
+    pids = [int(n[3:]) for n in os.listdir(tmp_path) if n.startswith("pid")]
+    assert len(pids) == 2 and not any(_alive(p) for p in pids)
