@@ -206,3 +206,13 @@ def test_launcher_sets_torchrun_environment(tmp_path):
         assert f"OK launched rank {rank} args ['a', '--b']" in logs, logs
     pids = [int(n[3:]) for n in os.listdir(tmp_path) if n.startswith("pid")]
     assert len(pids) == 2 and not any(_alive(p) for p in pids)
+
+
+def test_ddp_digits_example_smoke(tmp_path):
+    _need_mpi()
+    example = os.path.join(os.path.dirname(SCRIPTS), "..", "examples", "ddp_digits.py")
+    proc = subprocess.run([sys.executable, "-m", "clgrad.distributed.run", "-n", "2", example,
+                           "--device", "cpu", "--smoke"],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("final test accuracy") == 1, proc.stdout
