@@ -101,7 +101,8 @@ def wait_requests(requests, pg: ProcessGroup, what: str, timeout=None) -> None:
     """Poll MPI requests until done; past the group's timeout raise instead of hanging."""
     timeout = pg.timeout if timeout is None else timeout
     seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else timeout
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
     pause = 0.0
     MPI = mpi()
     try:
@@ -112,8 +113,11 @@ def wait_requests(requests, pg: ProcessGroup, what: str, timeout=None) -> None:
                     f"[Rank {default_group().rank()}] {what} did not complete within the "
                     f"timeout of {seconds:g} s (a rank may have died or not joined the "
                     "collective)")
+            # Yield only for the first 10 ms (most waits are short and a sleep's wake-up
+            # latency would dominate them), then back off to at most 1 ms between polls.
             time.sleep(pause)
-            pause = min(pause * 2 + 1e-5, 1e-3)
+            if time.monotonic() - start > 0.01:
+                pause = min(pause * 2 + 1e-5, 1e-3)
     except MPI.Exception as exc:
         _state.broken = True
         raise DistBackendError(f"{what} failed in MPI: {exc}") from exc

@@ -44,7 +44,13 @@ def main(argv=None) -> int:
         cmd.append("--allow-run-as-root")  # MPICH's hydra needs no such flag
     cmd += ["-n", str(ns.n), sys.executable, "-m", "clgrad.distributed._entry", ns.script,
             *ns.args]
-    proc = subprocess.Popen(cmd)
+    env = dict(os.environ)
+    if ns.n > 1:
+        # torchrun's default: N ranks each running a full-width thread pool oversubscribe
+        # the cores (numpy's BLAS spins), so start with one thread per rank unless told.
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(var, "1")
+    proc = subprocess.Popen(cmd, env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:
