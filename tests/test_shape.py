@@ -241,3 +241,27 @@ def test_torch_parity_views():
         assert [tuple(p.shape) for p in m.zeros(5).chunk(4)] == [(2,), (2,), (1,)]
         assert [tuple(p.shape) for p in m.zeros(6, 2).tensor_split([1, 5, 3])] == \
             [(1, 2), (4, 2), (0, 2), (3, 2)]
+
+
+@pytest.mark.parametrize("dim,size,step", [(0, 3, 2), (1, 2, 1), (-1, 4, 3), (1, 7, 1)])
+def test_tensor_unfold_windows_and_gradient(device, dim, size, step):
+    data = np.arange(3 * 7 * 4, dtype=np.float64).reshape(3, 7, 4)
+    x = clgrad.tensor(data, device=device, requires_grad=True)
+    got = x.unfold(dim, size, step)
+    axis = dim % 3
+    windows = [np.take(data, range(s, s + size), axis=axis)
+               for s in range(0, data.shape[axis] - size + 1, step)]
+    want = np.moveaxis(np.stack(windows, axis=axis), axis + 1, -1)
+    np.testing.assert_array_equal(got.detach().cpu().numpy(), want)
+    assert got.data_ptr() == x.data_ptr()  # a view, no copy
+    assert got.grad_fn.name() == "UnfoldBackward0"
+    assert clgrad.autograd.gradcheck(lambda t: t.unfold(dim, size, step), (x,))
+
+
+def test_tensor_unfold_errors_and_zero_dim(device):
+    x = clgrad.arange(10.0, device=device)
+    with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 10"):
+        x.unfold(0, 11, 1)
+    with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+        x.unfold(0, 3, 0)
+    assert clgrad.tensor(5.0, device=device).unfold(0, 1, 1).tolist() == [5.0]

@@ -162,3 +162,8 @@ def test_settings_and_predicates():
         warnings.simplefilter("error")
         with pytest.raises(FutureWarning, match="nn.init.constant_"):
             clgrad.nn.init.constant(clgrad.empty(2), 1.0)
+
+
+def test_version_cl_and_nn_data_parallel_names():
+    assert clgrad.version.cl is None or isinstance(clgrad.version.cl, str)
+    assert clgrad.nn.DataParallel is clgrad.nn.parallel.DataParallel

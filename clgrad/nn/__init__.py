@@ -19,3 +19,4 @@ from .modules.rnn import *  # noqa: F401,F403
 from .modules.transformer import *  # noqa: F401,F403
 from .modules.misc_layers import *  # noqa: F401,F403
 from .modules.conv3d import *  # noqa: F401,F403
+from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)

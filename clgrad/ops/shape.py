@@ -785,3 +785,37 @@ def _copy_storage(backend, dst, src, nbytes: int) -> None:
     else:
         from ..backends.cl.runtime import cl
         cl.enqueue_copy(backend.queue, dst, src, byte_count=nbytes)
+
+
+@register("unfold")
+def tensor_unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Tensor.unfold: a view of every ``size``-long window along ``dimension`` taken each
+    ``step`` elements, the windows in that dimension and their elements in a new last one."""
+    dim = normalize_dim(dimension, builtins.max(self.dim(), 1))
+    length = self._shape[dim] if self.dim() else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size "
+                           f"is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if not self.dim():
+        return self.reshape(1)[:size]  # a 0-dim tensor's one window, as PyTorch gives it
+    windows = (length - size) // step + 1
+    shape, stride = list(self._shape), list(self._stride)
+    inner = stride[dim]
+    shape[dim], stride[dim] = windows, inner * step
+    out = self._view(tuple(shape) + (size,), tuple(stride) + (inner,), self._offset)
+    if needs_grad(self):
+        def rule(grad):
+            # Windows may overlap: add each element's gradient from every window holding it.
+            from .creation import arange
+            index = (arange(windows, device=grad.device).unsqueeze(1) * step
+                     + arange(size, device=grad.device)).reshape(-1)
+            moved = grad.movedim(dim, -2)
+            flat = moved.reshape(moved.shape[:-2] + (windows * size,))
+            total = flat.new_zeros(flat.shape[:-1] + (length,)).index_add(-1, index, flat)
+            return (total.movedim(-1, dim),)
+        record_view("UnfoldBackward0", out, self, rule)
+    return out
