@@ -346,6 +346,8 @@ class _Unpickler(pickle.Unpickler):
         self.loaded: dict = {}
 
     def find_class(self, module: str, name: str):
+        if module == "__builtin__":  # protocol 2 names Python 3's builtins by their 2.x name
+            module = "builtins"
         found = _ALLOWED.get((module, name))
         if found is not None:
             return found

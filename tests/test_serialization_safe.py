@@ -79,3 +79,15 @@ def test_whole_module_map_location(cl_device):
     loaded = _roundtrip(model, weights_only=False, map_location="cpu")
     assert loaded.weight.device.type == "cpu"
     assert clgrad.equal(loaded.weight, model.weight.cpu())
+
+
+def test_whole_module_loads_with_its_classes_allowlisted(tmp_path):
+    # pytorch/examples' word_language_model pattern: save the module, then load it under
+    # safe_globals naming the module classes (its set-typed attributes need no allowlisting).
+    model = clgrad.nn.LSTM(3, 4)
+    path = tmp_path / "whole.pt"
+    clgrad.save(model, path)
+    with clgrad.serialization.safe_globals([clgrad.nn.LSTM]):
+        loaded = clgrad.load(path)
+    assert isinstance(loaded, clgrad.nn.LSTM)
+    assert clgrad.equal(loaded.weight_ih_l0, model.weight_ih_l0)
