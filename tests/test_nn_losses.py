@@ -174,3 +174,13 @@ def test_half_cross_entropy(cl_device):
     assert y.item() == pytest.approx(ref, rel=2e-3)
     y.backward()
     assert x.grad.dtype is clgrad.float16
+
+
+def test_nll_and_cross_entropy_refuse_tensors_on_two_devices(cl_device):
+    logits = clgrad.randn(4, 3)
+    target = clgrad.tensor([0, 1, 2, 0], device=cl_device)
+    for loss in (clgrad.nn.functional.nll_loss, clgrad.nn.functional.cross_entropy):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            loss(logits, target)
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            loss(logits.to(cl_device), target.cpu(), weight=clgrad.ones(3))

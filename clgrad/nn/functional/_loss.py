@@ -186,6 +186,10 @@ def _check_nll(input: Tensor, target: Tensor, weight: Optional[Tensor]) -> None:
     if target.dtype not in (dt.int64, dt.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
                            f"{_scalar_name(target.dtype)}")
+    for other in (target, weight):
+        if other is not None and other.device != input.device:
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {input.device} and {other.device}!")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() == 1:

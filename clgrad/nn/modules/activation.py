@@ -345,8 +345,5 @@ class MultiheadAttention(Module):
         return out, weights
 
 
-from .linear import Linear as _Linear  # noqa: E402
-
-
-class NonDynamicallyQuantizableLinear(_Linear):
-    """The Linear MultiheadAttention uses for out_proj (PyTorch's name, shown in repr)."""
+# Where PyTorch keeps it (pickled whole modules name it by this path).
+from .linear import NonDynamicallyQuantizableLinear  # noqa: E402

@@ -118,3 +118,7 @@ class LazyLinear(Linear):
         module._lazy_hook.remove()
         del module._lazy_hook
         module.__class__ = module.cls_to_become
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear MultiheadAttention uses for out_proj (PyTorch's name, shown in repr)."""

@@ -79,6 +79,10 @@ class RNNBase(Module):
                 self._flat_weights_names.extend(names)
         self.reset_parameters()
 
+    def flatten_parameters(self) -> None:
+        """cuDNN packs an RNN's weights into one buffer; clgrad reads them where they are,
+        so there is nothing to do (as PyTorch does off cuDNN)."""
+
     def reset_parameters(self) -> None:
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
