@@ -89,3 +89,25 @@ def test_spawn_runs_each_rank_and_reports_errors():
         mp.spawn(_fails, nprocs=1, start_method="fork")
     assert mp.get_sharing_strategy() in mp.get_all_sharing_strategies()
     assert mp.Process is not None and callable(mp.set_start_method)
+
+
+def _receive_and_report(inbox, outbox):
+    outbox.put(float(inbox.get(timeout=60).sum()))
+
+
+def test_a_tensor_not_shared_beforehand_reaches_every_receiver():
+    # The Hogwild example passes its dataset, whose tensors were never shared, to each of its
+    # processes: every receiver must map the same block (the first one used to unlink it).
+    ctx = mp.get_context("fork")
+    t = clgrad.arange(4.0)
+    inbox, outbox = ctx.Queue(), ctx.Queue()
+    workers = [ctx.Process(target=_receive_and_report, args=(inbox, outbox)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    inbox.put(t)
+    inbox.put(t)
+    sums = [outbox.get(timeout=60) for _ in workers]
+    for w in workers:
+        w.join(60)
+    assert sums == [6.0, 6.0]
+    assert all(w.exitcode == 0 for w in workers)

@@ -22,7 +22,9 @@ _BLOCKS: dict = {}
 # name -> pid of the process that created the block (the only one that unlinks it).
 _CREATED: dict = {}
 # Storages moved to shared memory only to be pickled: kept alive here so the block outlives
-# the sender's tensor until the receiver has mapped it (the receiver then unlinks the name).
+# the sender's tensor, since any number of receivers may map it later (one pickled Process
+# argument goes to every process started with it). The creator unlinks each block when its
+# storage dies or at exit, never a receiver: a receiver cannot know it is the last.
 _IN_TRANSIT: list = []
 
 
@@ -71,17 +73,14 @@ def share_memory_(t: Tensor) -> Tensor:
 
 
 def _attach(name: str, numel: int, np_dtype: str, dtype_name: str, shape: tuple,
-            stride: tuple, offset: int, requires_grad: bool, transfer: bool = False) -> Tensor:
+            stride: tuple, offset: int, requires_grad: bool) -> Tensor:
     """Rebuild a pickled shared tensor over the same block in this process."""
     from .. import _dtype
     from .._device import device as _device  # the Device class
     from ..backends import backend_for
     block = shared_memory.SharedMemory(name=name)
     # No resource_tracker.unregister here: multiprocessing children share their parent's
-    # tracker, and the creating process unlinks the block when its storage dies. A block made
-    # for one transfer is unlinked by its receiver (the mapping stays valid).
-    if transfer and _CREATED.get(name) != os.getpid():
-        block.unlink()
+    # tracker, and the creating process unlinks the block when its storage dies.
     data = np.ndarray((numel,), np.dtype(np_dtype), buffer=block.buf)
     dev = _device("cpu")
     dtype = getattr(_dtype, dtype_name)
@@ -103,15 +102,14 @@ def _reduce_tensor(t: Tensor):
                            "since autograd does not support crossing process boundaries.  If "
                            "you just want to transfer the data, call detach() on the tensor "
                            "before serializing (e.g., putting it on the queue).")
-    transfer = not is_shared(t)
-    share_memory_(t)
-    if transfer:
+    if not is_shared(t):
+        share_memory_(t)
         _IN_TRANSIT.append(t._storage)
     block = _BLOCKS[id(t._storage)]
     data = t._storage.data
     return (_attach, (block.name, int(data.shape[0]), data.dtype.str, t.dtype.name,
                       tuple(t._shape), tuple(t._stride), int(t._offset),
-                      bool(t.requires_grad), transfer))
+                      bool(t.requires_grad)))
 
 
 def init_reductions() -> None:
