@@ -72,3 +72,11 @@ import clgrad.distributed  # noqa: E402,F401  (mpi4py is imported only by init_p
 import clgrad.nn.parallel  # noqa: E402,F401
 import clgrad.nn.attention  # noqa: E402,F401
 import clgrad.distributions  # noqa: E402,F401
+from . import amp  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
+                                get_autocast_dtype, set_autocast_dtype,
+                                is_autocast_cache_enabled, clear_autocast_cache)
+from .amp import device_legacy as _cl_amp  # noqa: E402
+cl.amp = _cl_amp  # torch.cuda.amp after the rename
+_sys.modules[__name__ + ".cl.amp"] = _cl_amp
