@@ -417,7 +417,7 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self.dim() == 0 and spec:
+        if self.dim() == 0:  # PyTorch formats a 0-dim tensor as its Python number
             return self.item().__format__(spec)
         return object.__format__(self.__repr__(), spec)
 

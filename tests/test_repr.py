@@ -308,3 +308,10 @@ def test_views_and_grad_parity_with_torch(device, torch_repr):
     ]
     for expected, got in pairs:
         assert repr(got) == render(expected, device)
+
+
+def test_format_of_a_zero_dim_tensor_is_its_number(device):
+    t = clgrad.tensor(0.5, device=device)
+    assert f"{t}" == "0.5" and f"{t:.2f}" == "0.50"
+    assert f"{clgrad.tensor(3, device=device)}" == "3"
+    assert f"{clgrad.tensor([0.5], device=device)}" == str(clgrad.tensor([0.5], device=device))
