@@ -257,3 +257,12 @@ def test_log_prob_of_normal_against_formula(device):
     want = -((v - loc) ** 2) / (2 * scale ** 2) - np.log(scale) - 0.5 * math.log(2 * math.pi)
     got = D.Normal(_t(LOC, device), _t(SCALE, device)).log_prob(_t(v.tolist(), device))
     np.testing.assert_allclose(_np(got), want, rtol=1e-5)
+
+
+def test_torch_module_paths_name_the_same_classes():
+    from clgrad.distributions.categorical import Categorical
+    from clgrad.distributions.normal import Normal
+    assert Categorical is clgrad.distributions.Categorical
+    assert clgrad.distributions.normal.Normal is Normal is clgrad.distributions.Normal
+    assert clgrad.distributions.one_hot_categorical.OneHotCategorical is \
+        clgrad.distributions.OneHotCategorical

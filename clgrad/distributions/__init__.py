@@ -6,3 +6,23 @@ from .discrete import Bernoulli, Categorical, OneHotCategorical  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
+
+
+def _bind_torch_module_paths() -> None:
+    """PyTorch keeps one module per distribution (torch.distributions.normal.Normal, ...);
+    programs import from those paths, so each is bound here to the class it names."""
+    import sys
+    import types
+    paths = {"normal": ["Normal"], "uniform": ["Uniform"], "exponential": ["Exponential"],
+             "laplace": ["Laplace"], "bernoulli": ["Bernoulli"], "categorical": ["Categorical"],
+             "one_hot_categorical": ["OneHotCategorical"]}
+    for module, names in paths.items():
+        alias = types.ModuleType(f"{__name__}.{module}")
+        for name in names:
+            setattr(alias, name, globals()[name])
+        alias.__all__ = names
+        sys.modules[alias.__name__] = alias
+        globals()[module] = alias
+
+
+_bind_torch_module_paths()
