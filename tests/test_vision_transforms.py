@@ -260,3 +260,50 @@ def test_minimal_png_writer(tmp_path):
     if have_pil():
         from PIL import Image
         np.testing.assert_array_equal(np.asarray(Image.open(path)), a)
+
+
+def _blur_reference(arr, ksize, sigma):
+    """A direct 2-D correlation with the outer-product Gaussian, reflect padding."""
+    def kernel(k, s):
+        x = np.arange(k) - (k - 1) / 2
+        g = np.exp(-0.5 * (x / s) ** 2)
+        return g / g.sum()
+    k2 = np.outer(kernel(ksize[1], sigma[1]), kernel(ksize[0], sigma[0]))
+    py, px = ksize[1] // 2, ksize[0] // 2
+    padded = np.pad(arr.astype(np.float64), [(0, 0), (py, py), (px, px)], mode="reflect")
+    h, w = arr.shape[-2:]
+    return sum(k2[i, j] * padded[:, i:i + h, j:j + w]
+               for i in range(ksize[1]) for j in range(ksize[0]))
+
+
+def test_gaussian_blur_against_a_direct_convolution(device):
+    rng = np.random.default_rng(0)
+    data = rng.random((3, 9, 7)).astype(np.float32)
+    img = clgrad.tensor(data, device=device)
+    got = clgrad.vision.transforms.functional.gaussian_blur(img, [3, 5], [0.8, 1.7])
+    assert got.device == img.device and got.dtype is clgrad.float32
+    np.testing.assert_allclose(got.cpu().numpy(), _blur_reference(data, (3, 5), (0.8, 1.7)),
+                               rtol=1e-5, atol=1e-6)
+    u8 = (data * 255).astype(np.uint8)
+    got8 = clgrad.vision.transforms.functional.gaussian_blur(
+        clgrad.tensor(u8, device=device), 3, 1.0)
+    assert got8.dtype is clgrad.uint8
+    np.testing.assert_array_equal(got8.cpu().numpy(),
+                                  np.round(_blur_reference(u8, (3, 3), (1.0, 1.0))))
+    with pytest.raises(ValueError, match="odd and positive"):
+        clgrad.vision.transforms.GaussianBlur(4)
+    with pytest.raises(ValueError, match="form \\(min, max\\)"):
+        clgrad.vision.transforms.GaussianBlur(3, sigma=(2.0, 1.0))
+    blur = clgrad.vision.transforms.GaussianBlur(3, sigma=(0.5, 0.5))
+    assert repr(blur) == "GaussianBlur(kernel_size=(3, 3), sigma=(0.5, 0.5))"
+    assert blur(img).shape == img.shape
+
+
+def test_random_grayscale_keeps_the_channel_count(device):
+    img = clgrad.rand(3, 4, 4, device=device)
+    always = clgrad.vision.transforms.RandomGrayscale(p=1.0)
+    grey = always(img)
+    assert grey.shape == (3, 4, 4)
+    assert clgrad.equal(grey[0], grey[1]) and clgrad.equal(grey[1], grey[2])
+    assert clgrad.vision.transforms.RandomGrayscale(p=0.0)(img) is img
+    assert repr(clgrad.vision.transforms.RandomGrayscale()) == "RandomGrayscale(p=0.1)"

@@ -24,7 +24,7 @@ __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_n
            "to_tensor", "pil_to_tensor", "to_pil_image", "convert_image_dtype", "normalize",
            "resize", "pad", "crop", "center_crop", "resized_crop", "hflip", "vflip", "rotate",
            "rgb_to_grayscale", "adjust_brightness", "adjust_contrast", "adjust_saturation",
-           "adjust_hue", "erase"]
+           "adjust_hue", "erase", "gaussian_blur"]
 
 
 class InterpolationMode(Enum):
@@ -668,3 +668,51 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v, inplace: bool = False)
 
 
 InterpolationModeLike = Union[InterpolationMode, str, int]
+
+
+def _gaussian_kernel1d(size: int, sigma: float) -> np.ndarray:
+    half = (size - 1) * 0.5
+    x = np.linspace(-half, half, size, dtype=np.float32)
+    pdf = np.exp(-0.5 * (x / np.float32(sigma)) ** 2)
+    return (pdf / pdf.sum()).astype(np.float32)
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Blur with a separable Gaussian kernel (odd ``kernel_size``, reflect padding), as
+    torchvision: sigma defaults to 0.3 * ((k - 1) * 0.5 - 1) + 0.8; integer images are
+    rounded back to their dtype."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got "
+                        f"{type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got "
+                         f"{len(kernel_size)}")
+    for k in kernel_size:
+        if k % 2 == 0 or k < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got "
+                             f"{kernel_size}")
+    if sigma is None:
+        sigma = [k * 0.15 + 0.35 for k in kernel_size]
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if isinstance(sigma, (list, tuple)) and len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    arr, back = _to_chw(img)
+    kx, ky = (_gaussian_kernel1d(k, s) for k, s in zip(kernel_size, sigma))
+    px, py = kernel_size[0] // 2, kernel_size[1] // 2
+    work = arr.astype(np.float32)
+    widths = [(0, 0)] * (arr.ndim - 2) + [(py, py), (px, px)]
+    work = np.pad(work, widths, mode="reflect")
+    h, w = arr.shape[-2:]
+    rows = sum(ky[i] * work[..., i:i + h, :] for i in range(len(ky)))
+    out = sum(kx[j] * rows[..., :, j:j + w] for j in range(len(kx)))
+    if np.issubdtype(arr.dtype, np.integer):
+        out = np.round(out)
+    return back(out.astype(arr.dtype))

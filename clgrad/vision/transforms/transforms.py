@@ -14,7 +14,8 @@ from .functional import InterpolationMode, _setup_size
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "ConvertImageDtype", "Normalize",
            "Resize", "CenterCrop", "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
            "RandomResizedCrop", "RandomRotation", "ColorJitter", "Pad", "Grayscale", "Lambda",
-           "RandomApply", "RandomErasing", "InterpolationMode"]
+           "RandomApply", "RandomErasing", "InterpolationMode", "RandomGrayscale",
+           "GaussianBlur"]
 
 
 def _rand() -> float:
@@ -391,6 +392,52 @@ class Grayscale:
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(num_output_channels={self.num_output_channels})"
+
+
+class RandomGrayscale:
+    """Convert to grey with probability ``p``, keeping the number of channels."""
+
+    def __init__(self, p: float = 0.1) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        channels = F.get_image_num_channels(img)
+        if _rand() < self.p:
+            return F.rgb_to_grayscale(img, num_output_channels=channels)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class GaussianBlur:
+    """Gaussian blur with sigma drawn uniformly from ``sigma`` (min, max) at each call."""
+
+    def __init__(self, kernel_size, sigma=(0.1, 2.0)) -> None:
+        sizes = (kernel_size, kernel_size) if isinstance(kernel_size, int) else \
+            tuple(kernel_size)
+        if len(sizes) != 2:
+            raise ValueError("Kernel size should be a tuple/list of two integers")
+        for k in sizes:
+            if k <= 0 or k % 2 == 0:
+                raise ValueError("Kernel size value should be an odd and positive number.")
+        if isinstance(sigma, (int, float)):
+            if sigma <= 0:
+                raise ValueError("If sigma is a single number, it must be positive.")
+            sigma = (float(sigma), float(sigma))
+        elif isinstance(sigma, (list, tuple)) and len(sigma) == 2:
+            if not 0.0 < sigma[0] <= sigma[1]:
+                raise ValueError("sigma values should be positive and of the form (min, max).")
+        else:
+            raise ValueError("sigma should be a single number or a list/tuple with length 2.")
+        self.kernel_size, self.sigma = sizes, tuple(sigma)
+
+    def __call__(self, img):
+        sigma = _uniform(self.sigma[0], self.sigma[1])
+        return F.gaussian_blur(img, list(self.kernel_size), [sigma, sigma])
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
 
 
 class Lambda:
