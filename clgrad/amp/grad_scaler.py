@@ -66,16 +66,18 @@ class GradScaler:
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
         inv_scale = 1.0 / self._scale
-        found = False
+        # One count of non-finite values per device, read back once: not a wait per parameter.
+        bad: dict = {}
         with no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     p.grad.mul_(inv_scale)
-                    if not found and not bool(p.grad.isfinite().all()):
-                        found = True
-        state["found_inf"] = found
+                    count = p.grad.isfinite().logical_not().sum()
+                    bad[p.grad.device] = count + bad[p.grad.device] if p.grad.device in bad \
+                        else count
+        state["found_inf"] = any(int(count.item()) for count in bad.values())
         state["stage"] = OptState.UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
