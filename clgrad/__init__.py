@@ -8,7 +8,7 @@ from ._dtype import (bool, uint8, int8, int16, int32, int64, float16, float32, f
 from ._device import device, get_default_device, set_default_device  # noqa
 from ._tensor import Tensor, Size  # noqa
 from .errors import OutOfMemoryError, KernelBuildError  # noqa
-from .ops import movement as _movement  # noqa: F401  (attaches Tensor methods)
+from .ops import copy as _copy  # noqa: F401  (attaches Tensor methods)
 # Each ops module attaches its Tensor methods on import and lists its functions in __all__.
 from .ops.creation import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403

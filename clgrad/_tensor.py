@@ -445,7 +445,7 @@ class Tensor:
         target_dtype = self.dtype if target_dtype is None else target_dtype
         if target_device == self.device and target_dtype is self.dtype and not copy:
             return self if memory_format is None else _in_format(self, memory_format)
-        from .ops.movement import convert
+        from .ops.copy import convert
         out = convert(self, target_device, target_dtype)
         return out if memory_format is None else _in_format(out, memory_format)
 

@@ -1,7 +1,7 @@
 """clgrad.special: torch.special's functions, on every device with gradients.
 
 Most are the §2 pointwise ops under scipy-style names; lgamma, digamma, zeta and the I0/I1
-Bessel functions are op-table primitives (clgrad/ops/table.py); the rest compose them.
+Bessel functions are op-table primitives (clgrad/ops/pointwise_table.py); the rest compose them.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Optional
 
 from . import _dtype as _dt
 from ._tensor import Tensor
-from .ops import table as _T
-from .ops.dispatch import run as _run
+from .ops import pointwise_table as _T
+from .ops.pointwise_dispatch import run as _run
 from .ops.pointwise import (erf, erfc, erfinv, exp2, expm1, log1p, logit,  # noqa: F401
                             round, sigmoid as expit)
 from .ops.reduce import logsumexp  # noqa: F401

@@ -272,7 +272,7 @@ def zero_(self: Tensor) -> Tensor:
 def fill_number(self: Tensor, value, name: str, extra: tuple) -> Tensor:
     """self.fill_(value), recorded in place as `name` with inputs (self,) + extra: the
     gradient of self is zero, that of a 0-dim tensor value the sum of the gradient."""
-    from .table import COPY
+    from .pointwise_table import COPY
     track = needs_grad(self, *extra)
     if track or self._requires_grad or self._base is not None:
         check_inplace(self)

@@ -19,7 +19,7 @@ from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
 from .indexing import (IndexOutOfRange, as_index, broadcast_strides, index_raw, put_raw,
                        run_index_map)
-from .spec import torch_type_name
+from .pointwise_spec import torch_type_name
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
            "index_copy", "index_fill", "masked_fill", "masked_select", "masked_scatter",

@@ -499,7 +499,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
 
 
 def _type_name(dtype) -> str:
-    from .spec import torch_type_name
+    from .pointwise_spec import torch_type_name
     return torch_type_name(dtype)
 
 

@@ -14,7 +14,7 @@ from .._tensor import Tensor, register
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
-from .movement import copy_into
+from .copy import copy_into
 from ..autograd.inplace import check_multi_view
 from .shape import _embed, _narrowed, diagonal, narrow
 

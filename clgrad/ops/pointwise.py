@@ -9,9 +9,9 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad
-from . import table as T
-from .dispatch import as_operands, run
-from .spec import torch_type_name
+from . import pointwise_table as T
+from .pointwise_dispatch import as_operands, run
+from .pointwise_spec import torch_type_name
 
 Number = Union[int, float, bool]
 TensorOrNumber = Union[Tensor, int, float, bool]

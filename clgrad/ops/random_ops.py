@@ -74,7 +74,7 @@ def _into(t: Tensor, write) -> Tensor:
     else:
         tmp = Tensor._empty(t._shape, t.dtype, t.device)
         write(tmp)
-        from .movement import copy_into
+        from .copy import copy_into
         copy_into(t, tmp)
     t._version[0] += 1
     return t
@@ -407,7 +407,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     mean = mean.to(ref.dtype) if mean_t else mean
     result = z * std + mean
     if out is not None:
-        from .movement import copy_into
+        from .copy import copy_into
         copy_into(out, result)
         out._version[0] += 1
         return out
@@ -452,7 +452,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     if input.dim() == 1:
         result = result._view((num_samples,), (1,), 0)
     if out is not None:
-        from .movement import copy_into
+        from .copy import copy_into
         copy_into(out, result)
         out._version[0] += 1
         return out

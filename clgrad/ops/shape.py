@@ -123,7 +123,7 @@ def _embed(grad: Tensor, shape: tuple, region, name: str) -> Tensor:
     SelectBackwardBackward0) when grad requires grad (create_graph).
     """
     from .creation import zeros
-    from .movement import copy_into
+    from .copy import copy_into
     out = zeros(shape, dtype=grad.dtype, device=grad.device)
     if grad.numel():
         copy_into(region(out), grad)
@@ -677,7 +677,7 @@ def _restride(grad: Tensor, src, dst) -> Tensor:
     adding where src overlaps) and gather it back as geometry dst (dividing by how often dst
     reaches each element). Its own gradient is the same with the roles swapped."""
     from .creation import zeros
-    from .movement import copy_into
+    from .copy import copy_into
     dst_shape = dst[0]
     if not grad.numel() or not numel(dst_shape):
         out = zeros(dst_shape, dtype=grad.dtype, device=grad.device)
@@ -700,7 +700,7 @@ def _restride(grad: Tensor, src, dst) -> Tensor:
 
 def _scatter_add(buf: Tensor, values: Tensor, shape: tuple, stride: tuple, offset: int) -> None:
     """buf viewed as (shape, stride, offset) += values, where several indices may meet."""
-    from .movement import copy_into
+    from .copy import copy_into
     if not _overlaps(shape, stride):
         region = buf._view(shape, stride, offset)
         copy_into(region, region + values)

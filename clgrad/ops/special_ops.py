@@ -7,8 +7,8 @@ import math
 from typing import Optional, Union
 
 from .._tensor import Tensor, register
-from . import table as T
-from .dispatch import run
+from . import pointwise_table as T
+from .pointwise_dispatch import run
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "xlogy"]
 

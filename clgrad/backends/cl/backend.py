@@ -210,5 +210,5 @@ class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim
 
     def copy(self, dst, src) -> None:
         """dst[...] = src (same shape, any dtypes and strides, same device)."""
-        from ...ops.table import COPY
+        from ...ops.pointwise_table import COPY
         self.pointwise(COPY, dst, [src], src.dtype)

@@ -314,7 +314,7 @@ class ClReduce:
         if nbins == 0:
             return
         if x.numel() == 0:
-            from ...ops.table import COPY
+            from ...ops.pointwise_table import COPY
             self.pointwise(COPY, out, [0], out.dtype)
             return
         keys, idx, _, n, _, _, index_t = self._sorted_rows(x, 0, False)

@@ -16,8 +16,8 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
 from ...ops import npmath
-from ...ops.dispatch import run
-from ...ops.spec import OUT, Derivative, PointwiseOp
+from ...ops.pointwise_dispatch import run
+from ...ops.pointwise_spec import OUT, Derivative, PointwiseOp
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_",
            "selu", "selu_", "celu", "celu_", "gelu", "silu", "mish", "sigmoid", "tanh",

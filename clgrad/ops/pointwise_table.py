@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from . import npmath, npspecial
-from .spec import BOOL, FLOAT, OUT, PROMOTE, Derivative, PointwiseOp
+from .pointwise_spec import BOOL, FLOAT, OUT, PROMOTE, Derivative, PointwiseOp
 
 # PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
@@ -437,12 +437,12 @@ _unary_grad(ERFINV, "ErfinvBackward0",
 
 
 def _zeta_op(s, q):
-    from .dispatch import run
+    from .pointwise_dispatch import run
     return run(ZETA, (s, q))
 
 
 def _polygamma_run(n, v):
-    from .dispatch import run
+    from .pointwise_dispatch import run
     compute, result = POLYGAMMA.dtypes(v.dtype)
     return run(POLYGAMMA, (v, float(n)), dtypes=(compute, result))
 
@@ -461,7 +461,7 @@ _grad(ZETA, "SpecialZetaBackward0", lambda g, x, r, need: (
 
 
 def _apply(op, v):
-    from .dispatch import run
+    from .pointwise_dispatch import run
     return run(op, (v,))
 
 
@@ -487,7 +487,7 @@ _unary_grad(I1E, "SpecialI1EBackward0", _i1e_rule)
 
 def _sinc_grad(g, v):
     """(cos(pi x) - sinc(x)) / x, and 0 at 0."""
-    from .dispatch import run
+    from .pointwise_dispatch import run
     safe = _where(v == 0, 1.0, v)
     return g * _where(v == 0, 0.0, ((v * math.pi).cos() - run(SINC, (v,))) / safe)
 

@@ -7,7 +7,7 @@ from .. import _memory_format as mf
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
-from .table import COPY
+from .pointwise_table import COPY
 
 
 def copy_into(dst: Tensor, src: Tensor) -> None:

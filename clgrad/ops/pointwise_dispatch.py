@@ -9,7 +9,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
-from .spec import OUT, torch_type_name
+from .pointwise_spec import OUT, torch_type_name
 
 Number = (int, float, bool)
 
@@ -181,7 +181,7 @@ def _prepare_out(op, grad, out: Tensor, inputs, operands: list, result: dt.dtype
     # under create_graph); operands sharing self's memory change with the write too.
     if not (form.uses_result or aliases or any(need[u] for u in form.saves.get(0, ()))):
         return tuple(operands)
-    from .movement import clone
+    from .copy import clone
     old = clone(out)
     return tuple(old if x is out else clone(x) if i in aliases else x
                  for i, x in enumerate(operands))
