@@ -14,6 +14,7 @@ def main(names=None) -> None:
         if names and path.stem not in names and path.stem.replace("bench_", "") not in names:
             continue
         print(f"== {path.stem} ==", flush=True)
+        sys.argv = [str(path)]  # each benchmark parses its own (empty) command line
         runpy.run_path(str(path), run_name="__main__")
 
 
