@@ -14,8 +14,8 @@ BOOL = "bool"            # always bool (comparisons, logical ops, isnan, ...)
 class PointwiseOp:
     """One pointwise primitive, declared once and served by every backend.
 
-    cl: an OpenCL C expression over `a`, `b`, `c` (the operands converted to the compute type
-        `{T}`), or a dict from category ("bool", "int", "float") to such expressions.
+    opencl_c: an OpenCL C expression over `a`, `b`, `c` (the operands converted to the compute
+        type `{T}`), or a dict from category ("bool", "int", "float") to such expressions.
     numpy: a function of numpy arrays already in the compute dtype.
     ufunc: the numpy ufunc to call with `out=` when it matches exactly (the fast path).
     accepts: the input dtype categories allowed; others raise NotImplementedError (a
@@ -25,13 +25,13 @@ class PointwiseOp:
     grad: its Derivative (None: not differentiable, or bool results only).
     """
 
-    def __init__(self, name: str, arity: int, cl: Union[str, dict], numpy: Callable,
+    def __init__(self, name: str, arity: int, opencl_c: Union[str, dict], numpy: Callable,
                  ufunc=None, result: str = PROMOTE, accepts=("bool", "int", "float"),
                  compute_in: Optional[str] = None, helpers: tuple = (),
                  grad: Optional["Derivative"] = None):
         self.name = name
         self.arity = arity
-        self.cl = cl
+        self.opencl_c = opencl_c
         self.numpy = numpy
         self.ufunc = ufunc
         self.result = result
@@ -44,8 +44,9 @@ class PointwiseOp:
     def __repr__(self) -> str:
         return f"PointwiseOp({self.name})"
 
-    def cl_expr(self, T: str, compute: dt.dtype) -> str:
-        expr = self.cl
+    def opencl_c_expr(self, T: str, compute: dt.dtype) -> str:
+        """The OpenCL C expression for compute dtype `compute`, whose C type name is `T`."""
+        expr = self.opencl_c
         if isinstance(expr, dict):
             category = ("bool", "int", "float")[compute.category]
             expr = expr.get(category) or expr["int" if category == "bool" else "float"]

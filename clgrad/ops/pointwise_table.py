@@ -26,14 +26,14 @@ FLOAT_ONLY = ("float",)
 BITS = ("bool", "int")
 
 
-def declare(name: str, arity: int, cl, numpy, **kw) -> PointwiseOp:
-    op = OPS[name] = PointwiseOp(name, arity, cl, numpy, **kw)
+def declare(name: str, arity: int, opencl_c, numpy, **kw) -> PointwiseOp:
+    op = OPS[name] = PointwiseOp(name, arity, opencl_c, numpy, **kw)
     return op
 
 
-def _float_unary(name: str, cl_fn: str, ufunc) -> PointwiseOp:
+def _float_unary(name: str, opencl_c_fn: str, ufunc) -> PointwiseOp:
     """A float function (ints and bool compute in the default float dtype)."""
-    return declare(name, 1, f"{cl_fn}(a)", ufunc, ufunc=ufunc, result=FLOAT, compute_in=FLOAT)
+    return declare(name, 1, f"{opencl_c_fn}(a)", ufunc, ufunc=ufunc, result=FLOAT, compute_in=FLOAT)
 
 
 # The identity, used by copies and casts.

@@ -33,23 +33,26 @@ from .._typenames import SCALAR_NAMES as _TYPE_NAMES  # noqa: E402  (one shared 
 class ReduceSpec:
     """One reduction as data.
 
-    cl_map: OpenCL C over x (the element in the accumulator type {T}), a (aux) and p;
-    combine: "sum", "prod", "max", "min", "and", "or"; cl_finalize: OpenCL C over acc,
+    opencl_c_map: OpenCL C over x (the element in the accumulator type {T}), a (aux) and p;
+    combine: "sum", "prod", "max", "min", "and", "or"; opencl_c_finalize: OpenCL C over acc,
     n (the reduced count), a and p; numpy(arr, axis, aux, p, count): the keepdims result.
     """
 
-    def __init__(self, name: str, cl_map: str, combine: str, cl_finalize: str, numpy):
+    def __init__(self, name: str, opencl_c_map: str, combine: str, opencl_c_finalize: str,
+                 numpy):
         self.name = name
-        self.cl_map = cl_map
+        self.opencl_c_map = opencl_c_map
         self.combine = combine
-        self.cl_finalize = cl_finalize
+        self.opencl_c_finalize = opencl_c_finalize
         self.numpy = numpy
 
-    def map_cl(self, acc: dt.dtype) -> str:
-        return self.cl_map.replace("{T}", _ctype(acc))
+    def opencl_c_map_expr(self, acc: dt.dtype) -> str:
+        """The OpenCL C map for accumulator dtype `acc`."""
+        return self.opencl_c_map.replace("{T}", _ctype(acc))
 
-    def finalize_cl(self, acc: dt.dtype) -> str:
-        return self.cl_finalize.replace("{T}", _ctype(acc))
+    def opencl_c_finalize_expr(self, acc: dt.dtype) -> str:
+        """The OpenCL C finalize for accumulator dtype `acc`."""
+        return self.opencl_c_finalize.replace("{T}", _ctype(acc))
 
     def __repr__(self) -> str:
         return f"ReduceSpec({self.name})"

@@ -204,7 +204,7 @@ class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim
         return get_kernel(
             self.rt, "elementwise.cl.mako", "pointwise", key,
             dict(name=f"pw_{op.name}", out=out_dtype, out_kind=out_kind,
-                 operands=operand_desc, rank=rank, T=T, expr=op.cl_expr(T, compute),
+                 operands=operand_desc, rank=rank, T=T, expr=op.opencl_c_expr(T, compute),
                  index_t=index_t, helpers=op.helpers),
             arg_types)
 

@@ -111,8 +111,8 @@ class ClReduce:
         acc: the accumulator dtype; aux: an optional per-output tensor of dtype acc, shaped
         like out, that the map and finalize expressions read as `a`; param: their `p`.
         """
-        self._run_reduce(x, dims, acc, spec.map_cl(acc), spec.combine, False,
-                         spec.finalize_cl(acc), aux, param, out, None)
+        self._run_reduce(x, dims, acc, spec.opencl_c_map_expr(acc), spec.combine, False,
+                         spec.opencl_c_finalize_expr(acc), aux, param, out, None)
 
     def arg_reduce(self, kind: str, values, indices, x, dims) -> None:
         """values/indices (either may be None) of the max or min over dims (first index)."""
