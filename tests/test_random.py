@@ -7,7 +7,7 @@ import pytest
 
 import clgrad
 from clgrad.backends import backend_for
-from clgrad.backends.cpu_random import philox4x32_10
+from clgrad.backends.cpu.random import philox4x32_10
 
 
 
@@ -116,7 +116,7 @@ def test_bits_identical_across_devices(device):
     b = clgrad.empty(1000, dtype=clgrad.int64).random_(0, 2 ** 32)
     np.testing.assert_array_equal(a.cpu().numpy(), b.numpy())
     # random_(0, 2^32) is the raw stream: word j of block j // 4.
-    from clgrad.backends.cpu_random import philox_blocks
+    from clgrad.backends.cpu.random import philox_blocks
     np.testing.assert_array_equal(b.numpy(), philox_blocks(99, 0, 250).reshape(-1))
 
 

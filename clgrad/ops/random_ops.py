@@ -18,7 +18,7 @@ import numpy as np
 from .. import _dtype as dt
 from .._device import canonical
 from .._tensor import Tensor, register
-from ..backends.cpu_random import blocks_for, words_per_element
+from ..backends.cpu.random import blocks_for, words_per_element
 from ..random import Generator, default_generator
 from .creation import finish, parse_size
 

@@ -1,14 +1,14 @@
 """OpenCL kernels of the random family (mixed into ClBackend).
 
 Every kernel draws its bits on the device from Philox4x32-10 (kernels/random.cl.mako); the
-numpy twins in backends/cpu_random.py replay the same counters, so both devices agree.
+numpy twins in backends/cpu/random.py replay the same counters, so both devices agree.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ... import _dtype as dt
-from ..cpu_random import blocks_for, constants, words_per_element
+from ..cpu.random import blocks_for, constants, words_per_element
 from .programs import get_kernel
 
 _TEMPLATE = "random.cl.mako"

@@ -6,12 +6,26 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype as _dt
-from .._strides import numel
+from ... import _dtype as _dt
+from ..._strides import numel
+from .conv import CpuConv
+from .creation import CpuCreation
+from .index import CpuIndex
+from .linalg import CpuLinalg
+from .loss import CpuLoss
+from .norm import CpuNorm
+from .optim import CpuOptim
+from .pool import CpuPool
+from .random import CpuRandom
+from .reduce import CpuReduce
+from .softmax import CpuSoftmax
+from .sort import CpuSort
 
-# PyTorch computes inf and nan silently; numpy warns. A filter scoped to this module costs
-# nothing when no warning fires, unlike np.errstate on every call (2-3 us).
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+# PyTorch computes inf and nan silently; numpy warns. A filter scoped to this package (the
+# pattern matches the start of a module name, so every family module) costs nothing when no
+# warning fires, unlike np.errstate on every call (2-3 us).
+warnings.filterwarnings("ignore", category=RuntimeWarning,
+                        module=__name__.rpartition(".")[0].replace(".", r"\."))
 
 
 def as_compute_scalar(value, np_dtype):
@@ -22,19 +36,11 @@ def as_compute_scalar(value, np_dtype):
         return np.array(value).astype(np_dtype)[()]
 
 
-from .cpu_creation import CpuCreation
-from .cpu_index import CpuIndex
-from .cpu_linalg import CpuLinalg
-from .cpu_nn import CpuNn
-from .cpu_optim import CpuOptim
-from .cpu_random import CpuRandom
-from .cpu_reduce import CpuReduce
-
-
 _BF16 = _dt.bfloat16
 
 
-class CpuBackend(CpuReduce, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuNn, CpuOptim):
+class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuConv, CpuPool,
+                 CpuNorm, CpuSoftmax, CpuLoss, CpuOptim):
     """numpy backend; kernel families beyond pointwise come from the mixins.
 
     bfloat16 storages hold uint16 bit patterns. Inside a kernel call, view() of such a tensor

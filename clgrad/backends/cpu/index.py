@@ -1,5 +1,6 @@
 """numpy kernels of the index family (mixed into CpuBackend): the same index_map contract
-as the OpenCL backend, with numpy fancy indexing on the flat storage."""
+as the OpenCL backend, with numpy fancy indexing on the flat storage, nonzero, and the
+dim-wise gather/scatter."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ _AT = {"add": np.add, "mul": np.multiply, "max": np.fmax, "min": np.fmin}
 
 
 class CpuIndex:
-    """index_map and nonzero for the numpy backend."""
+    """index_map, nonzero and the dim-wise gather/scatter for the numpy backend."""
 
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
                   astrides: list, other, shape: tuple, serial: int) -> bool:
@@ -45,8 +46,27 @@ class CpuIndex:
 
     def nonzero(self, x):
         """The (count, ndim) int64 coordinates of x's nonzero elements, in row-major order."""
-        from .. import _dtype as dt
-        from .._tensor import Tensor
+        from ... import _dtype as dt
+        from ..._tensor import Tensor
         coords = np.argwhere(self.view(x)).astype(np.int64)
         return Tensor._wrap(coords.reshape(-1), coords.size, dt.int64, x.device, self,
                             coords.shape)
+
+    def scatter_dim(self, out, src, idx, dim: int, accumulate: bool) -> None:
+        """out (zero) at idx along dim = (or +=) src (see the cl backend)."""
+        if src.numel() == 0:
+            return
+        target, values, index = self.view(out), self.view(src), self.view(idx)
+        if not accumulate:
+            np.put_along_axis(target, index, values, axis=dim)
+            return
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        np.add.at(target, tuple(grid), values)
+
+    def gather_dim(self, out, src, idx, dim: int) -> None:
+        """out = src at idx along dim."""
+        if out.numel() == 0:
+            return
+        picked = np.take_along_axis(self.view(src), self.view(idx), axis=dim)
+        np.copyto(self.view(out), picked, casting="unsafe")
