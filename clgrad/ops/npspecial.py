@@ -29,7 +29,7 @@ _LGAMMA = np.frompyfunc(lambda v: math.inf if v <= 0 and v == math.floor(v) else
 def lgamma(a):
     """log|Gamma(a)| (inf at the poles, as C's lgamma)."""
     x = _f64(a)
-    return _like(_LGAMMA(x).astype(np.float64), a)
+    return _like(np.asarray(_LGAMMA(x), dtype=np.float64), a)  # 0-dim gives a float
 
 
 def digamma(a):
