@@ -10,13 +10,20 @@ Tensors are pickled exactly as torch pickles them: a call of the global
 ``weights_only=True``) reads our files and ``clgrad.load`` reads torch's, mapping those global
 names onto clgrad functions. Views sharing a storage share it again after loading.
 
-Tensors on cl devices are written with location ``"cpu"`` (torch cannot restore a "cl"
-location), so they load onto cpu unless ``map_location`` says otherwise. Locations written by
-torch as ``cuda:N`` load onto ``cl:N`` (clgrad's accelerator, as ``device("cuda")`` is).
+Locations are written as PyTorch writes them: ``"cpu"``, and ``"cuda:N"`` for a tensor on
+``cl:N`` (clgrad's accelerator, as ``device("cuda")`` is), so a whole module saved on cl loads
+back onto cl, and ``torch.load(f, map_location="cpu")`` reads it. Loading follows
+``torch.serialization.default_restore_location``: ``cuda``/``cl`` locations need a cl device
+(otherwise PyTorch's RuntimeError, naming ``map_location``), and ``map_location`` may be a
+string, a device, a dict from saved locations to new ones, or a callable.
+
+A damaged file (truncated, bytes flipped) raises RuntimeError: zip's CRC covers every record,
+and the rebuilt tensors are checked against their storages, so nothing half-built escapes.
 """
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import pickle
 import secrets
@@ -73,6 +80,11 @@ class _StorageRef:
         self.storage, self.tensor = tensor._storage, tensor
 
 
+def _location_tag(dev) -> str:
+    """The location torch.save writes for a device: cl:N is PyTorch's accelerator, cuda:N."""
+    return "cpu" if dev.type == "cpu" else f"cuda:{dev.index}"
+
+
 class _Pickler(pickle._Pickler):
     """The pure-Python pickler (it lets us emit torch's GLOBAL names without torch)."""
 
@@ -101,7 +113,7 @@ class _Pickler(pickle._Pickler):
             if entry is None:
                 entry = self.storages[id(storage)] = (str(len(self.storages)), obj.tensor)
             return ("storage", _Global("torch", _STORAGE_NAMES[storage.dtype.name]),
-                    entry[0], "cpu", storage.numel)
+                    entry[0], _location_tag(storage.device), storage.numel)
         return None
 
     def reducer_override(self, obj):
@@ -200,10 +212,54 @@ class _WeightsOnlyError(pickle.UnpicklingError):
     pass
 
 
+def _is_index(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_geometry(storage: Tensor, offset, size, stride) -> tuple:
+    """(size, stride) as tuples, once they address only elements inside `storage`.
+
+    zip's CRC catches damaged bytes, but a file from a faulty writer (or a hostile one) can
+    still describe a view past its storage: refuse it as PyTorch's set_ does, with
+    RuntimeError, rather than build a tensor that reads foreign memory.
+    """
+    if not isinstance(storage, Tensor):
+        raise RuntimeError(f"clgrad.load: not a valid checkpoint: a tensor is rebuilt from a "
+                           f"{type(storage).__name__}, not from a storage")
+    if not (isinstance(size, (tuple, list)) and isinstance(stride, (tuple, list))
+            and all(map(_is_index, size)) and all(map(_is_index, stride))
+            and _is_index(offset)):
+        raise RuntimeError(f"clgrad.load: not a valid checkpoint: tensor geometry "
+                           f"{size!r}, {stride!r}, offset {offset!r} is not made of integers")
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"unequal size length ({len(size)}) and stride length "
+                           f"({len(stride)})")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(size)}: {list(size)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {list(stride)}")
+    if 0 not in size:
+        needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+        have = storage._storage.numel
+        if needed > have:
+            itemsize = storage.dtype.itemsize
+            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, "
+                               f"storage offset {offset}, and itemsize {itemsize} requiring "
+                               f"a storage size of {needed * itemsize} are out of bounds for "
+                               f"storage of size {have * itemsize}")
+    return size, stride
+
+
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
                        backward_hooks=None, metadata=None) -> Tensor:
     base = storage  # a flat tensor over the whole loaded storage
-    t = base._view(tuple(size), tuple(stride), storage_offset)
+    size, stride = _check_geometry(base, storage_offset, size, stride)
+    t = base._view(size, stride, storage_offset)
     t._base = None
     t._version = [0]
     if requires_grad:
@@ -315,25 +371,46 @@ def _user_safe_global(module: str, name: str):
     return None
 
 
-def _target_device(location: str, map_location):
-    """Where a storage saved at `location` goes (None: use the callable's own result)."""
-    if map_location is None:
-        return _restore_location(location)
-    if isinstance(map_location, (str, Device)):
-        return canonical(map_location)
-    if isinstance(map_location, dict):
-        target = map_location.get(location, location)
-        return canonical(target) if isinstance(target, Device) else _restore_location(target)
-    raise TypeError(f"map_location should be a str, a device, a dict or a callable, got "
-                    f"{type(map_location).__name__}")
+# -- where storages go: torch.serialization.default_restore_location, cl for cuda ----------
+_CPU_HINT = ("If you are running on a CPU-only machine, please use clgrad.load with "
+             "map_location=clgrad.device('cpu') to map your storages to the CPU.")
 
 
-def _restore_location(location: str):
-    try:
-        return canonical(Device(location))
-    except RuntimeError:
-        raise RuntimeError(f"clgrad.load: don't know how to restore data location "
-                           f"'{location}' (use map_location)") from None
+def _restore_location(location, storage_name: str):
+    """The device a storage tagged `location` ("cpu", "cuda", "cuda:N", "cl:N") goes to."""
+    if isinstance(location, Device):
+        location = str(location)  # PyTorch needs strings here; a device is unambiguous
+    if location == "cpu":
+        return canonical("cpu")
+    name, _, idx = location.partition(":") if isinstance(location, str) else ("", "", "")
+    if name not in ("cuda", "cl") or not (idx == "" or idx.isdigit()):
+        raise RuntimeError(f"don't know how to restore data location of {storage_name} "
+                           f"(tagged with {location})")
+    from . import cl
+    if not cl.is_available():
+        raise RuntimeError(f"Attempting to deserialize object on a CL device (tagged with "
+                           f"{location}) but clgrad.cl.is_available() is False. {_CPU_HINT}")
+    index = int(idx) if idx else cl.current_device()
+    count = cl.device_count()
+    if index >= count:
+        raise RuntimeError(f"Attempting to deserialize object on CL device {index} but "
+                           f"clgrad.cl.device_count() is {count}. Please use clgrad.load with "
+                           f"map_location to map your storages to an existing device.")
+    return canonical(Device("cl", index))
+
+
+def _mapped(result, numel: int) -> Tensor:
+    """A map_location callable's result as the flat, offset-0 tensor storages are."""
+    if not isinstance(result, Tensor):
+        raise TypeError(f"map_location callable returned {type(result).__name__}; "
+                        "expected a tensor (storage) or None")
+    if result.numel() != numel:
+        raise RuntimeError(f"map_location callable returned {result.numel()} elements for a "
+                           f"storage of {numel}")
+    if result.dim() == 1 and result.is_contiguous() and result._offset == 0 \
+            and result._storage.numel == numel:
+        return result
+    return result.reshape(-1).clone()
 
 
 class _Unpickler(pickle.Unpickler):
@@ -344,6 +421,7 @@ class _Unpickler(pickle.Unpickler):
         self.map_location, self.weights_only = map_location, weights_only
         self.byteorder = byteorder
         self.loaded: dict = {}
+        self.devices: dict = {}  # restore target -> device, checked once per load
 
     def find_class(self, module: str, name: str):
         if module == "__builtin__":  # protocol 2 names Python 3's builtins by their 2.x name
@@ -378,15 +456,13 @@ class _Unpickler(pickle.Unpickler):
         if not isinstance(storage_type, _StorageType):
             raise pickle.UnpicklingError(f"clgrad.load: unsupported storage type "
                                          f"{storage_type!r}")
+        if not (isinstance(key, str) and isinstance(location, str) and _is_index(numel)):
+            raise pickle.UnpicklingError(f"clgrad.load: malformed storage reference {pid!r}")
         cached = self.loaded.get(key)
         if cached is not None:
             return cached
         dtype = storage_type.dtype
-        try:
-            raw = self.zf.read(f"{self.prefix}data/{key}")
-        except KeyError:
-            raise RuntimeError(f"clgrad.load: the checkpoint is missing the record "
-                               f"'{self.prefix}data/{key}' (corrupted file?)") from None
+        raw = _read_record(self.zf, f"{self.prefix}data/{key}")
         np_dtype = dtype.storage_np.newbyteorder(">" if self.byteorder == "big" else "<")
         if len(raw) != numel * dtype.itemsize:
             raise RuntimeError(f"clgrad.load: storage {key} holds {len(raw)} bytes, expected "
@@ -395,22 +471,30 @@ class _Unpickler(pickle.Unpickler):
         array = np.frombuffer(raw, np_dtype).astype(dtype.storage_np, copy=True)
         if dtype is dt.bfloat16:
             array = dt.from_bfloat16_bits(array)  # host values are float32 (exact)
-        flat = self._place(array, dtype, location)
+        flat = self._place(array, dtype, location, f"torch.{storage_type.name}")
         self.loaded[key] = flat
         return flat
 
-    def _place(self, array: np.ndarray, dtype, location: str) -> Tensor:
+    def _place(self, array: np.ndarray, dtype, location: str, storage_name: str) -> Tensor:
+        """The storage on the device map_location picks (torch's _get_restore_location)."""
         from .ops.creation import from_host_array
-        if callable(self.map_location) and not isinstance(self.map_location, (str, Device)):
-            cpu = from_host_array(array, dtype, canonical("cpu"))
-            result = self.map_location(cpu, location)
-            if result is None:
-                return from_host_array(array, dtype, _restore_location(location))
-            if isinstance(result, Tensor):
-                return result if result.is_contiguous() else result.contiguous()
-            raise TypeError(f"map_location callable returned {type(result).__name__}; "
-                            "expected a tensor (storage) or None")
-        return from_host_array(array, dtype, _target_device(location, self.map_location))
+        target = self.map_location
+        if target is None:
+            target = location
+        elif isinstance(target, dict):
+            target = target.get(location, location)
+        elif not isinstance(target, (str, Device)):
+            if not callable(target):
+                raise TypeError(f"map_location should be a str, a device, a dict or a "
+                                f"callable, got {type(target).__name__}")
+            result = target(from_host_array(array, dtype, canonical("cpu")), location)
+            if result is not None:
+                return _mapped(result, array.size)
+            target = location
+        dev = self.devices.get(target)
+        if dev is None:
+            dev = self.devices[target] = _restore_location(target, storage_name)
+        return from_host_array(array, dtype, dev)
 
 
 def _open_source(f):
@@ -444,14 +528,35 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     try:
         try:
             zf = zipfile.ZipFile(fileobj)
-        except zipfile.BadZipFile as exc:
+        except _ZIP_ERRORS as exc:
             raise RuntimeError(f"clgrad.load: not a valid checkpoint: the file is truncated, "
-                               f"corrupted or not in PyTorch's zip format ({exc})") from None
+                               f"corrupted or not in PyTorch's zip format "
+                               f"({type(exc).__name__}: {exc})") from None
         with zf:
             return _load_archive(zf, map_location, weights_only)
     finally:
         if close:
             fileobj.close()
+
+
+# What zipfile raises on a damaged archive: a bad header or CRC, a size or offset that points
+# nowhere, a flipped compression method or flag (NotImplementedError, RuntimeError for the
+# "encrypted" bit) and the decompressors' own errors for data that was never compressed.
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError,
+               RuntimeError, ValueError, OverflowError, struct.error, zlib.error,
+               lzma.LZMAError, OSError)
+
+
+def _read_record(zf: zipfile.ZipFile, name: str) -> bytes:
+    """A record's bytes, CRC-checked by zipfile; damage of any kind becomes RuntimeError."""
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise RuntimeError(f"clgrad.load: the checkpoint is missing the record '{name}' "
+                           f"(corrupted file?)") from None
+    except _ZIP_ERRORS as exc:
+        raise RuntimeError(f"clgrad.load: not a valid checkpoint: the file is truncated or "
+                           f"corrupted ({type(exc).__name__}: {exc})") from None
 
 
 def _load_archive(zf: zipfile.ZipFile, map_location, weights_only: bool):
@@ -461,16 +566,18 @@ def _load_archive(zf: zipfile.ZipFile, map_location, weights_only: bool):
         raise RuntimeError("clgrad.load: not a valid checkpoint: no data.pkl record (the file "
                            "is corrupted or not written by torch.save / clgrad.save)")
     prefix = pkl[0][:-len("data.pkl")]
+    byteorder = _read_record(zf, prefix + "byteorder") if prefix + "byteorder" in names \
+        else b"little"
+    if byteorder not in (b"little", b"big"):
+        raise RuntimeError(f"clgrad.load: not a valid checkpoint: unknown byte order "
+                           f"{byteorder!r}")
+    data = _read_record(zf, pkl[0])  # whole and CRC-checked before anything is built
+    unpickler = _Unpickler(io.BytesIO(data), zf, prefix, map_location, weights_only,
+                           byteorder.decode())
     try:
-        byteorder = zf.read(prefix + "byteorder").decode() if prefix + "byteorder" in names \
-            else "little"
-        data = zf.read(pkl[0])
-        unpickler = _Unpickler(io.BytesIO(data), zf, prefix, map_location, weights_only,
-                               byteorder)
         return unpickler.load()
     except _WeightsOnlyError:
         raise
-    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, zlib.error, ValueError,
-            struct.error, IndexError) as exc:
+    except (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError) as exc:
         raise RuntimeError(f"clgrad.load: not a valid checkpoint: the file is truncated or "
                            f"corrupted ({type(exc).__name__}: {exc})") from None

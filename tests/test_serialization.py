@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import struct
 import zipfile
 from collections import OrderedDict
 
@@ -63,17 +64,134 @@ def test_round_trip_every_dtype_and_container(device, tmp_path):
     assert _values(back["view"]).sum() == 0
 
 
-def test_map_location(device, tmp_path):
+def test_map_location_in_every_form_torch_accepts(device, tmp_path):
     path = tmp_path / "m.pt"
     save({"w": clgrad.ones(3, device=device)}, path)
-    assert load(path)["w"].device.type == "cpu"  # cl tensors are written with location "cpu"
-    assert load(path, map_location=device)["w"].device == clgrad.device(device)
-    assert load(path, map_location=clgrad.device(device))["w"].device == clgrad.device(device)
-    assert load(path, map_location={"cpu": device})["w"].device == clgrad.device(device)
+    home = clgrad.device(device)
+    saved_as = "cpu" if home.type == "cpu" else f"cuda:{home.index}"
+    assert load(path)["w"].device == home  # restored where it was saved, as torch does
+    for target in ("cpu", clgrad.device("cpu"), {saved_as: "cpu"}):
+        assert load(path, map_location=target)["w"].device.type == "cpu"
+    assert load(path, map_location=device)["w"].device == home
+    assert load(path, map_location=clgrad.device(device))["w"].device == home
+    assert load(path, map_location={"elsewhere": "cpu"})["w"].device == home  # key not found
     seen = []
-    got = load(path, map_location=lambda storage, loc: seen.append(loc) or storage.to(device))
-    assert seen == ["cpu"] and got["w"].device == clgrad.device(device)
-    assert load(path, map_location=lambda s, loc: None)["w"].device.type == "cpu"
+    got = load(path, map_location=lambda storage, loc: seen.append(
+        (loc, storage.device.type)) or storage.to(device))
+    assert seen == [(saved_as, "cpu")] and got["w"].device == home  # callables get cpu data
+    assert load(path, map_location=lambda s, loc: None)["w"].device == home
+    np.testing.assert_array_equal(_values(load(path, map_location="cpu")["w"]), np.ones(3))
+    with pytest.raises(TypeError, match="map_location"):
+        load(path, map_location=3)
+
+
+def _checkpoint(location="cpu", numel=4, offset=0, size=(4,), stride=(1,)):
+    """A minimal checkpoint written opcode by opcode, as a third-party writer could: one float
+    tensor over a storage of `numel` elements tagged `location`, with the given geometry."""
+    def text(s):
+        return b"X" + struct.pack("<I", len(s)) + s.encode()
+
+    def ints(*values):
+        return b"".join(b"J" + struct.pack("<i", v) for v in values)
+
+    pkl = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((" + text("storage")
+           + b"ctorch\nFloatStorage\n" + text("0") + text(location) + ints(numel) + b"tQ"
+           + ints(offset) + b"(" + ints(*size) + b"t(" + ints(*stride) + b"t"
+           + b"\x89ccollections\nOrderedDict\n)RtR.")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("archive/data.pkl", pkl)
+        zf.writestr("archive/byteorder", b"little")
+        zf.writestr("archive/data/0", np.arange(numel, dtype="<f4").tobytes())
+    return io.BytesIO(buf.getvalue())
+
+
+def test_cuda_locations_need_a_cl_device_as_torch_needs_cuda(monkeypatch):
+    monkeypatch.setattr(clgrad.cl, "is_available", lambda: False)
+    for location in ("cuda:0", "cuda", "cl:0"):
+        with pytest.raises(RuntimeError, match=r"clgrad\.cl\.is_available\(\) is False.*"
+                                               r"map_location=clgrad\.device\('cpu'\)"):
+            load(_checkpoint(location))
+        assert load(_checkpoint(location), map_location="cpu").tolist() == [0, 1, 2, 3]
+        assert load(_checkpoint(location), map_location={location: "cpu"}).device.type == "cpu"
+    with pytest.raises(RuntimeError, match="is_available"):
+        load(_checkpoint("cpu"), map_location="cuda")
+
+
+def test_unknown_locations_and_missing_device_indices():
+    with pytest.raises(RuntimeError, match=r"don't know how to restore data location of "
+                                           r"torch\.FloatStorage \(tagged with mps\)"):
+        load(_checkpoint("mps"))
+    if clgrad.cl.is_available():
+        count = clgrad.cl.device_count()
+        with pytest.raises(RuntimeError, match=rf"CL device {count} but clgrad\.cl\."
+                                               rf"device_count\(\) is {count}"):
+            load(_checkpoint(f"cuda:{count}"))
+
+
+@pytest.mark.parametrize("geometry, message", [
+    (dict(size=(10,)), r"setStorage: sizes \[10\], strides \[1\], storage offset 0, and "
+                       r"itemsize 4 requiring a storage size of 40 are out of bounds for "
+                       r"storage of size 16"),
+    (dict(offset=2), "out of bounds"),
+    (dict(size=(2, 3), stride=(3, 1)), "out of bounds"),
+    (dict(size=(2, 2), stride=(1,)), r"unequal size length \(2\) and stride length \(1\)"),
+    (dict(offset=-1), "invalid storage offset -1"),
+    (dict(size=(-2,)), "negative dimension"),
+])
+def test_views_past_their_storage_are_refused(geometry, message):
+    with pytest.raises(RuntimeError, match=message):
+        load(_checkpoint(**geometry))
+    assert load(_checkpoint(size=(2, 2), stride=(2, 1))).tolist() == [[0, 1], [2, 3]]
+    empty = load(_checkpoint(size=(0, 3), stride=(3, 1), offset=9))
+    assert empty.shape == (0, 3)  # an empty view may start anywhere, as in torch
+
+
+def test_cl_tensors_are_saved_as_cuda_and_come_back_on_cl(cl_device, tmp_path):
+    from clgrad import nn
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).to(cl_device)
+    path = tmp_path / "model.pt"
+    clgrad.save(model, path)
+    with zipfile.ZipFile(path) as zf:
+        pkl = zf.read("archive/data.pkl")
+    index = clgrad.device(cl_device).index
+    assert f"cuda:{index}".encode() in pkl and b"cl:" not in pkl
+    back = load(path, weights_only=False)
+    assert isinstance(back, nn.Sequential)
+    for (name, p), (_, q) in zip(model.named_parameters(), back.named_parameters()):
+        assert isinstance(q, nn.Parameter) and q.device == clgrad.device(cl_device), name
+        np.testing.assert_array_equal(_values(q), _values(p))
+    x = clgrad.ones(5, 3, device=cl_device)
+    np.testing.assert_array_equal(_values(back(x)), _values(model(x)))
+    cpu = load(path, weights_only=False, map_location="cpu")
+    assert all(p.device.type == "cpu" for p in cpu.parameters())
+
+
+def test_torch_loads_our_cl_checkpoints_with_map_location(cl_device, tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "cl.pt"
+    save({"w": clgrad.arange(6, dtype=clgrad.float32, device=cl_device).reshape(2, 3)}, path)
+    got = torch.load(path, map_location="cpu")
+    assert got["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    if not torch.cuda.is_available():  # torch without CUDA refuses cuda locations, as we do
+        with pytest.raises(RuntimeError, match="CUDA"):
+            torch.load(path)
+
+
+def test_torch_cuda_checkpoints_load_onto_cl(cl_device, tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    # This torch has no CUDA: tag its cpu storages "cuda:0" as a CUDA machine's torch.save does.
+    monkeypatch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+    net = torch.nn.Linear(3, 2)
+    path = tmp_path / "cuda.pt"
+    torch.save(net.state_dict(), path)
+    monkeypatch.undo()
+    with pytest.raises(RuntimeError, match="CUDA"):
+        torch.load(path) if not torch.cuda.is_available() else pytest.skip("torch has CUDA")
+    sd = load(path)
+    for key, value in net.state_dict().items():
+        assert sd[key].device == clgrad.device("cl", 0)
+        np.testing.assert_array_equal(_values(sd[key]), value.numpy())
 
 
 def test_file_objects_and_zip_layout():
@@ -180,7 +298,7 @@ def test_torch_reads_ours(device, tmp_path):
     obj.update(base=base, view=base[:, 1:3].t(), od=OrderedDict(a=1, b=(2.0, "x")))
     path = tmp_path / "ours.pt"
     save(obj, path)
-    got = torch.load(path)  # weights_only=True by default in torch 2.x
+    got = torch.load(path, map_location="cpu")  # weights_only=True by default in 2.x
     for name in DTYPES:
         assert str(got[name].dtype) == f"torch.{name}"
         np.testing.assert_array_equal(got[name].numpy(), _values(obj[name]))
