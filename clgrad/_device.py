@@ -1,24 +1,31 @@
-"""Device names ("cpu", "cl", "cl:N") and the default device for creation functions."""
+"""Device names ("cpu", "cl", "cl:N") and the default device for creation functions.
+
+The device types, their aliases ("cuda" for cl) and which one is the accelerator come from
+the backend registry (clgrad/backends/__init__.py); nothing here names a backend.
+"""
 from __future__ import annotations
 
 import os
 from typing import Union
 
+from . import backends as _backends
+
 
 class device:
     """A place tensors live: ``device("cpu")`` (numpy) or ``device("cl", 0)`` (OpenCL)."""
 
-    __slots__ = ("type", "index")
+    # _backend caches backends.backend_for(self) (a slot read on the per-op path).
+    __slots__ = ("type", "index", "_backend")
 
     def __init__(self, type: Union[str, "device", int], index: int | None = None):
         if isinstance(type, device):
             if index is not None:
                 raise ValueError("device(): an index cannot be given with a device object")
-            self.type, self.index = type.type, type.index
+            self.type, self.index, self._backend = type.type, type.index, None
             return
         if isinstance(type, int) and not isinstance(type, bool):
             # PyTorch reads a bare integer as an accelerator index.
-            type, index = "cl", type
+            type, index = _backends.accelerator() or "cpu", type
         if not isinstance(type, str):
             raise TypeError(f"device() expected a string, a device or an int, got "
                             f"{type.__class__.__name__}")
@@ -32,14 +39,14 @@ class device:
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}'")
             index = int(idx)
-        if name == "cuda":
-            name = "cl"  # ported code keeps working; the accelerator here is OpenCL
-        if name not in ("cpu", "cl"):
-            raise RuntimeError(
-                f"Expected one of cpu, cl device type at start of device string: {type}")
+        # An alias ("cuda") keeps ported code working: it names the accelerator here.
+        registered = _backends.resolve_name(name)
+        if registered is None:
+            raise RuntimeError(f"Expected one of {', '.join(_backends.device_types())} device "
+                               f"type at start of device string: {type}")
         if index is not None and index < 0:
             raise RuntimeError(f"Device index must not be negative, got {index}")
-        self.type, self.index = name, index
+        self.type, self.index, self._backend = registered, index, None
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
@@ -82,11 +89,11 @@ def canonical(dev) -> device:
         return CPU
     index = dev.index
     if index is None:
-        from . import cl
-        index = cl.current_device()
-    found = _interned.get(index)
+        index = _backends.device_type(dev.type).current
+    key = (dev.type, index)
+    found = _interned.get(key)
     if found is None:
-        found = _interned[index] = device("cl", index)
+        found = _interned[key] = device(dev.type, index)
     return found
 
 

@@ -22,7 +22,6 @@ class Storage:
         return self.numel * self.dtype.itemsize
 
     def __del__(self):
-        # The cl backend counts bytes held by tensors for memory_allocated().
-        release = getattr(self.backend, "release", None)
-        if release is not None:
-            release(self.numel * self.dtype.itemsize)
+        # A backend that counts the bytes tensors hold (cl's memory_allocated()) is told.
+        if self.backend.counts_memory:
+            self.backend.release(self.numel * self.dtype.itemsize)

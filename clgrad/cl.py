@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from .backends.cl import runtime as _rt
+from .backends import device_type as _device_type
 from .backends.cl.programs import BuildStats
 
-_current = 0
+# The registry's entry for cl holds the current index, which "cl" without one means.
+_CL = _device_type("cl")
 
 
 def is_available() -> bool:
@@ -40,12 +42,11 @@ def _check(index: int) -> int:
 
 
 def current_device() -> int:
-    return _current
+    return _CL.current
 
 
 def set_device(device) -> None:
-    global _current
-    _current = _check(_index(device))
+    _CL.current = _check(_index(device))
 
 
 def get_device_name(device=None) -> str:

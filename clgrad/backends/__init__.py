@@ -1,23 +1,106 @@
 """Backends: where tensor memory lives and kernels run. `cpu` is numpy, `cl` is pyopencl.
 
-A backend offers a small interface (allocate, copy to and from the host, and kernel
-families); everything above it is written once for all of them. The cl backend is imported
-on first use so that a machine without pyopencl never touches it.
+Every backend implements the contract in base.py; everything above it is written once for
+all of them. A device type is found in the registry below, so a new backend is one package
+(backends/<name>/ with the family modules) and one `register` line. A backend's package is
+imported when its first device is used, so a machine without pyopencl never touches cl.
 """
 from __future__ import annotations
 
+from .base import Backend
 from .cpu import CpuBackend
 
-_cpu = CpuBackend()
-_cl_backends: dict = {}
+__all__ = ["Backend", "DeviceType", "register", "device_type", "device_types", "resolve_name",
+           "accelerator", "is_accelerator", "backend_for"]
+
+
+class DeviceType:
+    """One registered device type: its name, how to build its backend, and what it is."""
+
+    __slots__ = ("name", "factory", "accelerator", "aliases", "current")
+
+    def __init__(self, name: str, factory, accelerator: bool, aliases: tuple = ()):
+        self.name = name
+        # factory(device) -> Backend for one canonical device of this type.
+        self.factory = factory
+        # An accelerator's devices are numbered ("cl:0"); a bare int or "cuda" names one.
+        self.accelerator = accelerator
+        self.aliases = aliases
+        # The index a device string without one ("cl") means; clgrad.cl.set_device sets it.
+        self.current = 0
+
+    def __repr__(self) -> str:
+        return f"DeviceType({self.name!r}, accelerator={self.accelerator})"
+
+
+_types: dict = {}  # name -> DeviceType
+_names: dict = {}  # every accepted spelling ("cuda" too) -> the registered name
+_accelerator: str | None = None  # the first accelerator type registered
+
+
+def register(name: str, factory, accelerator: bool = False, aliases: tuple = ()) -> None:
+    """Add a device type whose backends `factory(device)` builds."""
+    global _accelerator
+    _types[name] = DeviceType(name, factory, accelerator, tuple(aliases))
+    for spelling in (name, *aliases):
+        _names[spelling] = name
+    if accelerator and _accelerator is None:
+        _accelerator = name
+
+
+def device_type(name: str) -> DeviceType:
+    """The registered device type of a name or alias (KeyError when there is none)."""
+    return _types[_names[name]]
+
+
+def device_types() -> tuple:
+    """The registered device type names, in registration order."""
+    return tuple(_types)
+
+
+def resolve_name(name: str) -> str | None:
+    """The registered type a device string's type part means ("cuda" -> "cl"), or None."""
+    return _names.get(name)
+
+
+def accelerator() -> str | None:
+    """The accelerator device type (what a bare index and "cuda" mean), None without one."""
+    return _accelerator
+
+
+def is_accelerator(name: str) -> bool:
+    """Whether a device type (or alias) is an accelerator rather than the host."""
+    found = _names.get(name)
+    return found is not None and _types[found].accelerator
+
+
+_instances: dict = {}  # (type, index) -> the one backend of that device
 
 
 def backend_for(device):
-    """The backend instance serving a canonical device."""
-    if device.type == "cpu":
-        return _cpu
-    backend = _cl_backends.get(device.index)
+    """The backend instance serving a canonical device (one per device, made on first use)."""
+    # Cached on the device object, so the per-op path is one slot read.
+    backend = device._backend
     if backend is None:
-        from .cl.backend import ClBackend
-        backend = _cl_backends[device.index] = ClBackend(device)
+        key = (device.type, device.index)
+        backend = _instances.get(key)
+        if backend is None:
+            backend = _instances[key] = _types[device.type].factory(device)
+        device._backend = backend
     return backend
+
+
+def _cpu_backend(device) -> Backend:
+    return _CPU
+
+
+def _cl_backend(device) -> Backend:
+    from .cl.backend import ClBackend  # lazily: pyopencl is imported only here
+    return ClBackend(device)
+
+
+_CPU = CpuBackend()  # eager: numpy is always there
+
+# The registry: one line per backend.
+register("cpu", _cpu_backend)
+register("cl", _cl_backend, accelerator=True, aliases=("cuda",))

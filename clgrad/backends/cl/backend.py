@@ -10,6 +10,7 @@ import logging
 import numpy as np
 
 from ..._strides import coalesce, is_contiguous, numel
+from ..base import Backend
 from .programs import DEBUG, get_kernel
 from .runtime import cl, runtime
 
@@ -38,7 +39,7 @@ from .random import ClRandom
 from .reduce import ClReduce
 
 
-class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim):
+class ClBackend(ClReduce, ClRandom, ClCreation, ClIndex, ClLinalg, ClNn, ClOptim, Backend):
     """OpenCL backend; kernel families beyond pointwise come from the mixins."""
 
     name = "cl"

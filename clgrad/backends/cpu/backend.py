@@ -1,6 +1,7 @@
 """The numpy backend: storages are flat numpy arrays, kernels are numpy calls on views."""
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from ... import _dtype as _dt
 from ..._strides import numel
+from ..base import Backend
 from .conv import CpuConv
 from .creation import CpuCreation
 from .index import CpuIndex
@@ -40,7 +42,7 @@ _BF16 = _dt.bfloat16
 
 
 class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuConv, CpuPool,
-                 CpuNorm, CpuSoftmax, CpuLoss, CpuOptim):
+                 CpuNorm, CpuSoftmax, CpuLoss, CpuOptim, Backend):
     """numpy backend; kernel families beyond pointwise come from the mixins.
 
     bfloat16 storages hold uint16 bit patterns. Inside a kernel call, view() of such a tensor
@@ -51,14 +53,25 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
     """
 
     name = "cpu"
+    counts_memory = False
 
     def __init__(self):
         self._depth = 0
         self._shadows: dict = {}
 
     # -- memory -----------------------------------------------------------------------------
+    def check_dtype(self, dtype) -> None:
+        """numpy holds every clgrad dtype: nothing to refuse."""
+
     def empty(self, numel: int, dtype):
+        """A flat uninitialised numpy array (bfloat16 as its uint16 bits)."""
         return np.empty(numel, dtype.storage_np)
+
+    def release(self, nbytes: int) -> None:
+        """No count to keep: numpy frees the array (counts_memory is False)."""
+
+    def synchronize(self) -> None:
+        """numpy calls finish before they return: nothing to wait for."""
 
     def from_host(self, flat: np.ndarray, dtype=None):
         """Take ownership of a flat host array (already a private copy or a shared view)."""
@@ -114,6 +127,7 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
         self._shadows.clear()
 
     def to_host(self, t) -> np.ndarray:
+        """A contiguous copy of t's elements (bfloat16 widened to float32)."""
         return np.array(self.view(t), copy=True, order="C")
 
     def write_host(self, t, array: np.ndarray) -> None:
@@ -141,9 +155,14 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
         else:
             np.copyto(target, op.numpy(*arrays), casting="unsafe")
 
+    def copy(self, dst, src) -> None:
+        """dst[...] = src (same shape, any dtypes and strides), a C-style cast on store."""
+        np.copyto(self.view(dst), self.view(src), casting="unsafe")
+
 
 def _committing(fn):
     """Wrap a kernel method so that bfloat16 shadows are written back when it returns."""
+    @functools.wraps(fn)
     def method(self, *args, **kwargs):
         self._depth += 1
         try:
@@ -152,17 +171,18 @@ def _committing(fn):
             self._depth -= 1
             if not self._depth and self._shadows:
                 self._commit()
-    method.__name__ = fn.__name__
-    method.__doc__ = fn.__doc__
     return method
 
 
 # Every kernel entry point (public methods other than memory and raw views) commits shadows.
+# Backend's own stubs are left unwrapped, so a method missing here still shows as missing.
+_NOT_KERNELS = ("check_dtype", "empty", "release", "synchronize", "from_host", "view", "flat",
+                "to_host", "philox_raw", "pointwise")
 for _name in dir(CpuBackend):
-    _fn = getattr(CpuBackend, _name)
-    if not _name.startswith("_") and callable(_fn) and not isinstance(
-            inspect.getattr_static(CpuBackend, _name), staticmethod) and _name not in (
-            "empty", "from_host", "view", "flat", "to_host", "philox_raw", "pointwise"):
-        setattr(CpuBackend, _name, _committing(_fn))
-del _name, _fn
+    _static = inspect.getattr_static(CpuBackend, _name)
+    if (not _name.startswith("_") and callable(_static) and _name not in _NOT_KERNELS
+            and not isinstance(_static, staticmethod)
+            and _static is not Backend.__dict__.get(_name)):
+        setattr(CpuBackend, _name, _committing(_static))
+del _name, _static
 CpuBackend._pointwise_committed = _committing(CpuBackend.pointwise)

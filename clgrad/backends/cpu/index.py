@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _dtype as dt
+
 _AT = {"add": np.add, "mul": np.multiply, "max": np.fmax, "min": np.fmin}
 
 
@@ -46,11 +48,10 @@ class CpuIndex:
 
     def nonzero(self, x):
         """The (count, ndim) int64 coordinates of x's nonzero elements, in row-major order."""
-        from ... import _dtype as dt
-        from ..._tensor import Tensor
         coords = np.argwhere(self.view(x)).astype(np.int64)
-        return Tensor._wrap(coords.reshape(-1), coords.size, dt.int64, x.device, self,
-                            coords.shape)
+        # The result is a Tensor of x's class: the backend itself imports no Tensor.
+        return type(x)._wrap(coords.reshape(-1), coords.size, dt.int64, x.device, self,
+                             coords.shape)
 
     def scatter_dim(self, out, src, idx, dim: int, accumulate: bool) -> None:
         """out (zero) at idx along dim = (or +=) src (see the cl backend)."""
