@@ -284,11 +284,12 @@ class Tensor:
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
-        from .autograd.graph import RemovableHandle, _hook_ids
-        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
-        key = next(_hook_ids)
-        hooks[key] = hook
-        return RemovableHandle(hooks, key)
+        from collections import OrderedDict
+        from .utils.hooks import RemovableHandle
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", OrderedDict())
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def retain_grad(self) -> None:
         """Keep .grad for this non-leaf tensor after backward."""

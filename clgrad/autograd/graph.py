@@ -7,31 +7,13 @@ Gradient rules are plain functions written with Tensor ops; the engine runs them
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 
 from .anomaly import is_anomaly_enabled, remember_forward
 from .grad_mode import is_grad_enabled
+from ..utils.hooks import RemovableHandle
 
 _sequence = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by register_hook; `remove()` unregisters the hook."""
-
-    def __init__(self, hooks: dict, key: int):
-        self._hooks = hooks
-        self.id = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-_hook_ids = itertools.count()
 
 
 class Node:
@@ -64,18 +46,18 @@ class Node:
     def register_hook(self, hook) -> RemovableHandle:
         """hook(grad_inputs, grad_outputs) after the node runs; may return new grad_inputs."""
         if self._post_hooks is None:
-            self._post_hooks = {}
-        key = next(_hook_ids)
-        self._post_hooks[key] = hook
-        return RemovableHandle(self._post_hooks, key)
+            self._post_hooks = OrderedDict()  # RemovableHandle keeps a weak reference to it
+        handle = RemovableHandle(self._post_hooks)
+        self._post_hooks[handle.id] = hook
+        return handle
 
     def register_prehook(self, hook) -> RemovableHandle:
         """hook(grad_outputs) before the node runs; may return new grad_outputs."""
         if self._pre_hooks is None:
-            self._pre_hooks = {}
-        key = next(_hook_ids)
-        self._pre_hooks[key] = hook
-        return RemovableHandle(self._pre_hooks, key)
+            self._pre_hooks = OrderedDict()  # RemovableHandle keeps a weak reference to it
+        handle = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[handle.id] = hook
+        return handle
 
     def _tensor_prehook(self, output_nr: int, hook) -> RemovableHandle:
         """A hook registered on a non-leaf tensor: sees only that output's gradient."""

@@ -17,11 +17,9 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..autograd.graph import RemovableHandle
+from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "required"]
-
-_hook_ids = itertools.count()
 
 
 class _RequiredParameter:
@@ -259,15 +257,15 @@ class Optimizer:
     # -- hooks -------------------------------------------------------------------------------
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """hook(optimizer, args, kwargs) runs before each step."""
-        key = next(_hook_ids)
-        self._optimizer_step_pre_hooks[key] = hook
-        return RemovableHandle(self._optimizer_step_pre_hooks, key)
+        handle = RemovableHandle(self._optimizer_step_pre_hooks)
+        self._optimizer_step_pre_hooks[handle.id] = hook
+        return handle
 
     def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
         """hook(optimizer, args, kwargs) runs after each step."""
-        key = next(_hook_ids)
-        self._optimizer_step_post_hooks[key] = hook
-        return RemovableHandle(self._optimizer_step_post_hooks, key)
+        handle = RemovableHandle(self._optimizer_step_post_hooks)
+        self._optimizer_step_post_hooks[handle.id] = hook
+        return handle
 
     # -- state dicts -------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -14,37 +14,19 @@ from typing import Any, Callable, Iterator, Optional
 from ..._tensor import Tensor
 from ... import _dtype as dt
 from ...autograd.grad_mode import no_grad
+from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter, is_lazy
 
 __all__ = ["Module", "register_module_forward_hook", "register_module_forward_pre_hook",
            "register_module_full_backward_hook"]
-
-_hook_ids = itertools.count()
 
 # Global hooks (torch.nn.modules.module.register_module_forward_hook and friends).
 _global_forward_pre_hooks: dict = OrderedDict()
 _global_forward_hooks: dict = OrderedDict()
 _global_backward_hooks: dict = OrderedDict()
 
-
-class RemovableHandle:
-    """A registered hook's handle: `remove()` unregisters it (also usable as a context)."""
-
-    def __init__(self, *dicts: dict):
-        self.id = next(_hook_ids)
-        self._dicts = dicts
-
-    def remove(self) -> None:
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
+# OrderedDict, as in PyTorch: prepend=True moves a hook to the front, and a RemovableHandle
+# holds weak references, which a plain dict does not accept.
 _HookDict = OrderedDict
 
 
@@ -136,10 +118,10 @@ class Module:
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
         d["_forward_pre_hooks"] = _HookDict()
-        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_forward_pre_hooks_with_kwargs"] = _HookDict()
         d["_forward_hooks"] = _HookDict()
-        d["_forward_hooks_with_kwargs"] = {}
-        d["_forward_hooks_always_called"] = {}
+        d["_forward_hooks_with_kwargs"] = _HookDict()
+        d["_forward_hooks_always_called"] = _HookDict()
         d["_backward_hooks"] = _HookDict()
         d["_backward_pre_hooks"] = _HookDict()
         d["_state_dict_hooks"] = _HookDict()
@@ -740,7 +722,8 @@ class Module:
                                   with_kwargs: bool = False) -> RemovableHandle:
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs)
         -> None or (new_args, new_kwargs)."""
-        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        handle = RemovableHandle(self._forward_pre_hooks,
+                                 extra_dict=self._forward_pre_hooks_with_kwargs)
         self._forward_pre_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
@@ -752,8 +735,9 @@ class Module:
                               with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
         """hook(module, args, output) -> None or a new output."""
-        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
-                                 self._forward_hooks_always_called)
+        handle = RemovableHandle(self._forward_hooks,
+                                 extra_dict=[self._forward_hooks_with_kwargs,
+                                             self._forward_hooks_always_called])
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
