@@ -29,7 +29,7 @@ LAYERS = (
     # backend registry.
     ("backends", ("clgrad.backends", "clgrad._device")),
     # What a tensor is: metadata, host reads, movement, printing, memory formats.
-    ("tensor", ("clgrad._tensor", "clgrad._formatting", "clgrad._memory_format")),
+    ("tensor", ("clgrad._tensor", "clgrad._formatting", "clgrad._memory_format", "clgrad._checks")),
     # The graph core: nodes, the engine, grad mode, anomaly mode, in-place rebasing and
     # custom Functions. It knows nothing about devices and calls Tensor methods only.
     ("autograd", ("clgrad.autograd.graph", "clgrad.autograd.engine",

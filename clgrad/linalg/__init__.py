@@ -13,6 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._checks import not_tensor
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import needs_grad, record
@@ -40,7 +41,9 @@ InvExResult = namedtuple("inv_ex", ["inverse", "info"])
 # -- host round trip -----------------------------------------------------------------------------
 def _check(name: str, A: Tensor, square: bool = True, min_dim: int = 2) -> None:
     if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.{name}(): argument 'A' must be Tensor, not {type(A).__name__}")
+        # PyTorch's schemas name A 'input' in these three.
+        arg = "input" if name in ("cholesky", "eigh", "lstsq") else "A"
+        raise not_tensor(f"linalg_{name}", A, arg)
     if A.dim() < min_dim:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     if not A.dtype.is_floating_point:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _dtype as dt
 from .. import _memory_format as mf
+from .._checks import not_tensor
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
@@ -73,7 +74,7 @@ def clone(self: Tensor, *, memory_format=None) -> Tensor:
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
     """Copy src's values into self, broadcasting, across devices and dtypes."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        raise not_tensor("copy_", src, "other")  # PyTorch's schema names it 'other'
     track = needs_grad(self, src)
     if track or self._requires_grad or self._base is not None:
         check_inplace(self)

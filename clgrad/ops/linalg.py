@@ -11,6 +11,7 @@ import builtins
 import string
 
 from .. import _dtype as dt
+from .._checks import check_tensor, not_tensor
 from .._strides import broadcast_shapes, contiguous_strides
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
@@ -197,9 +198,9 @@ def _out(result: Tensor, out) -> Tensor:
 # -- matmul ----------------------------------------------------------------------------------
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with PyTorch's rules for 1-D operands and broadcast batch dims."""
-    if not isinstance(other, Tensor) or not isinstance(input, Tensor):
-        raise TypeError(f"matmul(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        check_tensor("matmul", input)
+        raise not_tensor("matmul", other, "other", 2)
     da, db = input.dim(), other.dim()
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "

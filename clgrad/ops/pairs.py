@@ -9,6 +9,7 @@ from collections import namedtuple
 from typing import Optional
 
 from .. import _dtype as dt
+from .._checks import not_tensor
 from .._tensor import Tensor, register
 
 # Tensor methods that also are torch functions taking the tensor first.
@@ -27,8 +28,7 @@ _FUNCTION_FORMS = (
 def _function_form(name: str):
     def fn(input, *args, **kwargs):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}")
+            raise not_tensor(name, input)
         return getattr(input, name)(*args, **kwargs)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Function form of Tensor.{name}()."

@@ -7,6 +7,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .. import _dtype as dt
+from .._checks import check_tensor
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad
 from . import pointwise_table as T
@@ -33,12 +34,6 @@ __all__ = [
 
 
 # -- argument checks ----------------------------------------------------------------------
-def _need_tensor(fn: str, x, arg: str = "input", position: int = 1) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not "
-                        f"{type(x).__name__}")
-
-
 def _is_bool(x) -> builtins.bool:
     return x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (builtins.bool,
                                                                             np.bool_))
@@ -147,7 +142,7 @@ def remainder(input: TensorOrNumber, other: TensorOrNumber, *,
 
 def fmod(input: Tensor, other: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
     """C's fmod: the result has the sign of the dividend."""
-    _need_tensor("fmod", input)
+    check_tensor("fmod", input)
     return run(T.FMOD, (input, other), out=out)
 
 
@@ -165,7 +160,7 @@ def pow(input: TensorOrNumber, exponent: TensorOrNumber, *,
 
 def neg(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """-input."""
-    _need_tensor("neg", input)
+    check_tensor("neg", input)
     if input.dtype is dt.bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -175,7 +170,7 @@ def neg(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
 def positive(input: Tensor) -> Tensor:
     """Returns input itself (bool tensors raise, as PyTorch's unary + does)."""
-    _need_tensor("positive", input)
+    check_tensor("positive", input)
     if input.dtype is dt.bool:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
@@ -183,7 +178,7 @@ def positive(input: Tensor) -> Tensor:
 
 def square(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """input * input; bool squares to int64 as pow(input, 2) does."""
-    _need_tensor("square", input)
+    check_tensor("square", input)
     if input.dtype is dt.bool:
         return run(T.POW, (input, 2), out=out)
     return run(T.SQUARE, (input,), out=out)
@@ -194,7 +189,7 @@ def _unary(op, doc: str, name: Optional[str] = None):
 
     def fn(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
         if not isinstance(input, Tensor):
-            _need_tensor(name, input)
+            check_tensor(name, input)
         return run(op, (input,), out=out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -206,9 +201,9 @@ def _binary(op, doc: str, name: Optional[str] = None, tensors_only: builtins.boo
     name = name or op.name
 
     def fn(input: Tensor, other: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
-        _need_tensor(name, input)
+        check_tensor(name, input)
         if tensors_only:
-            _need_tensor(name, other, "other", 2)
+            check_tensor(name, other, "other", 2)
         return run(op, (input, other), out=out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
@@ -304,7 +299,7 @@ divide = div
 
 def logit(input: Tensor, eps: Optional[float] = None, *, out: Optional[Tensor] = None) -> Tensor:
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
-    _need_tensor("logit", input)
+    check_tensor("logit", input)
     if eps is None or eps < 0:
         return run(T.LOGIT, (input,), out=out)
     return _run_params(T.LOGIT_EPS, (input,), (eps,), out)
@@ -312,7 +307,7 @@ def logit(input: Tensor, eps: Optional[float] = None, *, out: Optional[Tensor] =
 
 def round(input: Tensor, *, decimals: int = 0, out: Optional[Tensor] = None) -> Tensor:
     """Rounds half to even, to `decimals` decimal places."""
-    _need_tensor("round", input)
+    check_tensor("round", input)
     if decimals == 0:
         return run(T.ROUND, (input,), out=out)
     op = T.ROUND_SCALED if decimals > 0 else T.ROUND_UNSCALED
@@ -323,7 +318,7 @@ def round(input: Tensor, *, decimals: int = 0, out: Optional[Tensor] = None) -> 
 def clamp(input: Tensor, min: Optional[TensorOrNumber] = None,
           max: Optional[TensorOrNumber] = None, *, out: Optional[Tensor] = None) -> Tensor:
     """Clamps input into [min, max] (either may be None; min > max gives max)."""
-    _need_tensor("clamp", input)
+    check_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     # PyTorch's node names: ClampBackward1 for number bounds, ClampBackward0 for tensors.
@@ -343,13 +338,13 @@ def clip(input: Tensor, min: Optional[TensorOrNumber] = None,
 
 def clamp_min(input: Tensor, min: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
     """clamp(input, min=min)."""
-    _need_tensor("clamp_min", input)
+    check_tensor("clamp_min", input)
     return run(T.CLAMP_MIN, (input, min), out=out)
 
 
 def clamp_max(input: Tensor, max: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
     """clamp(input, max=max)."""
-    _need_tensor("clamp_max", input)
+    check_tensor("clamp_max", input)
     return run(T.CLAMP_MAX, (input, max), out=out)
 
 
@@ -361,8 +356,8 @@ def _cpp_name(d: dt.dtype) -> str:
 def lerp(input: Tensor, end: Tensor, weight: TensorOrNumber, *,
          out: Optional[Tensor] = None) -> Tensor:
     """input + weight * (end - input); input, end (and a dimensioned weight) share a dtype."""
-    _need_tensor("lerp", input)
-    _need_tensor("lerp", end, "end", 2)
+    check_tensor("lerp", input)
+    check_tensor("lerp", end, "end", 2)
     for arg, x in (("end", end), ("weight", weight)):
         if isinstance(x, Tensor) and x.dtype is not input.dtype and (arg == "end" or x.ndim):
             raise RuntimeError(f"expected dtype {_cpp_name(input.dtype)} for `{arg}` but got "
@@ -376,14 +371,14 @@ def lerp(input: Tensor, end: Tensor, weight: TensorOrNumber, *,
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1,
             out: Optional[Tensor] = None) -> Tensor:
     """input + value * tensor1 * tensor2."""
-    _need_tensor("addcmul", input)
+    check_tensor("addcmul", input)
     return _run_params(T.ADDCMUL, (input, tensor1, tensor2), (value,), out)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1,
             out: Optional[Tensor] = None) -> Tensor:
     """input + value * tensor1 / tensor2 (integer tensor1 and tensor2 raise)."""
-    _need_tensor("addcdiv", input)
+    check_tensor("addcdiv", input)
     if all(isinstance(t, Tensor) and not t.is_floating_point() for t in (tensor1, tensor2)):
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future release "
@@ -398,7 +393,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: Optional[float] = None,
                neginf: Optional[float] = None, *, out: Optional[Tensor] = None) -> Tensor:
     """Replaces NaN, +inf and -inf (by default with 0 and the dtype's largest/lowest value)."""
-    _need_tensor("nan_to_num", input)
+    check_tensor("nan_to_num", input)
     if not input.is_floating_point():
         return run(T.COPY, (input,), out=out, dtypes=(input.dtype, input.dtype))
     info = dt.finfo(input.dtype)
@@ -420,7 +415,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 def where(condition: Tensor, input: Optional[TensorOrNumber] = None,
           other: Optional[TensorOrNumber] = None) -> Tensor:
     """input where condition is True, other elsewhere (broadcasting all three)."""
-    _need_tensor("where", condition, "condition")
+    check_tensor("where", condition, "condition")
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if condition.dtype not in (dt.bool, dt.uint8):
@@ -434,8 +429,8 @@ def where(condition: Tensor, input: Optional[TensorOrNumber] = None,
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: builtins.bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise (a bool tensor)."""
-    _need_tensor("isclose", input)
-    _need_tensor("isclose", other, "other", 2)
+    check_tensor("isclose", input)
+    check_tensor("isclose", other, "other", 2)
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{torch_type_name(input.dtype)} did not match "
                            f"{torch_type_name(other.dtype)}")
@@ -455,8 +450,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 
 def equal(input: Tensor, other: Tensor) -> builtins.bool:
     """True if both have the same shape and elements (waits for the device)."""
-    _need_tensor("equal", input)
-    _need_tensor("equal", other, "other", 2)
+    check_tensor("equal", input)
+    check_tensor("equal", other, "other", 2)
     if input._shape != other._shape:
         return False
     return builtins.bool(np.all(eq(input, other)._host()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Optional, Union
 
+from .._checks import check_tensor
 from .._tensor import Tensor, register
 from . import pointwise_table as T
 from .pointwise_dispatch import run
@@ -13,12 +14,6 @@ from .pointwise_dispatch import run
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "xlogy"]
 
 Number = Union[int, float]
-
-
-def _need_tensor(fn: str, x, arg: str = "input") -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
 
 
 def _out(result: Tensor, out: Optional[Tensor]) -> Tensor:
@@ -29,19 +24,19 @@ def _out(result: Tensor, out: Optional[Tensor]) -> Tensor:
 
 def lgamma(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """log|Gamma(input)|."""
-    _need_tensor("lgamma", input)
+    check_tensor("lgamma", input)
     return run(T.LGAMMA, (input,), out=out)
 
 
 def digamma(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """The logarithmic derivative of Gamma (-inf at 0, NaN at negative integers)."""
-    _need_tensor("digamma", input)
+    check_tensor("digamma", input)
     return run(T.DIGAMMA, (input,), out=out)
 
 
 def i0(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """The modified Bessel function of the first kind, order 0."""
-    _need_tensor("i0", input)
+    check_tensor("i0", input)
     return run(T.I0, (input,), out=out)
 
 
@@ -53,7 +48,7 @@ def zeta(input: Union[Tensor, Number], other: Union[Tensor, Number], *,
 
 def polygamma(n: int, input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """The n-th derivative of digamma."""
-    _need_tensor("polygamma", input)
+    check_tensor("polygamma", input)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     compute, result = T.POLYGAMMA.dtypes(input.dtype)
@@ -62,7 +57,7 @@ def polygamma(n: int, input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
 
 def mvlgamma(input: Tensor, p: int, *, out: Optional[Tensor] = None) -> Tensor:
     """The multivariate log-gamma function of dimension p."""
-    _need_tensor("mvlgamma", input)
+    check_tensor("mvlgamma", input)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     total = lgamma(input)
@@ -73,7 +68,7 @@ def mvlgamma(input: Tensor, p: int, *, out: Optional[Tensor] = None) -> Tensor:
 
 def sinc(input: Tensor, *, out: Optional[Tensor] = None) -> Tensor:
     """sin(pi x) / (pi x), and 1 at 0."""
-    _need_tensor("sinc", input)
+    check_tensor("sinc", input)
     return run(T.SINC, (input,), out=out)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ... import _dtype as dt
+from ..._checks import not_tensor
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import needs_grad, record
@@ -13,8 +14,7 @@ __all__ = ["embedding", "one_hot"]
 
 def _check_indices(input: Tensor) -> None:
     if not isinstance(input, Tensor):
-        raise TypeError(f"embedding(): argument 'indices' (position 2) must be Tensor, not "
-                        f"{type(input).__name__}")
+        raise not_tensor("embedding", input, "indices", 2)
     if input.dtype not in (dt.int64, dt.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got "

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..._checks import not_tensor
 from ..._tensor import Tensor
 from ...ops.linalg import addmm, matmul, mm
 
@@ -12,8 +13,7 @@ __all__ = ["linear", "bilinear"]
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """input @ weight.T + bias (2-D inputs: one addmm, recorded as AddmmBackward0)."""
     if not isinstance(input, Tensor):
-        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+        raise not_tensor("linear", input)
     ndim = input.dim()
     if ndim == 2:
         if bias is None:
