@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 
 from .. import _dtype as dt
+from .._checks import check_tensor
 from .._strides import normalize_dim
 from .._tensor import Tensor, register
 from ..autograd.grad_mode import no_grad
@@ -50,6 +51,25 @@ def _scalar_tensor(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value.to(like.dtype).to(like.device)
     return full((), value, dtype=like.dtype, device=like.device)
+
+
+def _write_op(self: Tensor, inplace: bool, write, name: str, inputs: tuple, rule) -> Tensor:
+    """What every op here with an in-place twin (scatter_, index_add_, put_, ...) does
+    around its kernel: write into self after the in-place checks, or into a clone of it;
+    bump self's version; record `name` with `rule` when an input needs grad (as an in-place
+    node on self, or a new node on the clone)."""
+    if inplace:
+        check_inplace(self)
+        out = self
+    else:
+        with no_grad():
+            out = self.clone()
+    write(out)
+    if inplace:
+        self._version_bump()
+    if needs_grad(*inputs):
+        (record_inplace if inplace else record)(name, out, inputs, rule)
+    return out
 
 
 # -- gather / scatter ----------------------------------------------------------------------------
@@ -98,6 +118,7 @@ def _dim_map(mode: str, target: Tensor, dim: int, index: Tensor, other: Tensor) 
 @register()
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Values of input along dim at index: out[i][j] = input[index[i][j]][j] (dim 0)."""
+    check_tensor("gather", input)
     dim = normalize_dim(dim, input.dim())
     _check_index("gather", input, dim, index, gather=True)
     out = Tensor._empty(index._shape, input.dtype, input.device)
@@ -149,32 +170,22 @@ def _scatter(self: Tensor, dim, index, src, value, reduce, inplace: bool) -> Ten
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     is_tensor = isinstance(src, Tensor)
-    if inplace:
-        check_inplace(self)
-        out = self
+    mode = "set" if reduce is None else _REDUCE_MODES[reduce]
+    if reduce is not None:
+        def rule(g, *_):
+            raise NotImplementedError("the derivative for 'scatter' with reduce= is not "
+                                      "implemented")
+        name = "NotImplemented"
+    elif is_tensor:
+        def rule(g):
+            return g.scatter(dim, index, 0), g.gather(dim, index)
+        name = "ScatterBackward0"
     else:
-        with no_grad():
-            out = self.clone()
-    _scatter_raw(out, dim, index, src, "set" if reduce is None else _REDUCE_MODES[reduce])
-    if inplace:
-        self._version_bump()
-    inputs = (self, src) if is_tensor else (self,)
-    if needs_grad(*inputs):
-        if reduce is not None:
-            def rule(g, *_):
-                raise NotImplementedError("the derivative for 'scatter' with reduce= is not "
-                                          "implemented")
-            name = "NotImplemented"
-        elif is_tensor:
-            def rule(g):
-                return g.scatter(dim, index, 0), g.gather(dim, index)
-            name = "ScatterBackward0"
-        else:
-            def rule(g):
-                return (g.scatter(dim, index, 0),)
-            name = "ScatterBackward1"
-        (record_inplace if inplace else record)(name, out, inputs, rule)
-    return out
+        def rule(g):
+            return (g.scatter(dim, index, 0),)
+        name = "ScatterBackward1"
+    return _write_op(self, inplace, lambda out: _scatter_raw(out, dim, index, src, mode), name,
+                     (self, src) if is_tensor else (self,), rule)
 
 
 @register()
@@ -192,19 +203,8 @@ def scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *,
 
 def _scatter_add(self: Tensor, dim, index, src, inplace: bool) -> Tensor:
     dim, src = _scatter_args("scatter_add", self, dim, index, src, None)
-    if inplace:
-        check_inplace(self)
-        out = self
-    else:
-        with no_grad():
-            out = self.clone()
-    _scatter_raw(out, dim, index, src, "add")
-    if inplace:
-        self._version_bump()
-    if needs_grad(self, src):
-        (record_inplace if inplace else record)(
-            "ScatterAddBackward0", out, (self, src), lambda g: (g, g.gather(dim, index)))
-    return out
+    return _write_op(self, inplace, lambda out: _scatter_raw(out, dim, index, src, "add"),
+                     "ScatterAddBackward0", (self, src), lambda g: (g, g.gather(dim, index)))
 
 
 @register()
@@ -253,25 +253,21 @@ def _scatter_reduce(self, dim, index, src, reduce, include_self, inplace) -> Ten
         raise RuntimeError("reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     dim, src = _scatter_args("scatter_reduce", self, dim, index, src, None)
-    if inplace:
-        check_inplace(self)
-        out = self
-        before = self.detach().clone() if needs_grad(self, src) else self
-    else:
-        with no_grad():
-            out = self.clone()
-        before = self
-    with no_grad():
-        _scatter_reduce_forward(self, dim, index, src, reduce, include_self, out)
-    if inplace:
-        self._version_bump()
-    if needs_grad(self, src):
-        x, s, result = before.detach(), src.detach(), out.detach().clone()
+    track = needs_grad(self, src)
+    # The backward needs self as it was before the write and the result as it is after it.
+    before = self.detach().clone() if inplace and track else self.detach()
+    saved = {}
 
-        def rule(g):
-            return _scatter_reduce_backward(g, x, dim, index, s, reduce, include_self, result)
-        (record_inplace if inplace else record)("ScatterReduceBackward0", out, (self, src), rule)
-    return out
+    def write(out):
+        with no_grad():
+            _scatter_reduce_forward(self, dim, index, src, reduce, include_self, out)
+        if track:
+            saved["result"] = out.detach().clone()
+
+    def rule(g):
+        return _scatter_reduce_backward(g, before, dim, index, src.detach(), reduce,
+                                        include_self, saved["result"])
+    return _write_op(self, inplace, write, "ScatterReduceBackward0", (self, src), rule)
 
 
 def _scatter_reduce_backward(g, x, dim, index, src, reduce, include_self, result):
@@ -357,7 +353,7 @@ def _index_write(op: str, self: Tensor, dim: int, index: Tensor, source: Tensor,
             raise RuntimeError(f"index_add_(): Number of indices ({index.numel()}) should be "
                                f"equal to source.size(dim): ({source._shape[dim]}), for dim: "
                                f"{dim}" if source.dim() > dim and source.dim() == self.dim()
-                               else f"index_add_(): Source/destination tensor must have same "
+                               else "index_add_(): Source/destination tensor must have same "
                                "slice shapes.")
         raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal "
                          f"to source.size(dim) ({source._shape[dim] if source.dim() > dim else 1})"
@@ -372,26 +368,18 @@ def _index_add(self, dim, index, source, alpha, inplace: bool) -> Tensor:
     if source.dtype is not self.dtype:
         raise RuntimeError(f"index_add_(): self ({torch_type_name(self.dtype)}) and source "
                            f"({torch_type_name(source.dtype)}) must have the same scalar type")
-    if inplace:
-        check_inplace(self)
-        out = self
-    else:
-        with no_grad():
-            out = self.clone()
     with no_grad():
         scaled = source if alpha == 1 else source * alpha
-    _index_write("index_add", out, dim, index, scaled, "add", _dim_error())
-    if inplace:
-        self._version_bump()
-    if needs_grad(self, source):
-        shape = source._shape
+    shape = source._shape
 
-        def rule(g):
-            picked = g.index_select(dim, index) if g.dim() else g.reshape(1)
-            picked = picked.reshape(shape)
-            return g, picked if alpha == 1 else picked * alpha
-        (record_inplace if inplace else record)("IndexAddBackward0", out, (self, source), rule)
-    return out
+    def rule(g):
+        picked = g.index_select(dim, index) if g.dim() else g.reshape(1)
+        picked = picked.reshape(shape)
+        return g, picked if alpha == 1 else picked * alpha
+    return _write_op(self, inplace,
+                     lambda out: _index_write("index_add", out, dim, index, scaled, "add",
+                                              _dim_error()),
+                     "IndexAddBackward0", (self, source), rule)
 
 
 @register()
@@ -414,25 +402,19 @@ def _index_copy(self, dim, index, source, inplace: bool) -> Tensor:
         raise RuntimeError("index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {torch_type_name(self.dtype)} and (source) "
                            f"{torch_type_name(source.dtype)}")
-    if inplace:
-        check_inplace(self)
-        out = self
-    else:
-        with no_grad():
-            out = self.clone()
-    _index_write("index_copy", out, dim, index, source.detach(), "set",
-                 lambda v, k, n: IndexError(f"index_copy_(): index {v} is out of bounds for "
-                                            f"dimension {k} with size {n}"))
-    if inplace:
-        self._version_bump()
-    if needs_grad(self, source):
-        shape = source._shape
 
-        def rule(g):
-            picked = g.index_select(dim, index) if g.dim() else g.reshape(1)
-            return g.index_fill(dim, index, 0), picked.reshape(shape)
-        (record_inplace if inplace else record)("IndexCopyBackward0", out, (self, source), rule)
-    return out
+    def error(v, k, n):
+        return IndexError(f"index_copy_(): index {v} is out of bounds for dimension {k} with "
+                          f"size {n}")
+    shape = source._shape
+
+    def rule(g):
+        picked = g.index_select(dim, index) if g.dim() else g.reshape(1)
+        return g.index_fill(dim, index, 0), picked.reshape(shape)
+    return _write_op(self, inplace,
+                     lambda out: _index_write("index_copy", out, dim, index, source.detach(),
+                                              "set", error),
+                     "IndexCopyBackward0", (self, source), rule)
 
 
 @register()
@@ -452,30 +434,23 @@ def _index_fill(self, dim, index, value, inplace: bool) -> Tensor:
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
                            f"tensor with {value.dim()} dimension(s).")
-    if inplace:
-        check_inplace(self)
-        out = self
-    else:
-        with no_grad():
-            out = self.clone()
-    t, indices = _along(out, dim, index)
-    fill = _scalar_tensor(value.detach() if isinstance(value, Tensor) else value, out)
-    put_raw(t, indices, fill, "set", _at_dim(lambda v, k, n: IndexError(
-        f"index {v} is out of bounds for dimension {k} with size {n}"), dim))
-    if inplace:
-        self._version_bump()
     tensor_value = isinstance(value, Tensor)
-    inputs = (self, value) if tensor_value else (self,)
-    if needs_grad(*inputs):
-        if tensor_value:
-            def rule(g):
-                return g.index_fill(dim, index, 0), g.index_select(dim, index).sum()
-        else:
-            def rule(g):
-                return (g.index_fill(dim, index, 0),)
-        name = "IndexFillBackward1" if tensor_value else "IndexFillBackward0"
-        (record_inplace if inplace else record)(name, out, inputs, rule)
-    return out
+
+    def write(out):
+        t, indices = _along(out, dim, index)
+        fill = _scalar_tensor(value.detach() if tensor_value else value, out)
+        put_raw(t, indices, fill, "set", _at_dim(lambda v, k, n: IndexError(
+            f"index {v} is out of bounds for dimension {k} with size {n}"), dim))
+
+    if tensor_value:
+        def rule(g):
+            return g.index_fill(dim, index, 0), g.index_select(dim, index).sum()
+    else:
+        def rule(g):
+            return (g.index_fill(dim, index, 0),)
+    return _write_op(self, inplace, write,
+                     "IndexFillBackward1" if tensor_value else "IndexFillBackward0",
+                     (self, value) if tensor_value else (self,), rule)
 
 
 @register()
@@ -677,27 +652,20 @@ def _put(self: Tensor, index: Tensor, source: Tensor, accumulate: bool, inplace:
         raise RuntimeError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
-    if inplace:
-        check_inplace(self)
-        out = self
-    else:
+
+    def write(out):
         with no_grad():
-            out = self.clone()
-    with no_grad():
-        work = out if out.is_contiguous() else out.contiguous()
-        flat = work._view((work.numel(),), (1,))
-        put_raw(flat, [index.reshape(-1)], source.detach().reshape(-1),
-                "add" if accumulate else "set", _flat_error(flat.numel()))
-        if work is not out:
-            out.copy_(work)
-    if inplace:
-        self._version_bump()
-    if needs_grad(self, source):
-        def rule(g):
-            g_self = g if accumulate else g.put(index, g.new_zeros(source._shape))
-            return g_self, g.take(index).reshape(source._shape)
-        (record_inplace if inplace else record)("PutBackward0", out, (self, source), rule)
-    return out
+            work = out if out.is_contiguous() else out.contiguous()
+            flat = work._view((work.numel(),), (1,))
+            put_raw(flat, [index.reshape(-1)], source.detach().reshape(-1),
+                    "add" if accumulate else "set", _flat_error(flat.numel()))
+            if work is not out:
+                out.copy_(work)
+
+    def rule(g):
+        g_self = g if accumulate else g.put(index, g.new_zeros(source._shape))
+        return g_self, g.take(index).reshape(source._shape)
+    return _write_op(self, inplace, write, "PutBackward0", (self, source), rule)
 
 
 @register()
