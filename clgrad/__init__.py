@@ -17,6 +17,9 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.gather_scatter import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
+from .ops.scan import *  # noqa: F401,F403
+from .ops.sort import *  # noqa: F401,F403
+from .ops.host_fallback import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""Gradient rules of the reductions, scans and sorts (recorded by clgrad.ops.reduce).
+"""Gradient rules of the reductions (clgrad.ops.reduce), and the helpers that the scans and
+sorts (scan.py, sort.py, host_fallback.py) record theirs with.
 
 Rules follow PyTorch's derivatives.yaml formulas and are written with Tensor ops so that
 double backward works. Rules never hold an op's output itself (that would make a cycle
@@ -55,6 +56,15 @@ def scatter_dim(src: Tensor, dim: int, index: Tensor, size: int,
         record("ScatterAddBackward0" if accumulate else "ScatterBackward0", out, (src,),
                lambda g: (gather_dim(g, dim, index, distinct=not accumulate),))
     return out
+
+
+def record_select(name: str, values: Tensor, indices: Tensor, input: Tensor, d: int,
+                  keepdim: bool) -> None:
+    """Record an op whose values are input's elements at indices along d (max with dim,
+    sort, topk, kthvalue, median, mode)."""
+    shape = input._shape
+    record(name, (values, None), (input,),
+           lambda g, _: (select_backward(g, indices, shape, d, keepdim),), saved=(indices,))
 
 
 def gather_dim(src: Tensor, dim: int, index: Tensor, distinct: bool = False) -> Tensor:
@@ -129,32 +139,6 @@ def prod_backward(g: Tensor, x: Tensor, dims: tuple, keepdim: bool) -> Tensor:
     for i, d in enumerate(kept + list(dims)):
         inverse[d] = i
     return g * others.permute(inverse)
-
-
-def _reversed_cumsum(t: Tensor, dim: int) -> Tensor:
-    return t.flip(dim).cumsum(dim).flip(dim)
-
-
-def cumsum_backward(g: Tensor, x: Tensor, dim: int) -> Tensor:
-    if x.ndim == 0 or x.numel() <= 1:
-        return g
-    return _reversed_cumsum(g, dim)
-
-
-def cumprod_backward(g: Tensor, x: Tensor, out: Tensor, dim: int) -> Tensor:
-    """PyTorch's cumprod_backward, branch free: before the first zero of a row,
-    reversed_cumsum(out * g) / x; at the first zero, the sum over later positions of g times
-    the product of the others; after it, zero."""
-    if x.ndim == 0 or x.numel() <= 1 or x._shape[dim] == 1:
-        return g
-    zero = x == 0
-    count = zero.cumsum(dim)
-    before = count == 0
-    first = zero & (count == 1)
-    part = _reversed_cumsum(out * g, dim) / _where(before, x, 1.0)
-    partial = _where(first, 1.0, x).cumprod(dim)
-    at_zero = (g * partial * (count >= 1)).sum(dim, keepdim=True)
-    return _where(before, part, 0.0) + _where(first, at_zero, 0.0)
 
 
 # -- moments, norms, logsumexp ----------------------------------------------------------------
