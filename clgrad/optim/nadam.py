@@ -1,8 +1,9 @@
 """NAdam (Adam with Nesterov momentum and momentum decay)."""
 from __future__ import annotations
 
+from ..ops.fused import counter_mul_
 from ._common import check_betas, check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, host_value, step_counter, step_of
+from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
 
 __all__ = ["NAdam"]
 
@@ -49,11 +50,7 @@ class NAdam(Optimizer):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * decay)))
                 # mu_product *= mu in float32 on the host, as torch's cpu scalar tensor does.
-                mu_product = state["mu_product"]
-                view = mu_product._storage.backend.view(mu_product)
-                view[...] = view * view.dtype.type(mu)
-                mu_product._version_bump()
-                mp = host_value(mu_product)
+                mp = counter_mul_(state["mu_product"], mu)
                 flags = dict(maximize=bool(group["maximize"]), lerp_hi=1 - beta1 >= 0.5,
                              wd=wd != 0,
                              decoupled=wd != 0 and decoupled)
@@ -62,4 +59,3 @@ class NAdam(Optimizer):
                               group["eps"], -lr * (1.0 - mu) / (1.0 - mp),
                               (-lr * mu_next) / (1.0 - mp * mu_next)])
         return loss
-

@@ -1,7 +1,8 @@
 """The Optimizer base class: param groups, per-parameter state, state dicts, step hooks.
 
-Subclasses implement `step`; each parameter's update is one fused backend launch
-(`fused_update`), run under no_grad, in place on the parameter's storage.
+Subclasses implement `step`; each parameter's update is one fused op
+(ops.fused.optimizer_step, here `fused_update`), run under no_grad, in place on the
+parameter's storage.
 """
 from __future__ import annotations
 
@@ -12,11 +13,10 @@ from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from typing import Callable
 
-import numpy as np
-
 from .. import _dtype as dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..ops.fused import counter_add_, counter_value, optimizer_step
 from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "required"]
@@ -66,26 +66,6 @@ def step_counter(value: float = 0.0) -> Tensor:
     return tensor(value, dtype=dt.float32)
 
 
-def host_value(t) -> float:
-    """A Python float of a cpu scalar tensor (or a number); never touches a device."""
-    if isinstance(t, Tensor):
-        if t.is_cl:
-            return float(t.item())
-        return float(t._storage.backend.view(t))
-    return float(t)
-
-
-def bump(counter: Tensor, by: float = 1.0) -> float:
-    """counter += by in float32 on the host, returning the new value as a Python float."""
-    if counter.is_cl:
-        counter.add_(by)
-        return float(counter.item())
-    view = counter._storage.backend.view(counter)
-    view[...] = view + view.dtype.type(by)
-    counter._version_bump()
-    return float(view)
-
-
 def step_of(state: dict) -> Tensor:
     """state['step'] as a tensor (old state dicts stored a Python number)."""
     step = state["step"]
@@ -94,30 +74,10 @@ def step_of(state: dict) -> Tensor:
     return step
 
 
-def fused_update(kind: str, flags: dict, param: Tensor, grad: Tensor, states: list,
-                 scalars: list) -> None:
-    """One fused kernel: update `param` and its state tensors in place (no host sync).
-
-    Non-contiguous operands go through contiguous copies written back afterwards.
-    """
-    backend = param._storage.backend
-    for t in (grad, *states):
-        if t.device != param.device:
-            raise RuntimeError(f"{kind}: expected all tensors to be on the same device, but "
-                               f"found at least two devices, {param.device} and {t.device}!")
-    with no_grad():
-        work = [param] + list(states)
-        copies = [t if t.is_contiguous() else t.contiguous() for t in work]
-        g = grad if grad.is_contiguous() else grad.contiguous()
-        if g.dtype is not param.dtype:
-            g = g.to(param.dtype)
-        backend.optim_step(kind, tuple(sorted(flags.items())), copies[0], g, copies[1:],
-                           [float(s) for s in scalars])
-        for t, c in zip(work, copies):
-            if c is not t:
-                t.copy_(c)  # bumps t's version itself
-            else:
-                t._version_bump()
+# The names the optimizers use for the op layer's fused step and host step counters.
+fused_update = optimizer_step
+host_value = counter_value
+bump = counter_add_
 
 
 class Optimizer:

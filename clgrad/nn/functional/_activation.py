@@ -3,7 +3,7 @@
 Activations PyTorch records as a single node (ReluBackward0, GeluBackward0, ...) are
 pointwise primitives declared here like the op table's, with PyTorch's node names and
 gradient formulas (derivatives.yaml) written with Tensor ops, so double backward works.
-softmax / log_softmax run one fused kernel per direction (kernels/softmax.cl.mako).
+softmax / log_softmax are ops.fused.softmax: one fused kernel per direction.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Optional
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.grad_mode import no_grad
 from ...autograd.graph import needs_grad, record
+from ...ops import fused as _fused
 from ...ops import npmath
 from ...ops.pointwise_dispatch import run
 from ...ops.pointwise_spec import OUT, Derivative, PointwiseOp
@@ -270,7 +271,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         return _apply(GELU, input)
     if approximate == "tanh":
         return _apply(GELU_TANH, input)
-    raise RuntimeError(f"approximate argument must be either none or tanh.")
+    raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -386,41 +387,6 @@ def _softmax_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _fused_softmax(input: Tensor, dim: int, log: bool) -> Tensor:
-    from ..._strides import normalize_dim
-    ndim = input.dim()
-    d = normalize_dim(dim, max(ndim, 1), "softmax")
-    shape = input._shape if ndim else (1,)
-    x = input.detach() if input.is_contiguous() else input.detach().contiguous()
-    O = 1
-    for s in shape[:d]:
-        O *= s
-    I = 1
-    for s in shape[d + 1:]:
-        I *= s
-    dims = (O, shape[d], I)
-    out = Tensor._empty(input._shape, input.dtype, input.device)
-    out._storage.backend.softmax(out, x, dims, log)
-    if needs_grad(input):
-        y = out.detach()
-
-        def rule(g):
-            if is_grad_enabled():
-                # create_graph: a composite the engine can differentiate again
-                yr = _fused_softmax(input, dim, log)
-                if log:
-                    return (g - yr.exp() * g.sum(d, keepdim=True),)
-                return (yr * (g - (g * yr).sum(d, keepdim=True)),)
-            gc = g if g.is_contiguous() else g.contiguous()
-            grad = Tensor._empty(y._shape, y.dtype, y.device)
-            grad._storage.backend.softmax_backward(grad, gc, y, dims, log)
-            return (grad,)
-
-        record("LogSoftmaxBackward0" if log else "SoftmaxBackward0", out, (input,), rule,
-               saved=(out,))
-    return out
-
-
 def _softmax_input(fn: str, input: Tensor, dim, dtype) -> tuple:
     _check(fn, input)
     if dim is None:
@@ -438,18 +404,18 @@ def softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim (one fused, numerically stable kernel)."""
     input, dim = _softmax_input("softmax", input, dim, dtype)
-    return _fused_softmax(input, dim, False)
+    return _fused.softmax(input, dim, False)
 
 
 def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
                 dtype=None) -> Tensor:
     """x - logsumexp(x) along dim (one fused kernel)."""
     input, dim = _softmax_input("log_softmax", input, dim, dtype)
-    return _fused_softmax(input, dim, True)
+    return _fused.softmax(input, dim, True)
 
 
 def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """softmax(-x) along dim."""
     input, dim = _softmax_input("softmax", input, dim, dtype)
-    return _fused_softmax(-input, dim, False)
+    return _fused.softmax(-input, dim, False)

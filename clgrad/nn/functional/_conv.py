@@ -1,15 +1,17 @@
 """Convolutions as im2col + GEMM: conv1d, conv2d, conv_transpose1d/2d, unfold and fold.
 
-The forward pass gathers sliding windows with the backend's im2col kernel and multiplies by
-the weight with the batched GEMM (clgrad.matmul); the backward pass is the transposed GEMMs
-and col2im, a deterministic gather. Gradient rules are written with differentiable ops
-(matmul, unfold/fold), so double backward works.
+The forward pass gathers sliding windows with ops.fused.im2col and multiplies by the weight
+with the batched GEMM (clgrad.matmul); the backward pass is the transposed GEMMs and col2im,
+a deterministic gather. Gradient rules are written with differentiable ops (matmul,
+im2col/col2im); under create_graph they are recorded as ConvolutionBackwardBackward0, as in
+PyTorch, so double backward works.
 """
 from __future__ import annotations
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
+from ...ops.fused import backward_with_graph, col2im, conv_out_size, im2col
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -50,42 +52,6 @@ def _check_same_type(input: Tensor, weight: Tensor) -> None:
 
 
 # -- unfold / fold (differentiable, 4-d) ----------------------------------------------------
-def _out_size(size: int, k: int, s: int, p: int, d: int) -> int:
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-
-def _im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> Tensor:
-    """(N, C, H, W) -> (N, C*kh*kw, L): PyTorch's unfold; records Im2ColBackward0."""
-    n, c, h, w = x._shape
-    kh, kw = kernel
-    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
-    geometry = (kh, kw, *stride, *padding, *dilation, max(oh, 0), max(ow, 0))
-    cols = Tensor._empty((n, c * kh * kw, max(oh, 0) * max(ow, 0)), x.dtype, x.device)
-    x._storage.backend.im2col(cols, x, geometry)
-    if needs_grad(x):
-        record("Im2ColBackward0", cols, (x,), lambda g: (
-            _col2im(g, (h, w), kernel, stride, padding, dilation),))
-    return cols
-
-
-def _col2im(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
-            dilation: tuple) -> Tensor:
-    """(N, C*kh*kw, L) -> (N, C, H, W): PyTorch's fold; records Col2ImBackward0."""
-    n, ck, _ = cols._shape
-    kh, kw = kernel
-    h, w = size
-    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
-    src = cols if cols.is_contiguous() else cols.detach().contiguous()
-    out = Tensor._empty((n, ck // (kh * kw), h, w), cols.dtype, cols.device)
-    cols._storage.backend.col2im(out, src, (kh, kw, *stride, *padding, *dilation, oh, ow))
-    if needs_grad(cols):
-        record("Col2ImBackward0", out, (cols,), lambda g: (
-            _im2col(g, kernel, stride, padding, dilation),))
-    return out
-
-
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """Extract sliding local blocks: (N, C, H, W) -> (N, C*kh*kw, L) (im2col)."""
     if input.dim() not in (3, 4):
@@ -95,14 +61,14 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     p, s = _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride")
     batched = input.dim() == 4
     x = input if batched else input.unsqueeze(0)
-    oh = _out_size(x._shape[2], k[0], s[0], p[0], d[0])
-    ow = _out_size(x._shape[3], k[1], s[1], p[1], d[1])
+    oh = conv_out_size(x._shape[2], k[0], s[0], p[0], d[0])
+    ow = conv_out_size(x._shape[3], k[1], s[1], p[1], d[1])
     if oh < 1 or ow < 1:
         raise RuntimeError(f"Given input with spatial size ({x._shape[2]}, {x._shape[3]}), "
                            f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
                            f"padding=({p[0]}, {p[1]}), calculated shape of the array of sliding"
                            f" blocks as ({oh}, {ow}), but its components must be at least one.")
-    out = _im2col(x, k, s, p, d)
+    out = im2col(x, k, s, p, d)
     return out if batched else out.squeeze(0)
 
 
@@ -121,8 +87,8 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
         raise RuntimeError(f"Expected size of input's dimension {1 if batched else 0} to be "
                            f"divisible by the product of kernel_size, but got input.size("
                            f"{1 if batched else 0})={ck} and kernel_size=({k[0]}, {k[1]}).")
-    oh = _out_size(size[0], k[0], s[0], p[0], d[0])
-    ow = _out_size(size[1], k[1], s[1], p[1], d[1])
+    oh = conv_out_size(size[0], k[0], s[0], p[0], d[0])
+    ow = conv_out_size(size[1], k[1], s[1], p[1], d[1])
     if oh * ow != L:
         dim = 2 if batched else 1
         raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({k[0]}, "
@@ -130,7 +96,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
                            f"stride=({s[0]}, {s[1]}), expected size of input's dimension {dim} "
                            f"to match the calculated number of sliding blocks {oh} * {ow} = "
                            f"{oh * ow}, but got input.size({dim})={L}.")
-    out = _col2im(cols, size, k, s, p, d)
+    out = col2im(cols, size, k, s, p, d)
     return out if batched else out.squeeze(0)
 
 
@@ -141,7 +107,7 @@ def _check_conv(op: str, input: Tensor, weight: Tensor, bias, groups: int, dims:
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to "
                            f"{op}, but got input of size: {list(input._shape)}")
     if weight.dim() != dims + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3
+        raise RuntimeError("weight should have at least three dimensions" if weight.dim() < 3
                            else f"Expected {dims + 2}-dimensional weight for {dims + 2}-"
                            f"dimensional input {list(input._shape)}, but got {weight.dim()}-"
                            f"dimensional weight of size {list(weight._shape)} instead")
@@ -226,8 +192,8 @@ def _conv_nd(op: str, dims: int, input, weight, bias, stride, padding, dilation,
 def _conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation):
     h, w = x_shape[2:]
     kh, kw = w_shape[2:]
-    oh = _out_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = _out_size(w, kw, stride[1], padding[1], dilation[1])
+    oh = conv_out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = conv_out_size(w, kw, stride[1], padding[1], dilation[1])
     return kh, kw, oh, ow
 
 
@@ -261,26 +227,47 @@ def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation,
         want = (input._requires_grad, weight._requires_grad,
                 bias is not None and bias._requires_grad)
         saved_cols = cols.detach()
+        geometry = (stride, padding, dilation, groups, dims)
 
         def rule(g):
-            g4 = g.reshape(n, groups, oc // groups, oh * ow)
-            gx = gw = gb = None
-            if want[0]:
-                wm = w4.reshape(groups, oc // groups, kg)
-                gcols = _matmul(wm.transpose(-1, -2), g4).reshape(n, c * kh * kw, oh * ow)
-                gx = _col2im(gcols, (h, w), (kh, kw), stride, padding, dilation)
-                gx = gx.reshape(input._shape)
-            if want[1]:
-                # Under create_graph the columns must carry the input's history.
-                cl = (_conv_cols(x, (kh, kw), stride, padding, dilation) if is_grad_enabled()
-                      else saved_cols)
-                gw = _matmul(g4, cl.view(n, groups, kg, oh * ow).transpose(-1, -2)).sum(0)
-                gw = gw.reshape(weight._shape)
-            if want[2]:
-                gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
-            return gx, gw, gb
+            if not is_grad_enabled():
+                return _conv_grads(want, geometry, g, input, weight, saved_cols)
+            # create_graph: the same gradients, recorded as PyTorch's double-backward node
+            return backward_with_graph(
+                "ConvolutionBackwardBackward0", (g, input, weight),
+                lambda: _conv_grads(want, geometry, g, input, weight, saved_cols),
+                lambda g_, x_, w_: _conv_grads(want, geometry, g_, x_, w_, None))
         record("ConvolutionBackward0", out, (input, weight, bias), rule, saved=(input, weight))
     return out
+
+
+def _conv_grads(want: tuple, geometry: tuple, g: Tensor, input: Tensor, weight: Tensor, cols):
+    """(grad input, grad weight, grad bias) of a convolution, with differentiable ops.
+
+    cols: the forward's im2col columns, or None to recompute them from input (under
+    create_graph they must carry the input's history).
+    """
+    stride, padding, dilation, groups, dims = geometry
+    x = input if dims == 2 else input.unsqueeze(2)
+    w4 = weight if dims == 2 else weight.unsqueeze(2)
+    n, c, h, w = x._shape
+    oc = w4._shape[0]
+    kh, kw, oh, ow = _conv_geometry(x._shape, w4._shape, stride, padding, dilation)
+    kg = c // groups * kh * kw
+    g4 = g.reshape(n, groups, oc // groups, oh * ow)
+    gx = gw = gb = None
+    if want[0]:
+        wm = w4.reshape(groups, oc // groups, kg)
+        gcols = _matmul(wm.transpose(-1, -2), g4).reshape(n, c * kh * kw, oh * ow)
+        gx = col2im(gcols, (h, w), (kh, kw), stride, padding, dilation).reshape(input._shape)
+    if want[1]:
+        if cols is None:
+            cols = _conv_cols(x, (kh, kw), stride, padding, dilation)
+        gw = _matmul(g4, cols.view(n, groups, kg, oh * ow).transpose(-1, -2)).sum(0)
+        gw = gw.reshape(weight._shape)
+    if want[2]:
+        gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
+    return gx, gw, gb
 
 
 def _conv_cols(x: Tensor, kernel: tuple, stride, padding, dilation) -> Tensor:
@@ -288,7 +275,7 @@ def _conv_cols(x: Tensor, kernel: tuple, stride, padding, dilation) -> Tensor:
     n, c, h, w = x._shape
     if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0) and x.is_contiguous():
         return x.reshape(n, c, h * w)
-    return _im2col(x, kernel, stride, padding, dilation)
+    return im2col(x, kernel, stride, padding, dilation)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1,
@@ -346,7 +333,7 @@ def _transposed(input: Tensor, weight: Tensor, bias, stride, padding, output_pad
     with no_grad():
         wmat = w4.reshape(groups, c // groups, kg)
         cols = _matmul(wmat.transpose(-1, -2), x.reshape(n, groups, c // groups, h * w))
-        out = _col2im(cols.reshape(n, oc * kh * kw, h * w), (oh, ow), *geometry)
+        out = col2im(cols.reshape(n, oc * kh * kw, h * w), (oh, ow), *geometry)
         if bias is not None:
             out = out + bias.view(1, oc, 1, 1)
     if dims == 1:
@@ -354,22 +341,38 @@ def _transposed(input: Tensor, weight: Tensor, bias, stride, padding, output_pad
     if needs_grad(input, weight, bias):
         want = (input._requires_grad, weight._requires_grad,
                 bias is not None and bias._requires_grad)
+        shapes = (x._shape, w4._shape, groups, dims, geometry)
 
         def rule(g):
-            g4 = g if dims == 2 else g.unsqueeze(2)
-            gcols = _im2col(g4, *geometry).reshape(n, groups, kg, h * w)
-            gx = gw = gb = None
-            if want[0]:
-                wm = w4.reshape(groups, c // groups, kg)
-                gx = _matmul(wm, gcols).reshape(input._shape)
-            if want[1]:
-                xm = x.reshape(n, groups, c // groups, h * w)
-                gw = _matmul(xm, gcols.transpose(-1, -2)).sum(0).reshape(weight._shape)
-            if want[2]:
-                gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
-            return gx, gw, gb
+            if not is_grad_enabled():
+                return _transposed_grads(want, shapes, g, input, weight)
+            # create_graph: the same gradients, recorded as PyTorch's double-backward node
+            return backward_with_graph(
+                "ConvolutionBackwardBackward0", (g, input, weight),
+                lambda: _transposed_grads(want, shapes, g, input, weight),
+                lambda g_, x_, w_: _transposed_grads(want, shapes, g_, x_, w_))
         record("ConvolutionBackward0", out, (input, weight, bias), rule, saved=(input, weight))
     return out
+
+
+def _transposed_grads(want: tuple, shapes: tuple, g: Tensor, input: Tensor, weight: Tensor):
+    """(grad input, grad weight, grad bias) of a transposed convolution (differentiable)."""
+    (n, c, h, w), (_, cg, kh, kw), groups, dims, geometry = shapes
+    kg = cg * kh * kw
+    g4 = g if dims == 2 else g.unsqueeze(2)
+    gcols = im2col(g4, *geometry).reshape(n, groups, kg, h * w)
+    gx = gw = gb = None
+    if want[0]:
+        w4 = weight if dims == 2 else weight.unsqueeze(2)
+        wm = w4.reshape(groups, c // groups, kg)
+        gx = _matmul(wm, gcols).reshape(input._shape)
+    if want[1]:
+        x = input if dims == 2 else input.unsqueeze(2)
+        xm = x.reshape(n, groups, c // groups, h * w)
+        gw = _matmul(xm, gcols.transpose(-1, -2)).sum(0).reshape(weight._shape)
+    if want[2]:
+        gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
+    return gx, gw, gb
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0,

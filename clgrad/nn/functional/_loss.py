@@ -2,9 +2,9 @@
 
 Losses PyTorch records as one node (MseLossBackward0, NllLossBackward0, ...) are one node
 here too, computed without recording and given PyTorch's gradient formula (written with
-Tensor ops, so double backward works, except through the fused NLL kernel). nll_loss runs
-one fused kernel each way (kernels/loss.cl.mako); cross_entropy is log_softmax (fused
-kernel) followed by nll_loss, as in PyTorch.
+Tensor ops, so double backward works). nll_loss is ops.fused.nll_loss (one fused kernel each
+way, its backward differentiable again); cross_entropy is log_softmax (fused) followed by
+nll_loss, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ... import _dtype as dt
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
+from ...ops import fused as _fused
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -170,16 +171,6 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 # -- negative log-likelihood and cross entropy ----------------------------------------------
-def _class_dims(input: Tensor) -> tuple:
-    """(N, C, D) of an (N, C, d1, ...) or (C,) input."""
-    if input.dim() == 1:
-        return 1, input.shape[0], 1
-    D = 1
-    for s in input._shape[2:]:
-        D *= s
-    return input.shape[0], input.shape[1], D
-
-
 def _check_nll(input: Tensor, target: Tensor, weight: Optional[Tensor]) -> None:
     _need_tensor("nll_loss", input, "input", 1)
     _need_tensor("nll_loss", target, "target", 2)
@@ -217,37 +208,6 @@ def _scalar_name(d) -> str:
     return scalar_name(d)
 
 
-def _nll_node(input: Tensor, target: Tensor, weight: Optional[Tensor], ignore_index: int,
-              reduction: str, node: str) -> Tensor:
-    """The fused NLL: one kernel forward, one backward."""
-    dims = _class_dims(input)
-    x = input.detach()
-    x = x if x.is_contiguous() else x.contiguous()
-    t = target if target.dtype is dt.int64 else target.long()
-    t = t if t.is_contiguous() else t.contiguous()
-    w = None
-    if weight is not None:
-        w = weight.detach().to(input.dtype)
-        w = w if w.is_contiguous() else w.contiguous()
-    out_shape = () if reduction != "none" else target._shape
-    out = Tensor._empty(out_shape, input.dtype, input.device)
-    acc = dt.float32 if input.dtype in (dt.float16, dt.bfloat16) else input.dtype
-    tw = Tensor._empty((), acc, input.device)
-    backend = out._storage.backend
-    backend.nll(out, tw, x, t, w, int(ignore_index), reduction, dims)
-    if needs_grad(input):
-        in_shape = input._shape
-
-        def rule(g):
-            g = g.detach() if g.is_contiguous() else g.detach().contiguous()
-            grad = Tensor._empty(in_shape, g.dtype, g.device)
-            backend.nll_backward(grad, g, tw, t, w, int(ignore_index), reduction, dims)
-            return (grad,)
-
-        record(node, out, (input,), rule)
-    return out
-
-
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
              size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean") -> Tensor:
@@ -257,14 +217,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
     _check_reduction(reduction)
     _check_nll(input, target, weight)
     if input.dim() in (1, 2):
-        return _nll_node(input, target, weight, ignore_index, reduction, "NllLossBackward0")
+        return _fused.nll_loss(input, target, weight, ignore_index, reduction, "NllLossBackward0")
     if input.dim() == 4:
-        return _nll_node(input, target, weight, ignore_index, reduction, "NllLoss2DBackward0")
+        return _fused.nll_loss(input, target, weight, ignore_index, reduction, "NllLoss2DBackward0")
     # other K-dim inputs: seen as (N, C, 1, D) like PyTorch (views around a 2-D NLL node)
     n, c = input.shape[0], input.shape[1]
     x = input.contiguous().view(n, c, 1, -1)
     t = target.contiguous().view(n, 1, -1)
-    out = _nll_node(x, t, weight, ignore_index, reduction, "NllLoss2DBackward0")
+    out = _fused.nll_loss(x, t, weight, ignore_index, reduction, "NllLoss2DBackward0")
     if reduction == "none":
         out = out.view(target._shape)
     return out

@@ -1,31 +1,23 @@
 """Batch, layer, group and instance normalisation.
 
-Each norm is one statistics kernel (a one-pass Welford per group, merged in local memory) and
-one apply kernel; the backward is one reduction kernel (sum(g*w), sum(g*w*xhat) per group) and
-one elementwise kernel. Under create_graph the gradient is taken through the same
-normalisation written with Tensor ops, so double backward works.
+Each norm runs ops.fused.norm's kernels (statistics, apply, and a two-kernel backward); this
+module holds PyTorch's argument checks, the plans saying where statistics and parameters sit
+in the flat input, running statistics, and each norm written with Tensor ops (the
+composite), through which double backward is taken.
 """
 from __future__ import annotations
 
 from ... import _dtype as dt
 from ..._tensor import Tensor
-from ...autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
-from ...autograd.graph import needs_grad, record
+from ...autograd.grad_mode import no_grad
+from ...autograd.graph import needs_grad
+from ...ops.fused import NormPlan, norm_apply, norm_moments, record_norm
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
 
 def _acc(dtype):
     return dt.float64 if dtype is dt.float64 else dt.float32
-
-
-def _same(p, x: Tensor):
-    """A parameter as x's dtype (and contiguous) for the kernels, or None."""
-    if p is None:
-        return None
-    if p.dtype is not x.dtype:
-        p = p.to(x.dtype)
-    return p if p.is_contiguous() else p.contiguous()
 
 
 def _mean_var(x: Tensor, dims: tuple):
@@ -35,86 +27,13 @@ def _mean_var(x: Tensor, dims: tuple):
     return mean, (centered * centered).mean(dims, keepdim=True)
 
 
-class _Plan:
-    """Where statistics and affine parameters sit in the flat input (see norm.cl.mako)."""
-
-    def __init__(self, layout, groups, stat_map, affine_map, count, per_group_affine):
-        self.layout = layout
-        self.groups = groups
-        self.stat_map = stat_map
-        self.affine_map = affine_map
-        self.count = count
-        self.per_group_affine = per_group_affine  # batch norm: one parameter per group
-
-
-def _moments(x: Tensor, plan: _Plan, eps: float):
-    acc = _acc(x.dtype)
-    mean = Tensor._empty((plan.groups,), acc, x.device)
-    rstd = Tensor._empty((plan.groups,), acc, x.device)
-    var = Tensor._empty((plan.groups,), acc, x.device)
-    x._storage.backend.norm_moments(mean, rstd, var, x, plan.layout, eps)
-    return mean, rstd, var
-
-
-def _apply(x: Tensor, mean, rstd, weight, bias, plan: _Plan) -> Tensor:
-    y = Tensor._empty(x._shape, x.dtype, x.device)
-    x._storage.backend.norm_apply(y, x, mean, rstd, plan.stat_map, _same(weight, x),
-                                  _same(bias, x), plan.affine_map)
-    return y
-
-
-def _record(name: str, out: Tensor, x: Tensor, weight, bias, mean, rstd, plan: _Plan,
-            composite, wgrad_dims, training: bool = True) -> None:
-    """Record the norm's node: kernels for plain backward, `composite` under create_graph."""
-    want = (x._requires_grad, weight is not None and weight._requires_grad,
-            bias is not None and bias._requires_grad)
-    xd = x.detach()
-
-    def rule(g):
-        if is_grad_enabled():
-            inputs = [t for t, w in zip((x, weight, bias), want) if w]
-            from ... import autograd
-            with enable_grad():
-                y = composite(x, weight, bias)
-                grads = list(autograd.grad(y, inputs, g, create_graph=True,
-                                           allow_unused=True))
-            return tuple(grads.pop(0) if w else None for w in want)
-        gc = g if g.is_contiguous() else g.contiguous()
-        backend = gc._storage.backend
-        acc = _acc(x.dtype)
-        wk = _same(weight, xd)
-        s1 = Tensor._empty((plan.groups,), acc, g.device)
-        s2 = Tensor._empty((plan.groups,), acc, g.device)
-        backend.norm_bwd_sums(s1, s2, gc, xd, mean, rstd, plan.layout,
-                              None if plan.per_group_affine else wk, plan.affine_map)
-        gx = gw = gb = None
-        if plan.per_group_affine:  # unweighted sums: the parameter gradients themselves
-            gw, gb = s2.to(x.dtype), s1.to(x.dtype)
-            if wk is not None:
-                s1, s2 = s1 * wk.to(acc), s2 * wk.to(acc)
-        if want[0]:
-            if training:
-                gx = Tensor._empty(x._shape, x.dtype, x.device)
-                backend.norm_bwd_apply(gx, gc, xd, mean, rstd, s1, s2, plan.count,
-                                       plan.stat_map, wk, plan.affine_map)
-            else:
-                scale = rstd if wk is None else rstd * wk.to(acc)
-                gx = gc * scale.to(x.dtype).view((-1,) + (1,) * (x.dim() - 2))
-        if not plan.per_group_affine and (want[1] or want[2]):
-            gw, gb = wgrad_dims(gc, xd, mean, rstd)
-        return gx, gw if want[1] else None, gb if want[2] else None
-
-    record(name, out, (x, weight, bias), rule, saved=(x,) + tuple(
-        p for p in (weight, bias) if p is not None))
-
-
 # -- batch norm ------------------------------------------------------------------------------
-def _bn_plan(x: Tensor) -> _Plan:
+def _bn_plan(x: Tensor) -> NormPlan:
     n, c = x._shape[:2]
     hw = 1
     for s in x._shape[2:]:
         hw *= s
-    return _Plan((n, hw, c * hw, hw), c, (hw, c), (hw, c), n * hw, True)
+    return NormPlan((n, hw, c * hw, hw), c, (hw, c), (hw, c), n * hw, True)
 
 
 def _bn_composite(eps, mean_rv=None):
@@ -156,7 +75,7 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
     plan = _bn_plan(x)
     acc = _acc(x.dtype)
     if training:
-        mean, rstd, var = _moments(x, plan, eps)
+        mean, rstd, var = norm_moments(x, plan, eps)
         if running_mean is not None or running_var is not None:
             with no_grad():
                 n = plan.count
@@ -173,10 +92,10 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
             mean = running_mean.to(acc).contiguous()
             rstd = (running_var.to(acc) + eps).rsqrt()
         composite = _bn_composite(eps, (running_mean.detach(), running_var.detach()))
-    out = _apply(x, mean, rstd, weight, bias, plan)
+    out = norm_apply(x, mean, rstd, weight, bias, plan)
     if needs_grad(input, weight, bias):
-        _record("NativeBatchNormBackward0", out, input, weight, bias, mean, rstd, plan,
-                composite, None, training)
+        record_norm("NativeBatchNormBackward0", out, input, x, weight, bias, mean, rstd, plan,
+                    composite, None, training, "NativeBatchNormBackwardBackward0")
     return out
 
 
@@ -223,9 +142,9 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
         m *= s
     rows = input.numel() // m if m else 0
     x = input if input.is_contiguous() else input.detach().contiguous()
-    plan = _Plan((1, m, 0, m), rows, (m, max(rows, 1)), (1, m), m, False)
-    mean, rstd, _ = _moments(x, plan, eps)
-    out = _apply(x, mean, rstd, weight, bias, plan)
+    plan = NormPlan((1, m, 0, m), rows, (m, max(rows, 1)), (1, m), m, False)
+    mean, rstd, _ = norm_moments(x, plan, eps)
+    out = norm_apply(x, mean, rstd, weight, bias, plan)
     if needs_grad(input, weight, bias):
         dims = tuple(range(input.dim() - k, input.dim()))
 
@@ -241,8 +160,8 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None,
                 * rstd_.view(rows, 1).to(xd.dtype)
             return ((g2 * xhat).sum(0).view(normalized_shape),
                     g2.sum(0).view(normalized_shape))
-        _record("NativeLayerNormBackward0", out, input, weight, bias, mean, rstd, plan,
-                composite, wgrad)
+        record_norm("NativeLayerNormBackward0", out, input, x, weight, bias, mean, rstd, plan,
+                    composite, wgrad, double_name="NativeLayerNormBackwardBackward0")
     return out
 
 
@@ -268,9 +187,9 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
         hw *= s
     m = c // num_groups * hw
     x = input if input.is_contiguous() else input.detach().contiguous()
-    plan = _Plan((1, m, 0, m), n * num_groups, (m, max(n * num_groups, 1)), (hw, c), m, False)
-    mean, rstd, _ = _moments(x, plan, eps)
-    out = _apply(x, mean, rstd, weight, bias, plan)
+    plan = NormPlan((1, m, 0, m), n * num_groups, (m, max(n * num_groups, 1)), (hw, c), m, False)
+    mean, rstd, _ = norm_moments(x, plan, eps)
+    out = norm_apply(x, mean, rstd, weight, bias, plan)
     if needs_grad(input, weight, bias):
         shape_c = (1, c) + (1,) * (input.dim() - 2)
 
@@ -287,6 +206,7 @@ def group_norm(input: Tensor, num_groups: int, weight=None, bias=None,
                 * rstd_.view(n, num_groups, 1).to(xd.dtype)
             g3 = g.reshape(n, c, hw)
             return ((g3 * xhat.reshape(n, c, hw)).sum((0, 2)), g3.sum((0, 2)))
-        _record("NativeGroupNormBackward0", out, input, weight, bias, mean, rstd, plan,
-                composite, wgrad)
+        # PyTorch differentiates group norm's backward as a composite: no double name here.
+        record_norm("NativeGroupNormBackward0", out, input, x, weight, bias, mean, rstd, plan,
+                    composite, wgrad)
     return out

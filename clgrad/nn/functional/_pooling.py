@@ -1,13 +1,13 @@
 """Max, average and adaptive pooling in 1-d and 2-d.
 
-Every form runs on the backend's pool kernels over (N*C, H, W) planes (1-d as H = 1). Max
-pooling saves the flat index of each maximum, and its backward gathers through those indices
-(deterministic, no atomics).
+Every form is ops.fused.pool2d over (N*C, H, W) planes (1-d as H = 1); this module holds
+PyTorch's argument checks and output sizes. Max pooling saves the flat index of each maximum,
+and its backward gathers through those indices (deterministic, no atomics).
 """
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from ...autograd.graph import needs_grad, record
+from ...ops.fused import pool2d
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -71,64 +71,12 @@ def _geometry(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool
     return (k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]), out
 
 
-def _planes(x: Tensor) -> Tensor:
-    """x as contiguous data (shape kept); the kernels index planes of H x W."""
-    return x if x.is_contiguous() else x.detach().contiguous()
-
-
-# -- kernels with autograd ------------------------------------------------------------------
-def _pool(mode: str, adaptive: bool, x: Tensor, geometry: tuple, out_hw: tuple, name: str,
-          count_include_pad: bool = True, divisor: int = 0):
-    """(..., H, W) -> (..., oh, ow) [, indices]; records `name`."""
-    from ... import _dtype as dt
-    lead = x._shape[:-2]
-    out = Tensor._empty(lead + tuple(out_hw), x.dtype, x.device)
-    idx = Tensor._empty(out._shape, dt.int64, x.device) if mode == "max" else None
-    x._storage.backend.pool_forward(mode, adaptive, out, idx, _planes(x), geometry,
-                                    count_include_pad, divisor)
-    if needs_grad(x):
-        shape = x._shape
-        if mode == "max":
-            record(name, out, (x,), lambda g: (_max_backward(g, idx, shape, geometry, adaptive,
-                                                             name),))
-        else:
-            record(name, out, (x,), lambda g: (_avg_backward(g, shape, geometry, adaptive,
-                                                             count_include_pad, divisor,
-                                                             name),))
-    return out, idx
-
-
-def _max_backward(g: Tensor, idx: Tensor, shape: tuple, geometry, adaptive: bool, name: str):
-    gin = Tensor._empty(shape, g.dtype, g.device)
-    g._storage.backend.pool_backward("max", adaptive, gin, _planes(g), idx, geometry)
-    if needs_grad(g):
-        def rule(gg):
-            flat = gg.reshape(gg._shape[:-2] + (-1,))
-            picked = flat.gather(-1, idx.reshape(idx._shape[:-2] + (-1,)))
-            return (picked.reshape(idx._shape),)
-        record(name.replace("Backward0", "BackwardBackward0"), gin, (g,), rule)
-    return gin
-
-
-def _avg_backward(g: Tensor, shape: tuple, geometry, adaptive: bool, count_include_pad: bool,
-                  divisor: int, name: str):
-    gin = Tensor._empty(shape, g.dtype, g.device)
-    g._storage.backend.pool_backward("avg", adaptive, gin, _planes(g), None, geometry,
-                                     count_include_pad, divisor)
-    if needs_grad(g):
-        # The backward is linear; its adjoint is the forward pooling itself.
-        record(name.replace("Backward0", "BackwardBackward0"), gin, (g,), lambda gg: (
-            _pool("avg", adaptive, gg, geometry, g._shape[-2:], name, count_include_pad,
-                  divisor)[0],))
-    return gin
-
-
 # -- max pooling ----------------------------------------------------------------------------
 def _max_pool(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool, n: int,
               op: str):
     _check_float(x, op)
     geometry, out = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, n)
-    return _pool("max", False, x, geometry, out, "MaxPool2DWithIndicesBackward0")
+    return pool2d("max", False, x, geometry, out, "MaxPool2DWithIndicesBackward0")
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
@@ -175,8 +123,8 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     geometry, out = _geometry(input, kernel_size, stride, padding, 1, ceil_mode, 2)
-    return _pool("avg", False, input, geometry, out, "AvgPool2DBackward0", count_include_pad,
-                 int(divisor_override or 0))[0]
+    return pool2d("avg", False, input, geometry, out, "AvgPool2DBackward0", count_include_pad,
+                  int(divisor_override or 0))[0]
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -189,8 +137,8 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     _check_float(input, "avg_pool1d")
     x = input.unsqueeze(-2)
     geometry, out = _geometry(x, kernel_size, stride, padding, 1, ceil_mode, 1)
-    return _pool("avg", False, x, geometry, out, "AvgPool2DBackward0",
-                 count_include_pad)[0].squeeze(-2)
+    return pool2d("avg", False, x, geometry, out, "AvgPool2DBackward0",
+                  count_include_pad)[0].squeeze(-2)
 
 
 # -- adaptive pooling -----------------------------------------------------------------------
@@ -226,22 +174,22 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     size = _adaptive_size(input, output_size, 2)
     if size == (1, 1):
         return input.mean((-1, -2), keepdim=True)  # PyTorch takes the mean here too
-    return _pool("avg", True, input, (0,) * 8, size, "AdaptiveAvgPool2DBackward0")[0]
+    return pool2d("avg", True, input, (0,) * 8, size, "AdaptiveAvgPool2DBackward0")[0]
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """1-d average pooling to a fixed output size."""
     _check_adaptive(input, "adaptive_avg_pool1d", 1)
     size = _adaptive_size(input, output_size, 1)
-    return _pool("avg", True, input.unsqueeze(-2), (0,) * 8, (1,) + size,
-                 "AdaptiveAvgPool2DBackward0")[0].squeeze(-2)
+    return pool2d("avg", True, input.unsqueeze(-2), (0,) * 8, (1,) + size,
+                  "AdaptiveAvgPool2DBackward0")[0].squeeze(-2)
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """2-d max pooling to a fixed output size."""
     _check_adaptive(input, "adaptive_max_pool2d", 2)
     size = _adaptive_size(input, output_size, 2)
-    out, idx = _pool("max", True, input, (0,) * 8, size, "AdaptiveMaxPool2DBackward0")
+    out, idx = pool2d("max", True, input, (0,) * 8, size, "AdaptiveMaxPool2DBackward0")
     return (out, idx) if return_indices else out
 
 
@@ -249,7 +197,7 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     """1-d max pooling to a fixed output size."""
     _check_adaptive(input, "adaptive_max_pool1d", 1)
     size = _adaptive_size(input, output_size, 1)
-    out, idx = _pool("max", True, input.unsqueeze(-2), (0,) * 8, (1,) + size,
-                     "AdaptiveMaxPool2DBackward0")
+    out, idx = pool2d("max", True, input.unsqueeze(-2), (0,) * 8, (1,) + size,
+                      "AdaptiveMaxPool2DBackward0")
     out, idx = out.squeeze(-2), idx.squeeze(-2)
     return (out, idx) if return_indices else out

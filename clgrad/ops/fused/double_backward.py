@@ -1,0 +1,45 @@
+"""A first-order gradient computed by kernels, differentiable once more through Tensor ops.
+
+Norms and convolutions take their plain backward from fused kernels. Under create_graph
+PyTorch records that backward as one node (NativeLayerNormBackwardBackward0,
+ConvolutionBackwardBackward0, ...); here that node's rule differentiates the same gradient
+written with Tensor ops, so the fast path stays a kernel and the second derivative is exact.
+"""
+from __future__ import annotations
+
+from ...autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ...autograd.graph import needs_grad, record
+
+__all__ = ["backward_with_graph"]
+
+
+def backward_with_graph(name: str, inputs: tuple, kernel_grads, composite_grads) -> tuple:
+    """Gradients from `kernel_grads()`, recorded as one `name` node over `inputs`.
+
+    composite_grads(*inputs) returns the same gradients (same order, None where unwanted) with
+    Tensor ops; the node's rule takes its vector-Jacobian product. Without grad mode (a
+    backward without create_graph) nothing is recorded.
+    """
+    with no_grad():
+        grads = tuple(kernel_grads())
+    if needs_grad(*inputs):
+        record(name, grads, inputs, lambda *gg: _vjp(inputs, composite_grads, gg))
+    return grads
+
+
+def _vjp(inputs: tuple, composite_grads, grad_grads: tuple) -> tuple:
+    from ...autograd import grad as autograd_grad
+    create = is_grad_enabled()
+    wanted = [t for t in inputs if t is not None and t._requires_grad]
+    with enable_grad():
+        outs = composite_grads(*inputs)
+        pairs = [(o, gg) for o, gg in zip(outs, grad_grads)
+                 if o is not None and gg is not None and o._requires_grad]
+        if not pairs or not wanted:
+            return (None,) * len(inputs)
+        # retain_graph: the engine runs (and would free) the nodes producing `wanted` even
+        # though only their incoming gradients are read, and the outer backward still needs them.
+        found = autograd_grad([o for o, _ in pairs], wanted, [gg for _, gg in pairs],
+                              retain_graph=True, create_graph=create, allow_unused=True)
+    by_id = {id(t): g for t, g in zip(wanted, found)}
+    return tuple(by_id.get(id(t)) if t is not None else None for t in inputs)
