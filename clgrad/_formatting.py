@@ -10,10 +10,12 @@ import contextlib
 import dataclasses
 import itertools
 import math
-import sys
 from typing import Any, Iterator
 
 import numpy as np
+
+from ._dtype import bool as bool_, get_default_dtype, int64
+from ._tensor import Tensor
 
 __all__ = ["set_printoptions"]
 
@@ -217,18 +219,13 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-def _parameter_class():
-    nn = sys.modules.get("clgrad.nn")
-    return getattr(nn, "Parameter", None)
-
-
 def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
     """``repr(t)`` exactly as PyTorch writes it (with ``clgrad`` dtypes and ``cl`` devices)."""
-    from ._dtype import bool as bool_, get_default_dtype, int64
-    from ._tensor import Tensor
-
-    parameter = _parameter_class()
-    plain = type(t) is Tensor or (parameter is not None and type(t) is parameter)
+    # Tensor and nn.Parameter (which writes "Parameter containing:" above) print as tensor(...),
+    # a subclass of Parameter as Parameter(Sub(...)), other subclasses as Sub(...), as in
+    # PyTorch. This module lies below nn: Parameter names itself in a class attribute.
+    family = getattr(type(t), "_repr_family", None)
+    plain = type(t) is Tensor or "_repr_family" in vars(type(t))
     prefix = "tensor(" if plain else f"{type(t).__name__}("
     indent = len(prefix)
     suffixes = []
@@ -264,6 +261,6 @@ def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
         suffixes.append("requires_grad=True")
 
     text = _add_suffixes(prefix + body, suffixes, indent)
-    if not plain and parameter is not None and isinstance(t, parameter):
-        text = f"Parameter({text})"
+    if not plain and family is not None:
+        text = f"{family}({text})"
     return text

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import heapq
 
+from .._tensor import Tensor
 from .anomaly import check_gradient, is_anomaly_enabled
 from .grad_mode import no_grad, set_grad_enabled
 from .graph import AccumulateGrad, gradient_edge
@@ -22,10 +23,10 @@ def _sum_to(grad, shape: tuple):
     return grad.reshape(shape) if grad._shape != shape else grad
 
 
-def _zeros(meta):
-    from ..ops.creation import zeros
+def _zeros(meta) -> Tensor:
+    """The zero gradient of an output that received none (fill_ is the op layer's method)."""
     shape, dtype, device = meta
-    return zeros(shape, dtype=dtype, device=device)
+    return Tensor._empty(shape, dtype, device).fill_(0)
 
 
 def _collect(root_nodes, targets):

@@ -86,8 +86,8 @@ class Function:
             return output
         single = not isinstance(output, tuple)
         outputs = (output,) if single else output
-        differentiable = [o if isinstance(o, Tensor) and not any(o is n for n in
-                                                                  ctx.non_differentiable)
+        differentiable = [o if isinstance(o, Tensor)
+                          and not any(o is n for n in ctx.non_differentiable)
                           else None for o in outputs]
         # A fresh output object per result, so the node does not rewrite caller-visible
         # inputs' history unless they were marked dirty.

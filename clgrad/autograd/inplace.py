@@ -55,7 +55,6 @@ def record_inplace(name: str, t, inputs, rule, saved=()) -> None:
     n_rest = len(rest)
 
     def copy_slices(grad_base):
-        from ..ops.creation import zeros
         result = grad_base.clone()
         region = result.as_strided(shape, stride, result.storage_offset() + offset)
         grads = rule(region.clone())
@@ -63,7 +62,7 @@ def record_inplace(name: str, t, inputs, rule, saved=()) -> None:
             grads = (grads,)
         first = grads[0]
         if first is None:
-            region.copy_(zeros(shape, dtype=result.dtype, device=result.device))
+            region.copy_(result.new_zeros(shape))
         else:
             region.copy_(first.expand(shape) if first._shape != shape else first)
         return (result,) + tuple(grads[1:1 + n_rest])
@@ -74,10 +73,8 @@ def record_inplace(name: str, t, inputs, rule, saved=()) -> None:
     base_shape = base._shape
 
     def as_strided_rule(grad):
-        from ..ops.creation import zeros
-        full = zeros(base_shape, dtype=grad.dtype, device=grad.device)
+        full = grad.new_zeros(base_shape)
         full.as_strided(shape, stride, full.storage_offset() + offset).copy_(grad)
         return (full,)
 
     record("AsStridedBackward0", t, (base,), as_strided_rule)
-

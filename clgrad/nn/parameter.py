@@ -26,6 +26,7 @@ def _share(cls, data: Tensor, requires_grad: bool) -> Tensor:
 
 class Parameter(Tensor):
     """A Tensor that a Module registers as a parameter when assigned as an attribute."""
+    _repr_family = "Parameter"  # how _formatting.tensor_repr prints it and its subclasses
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
