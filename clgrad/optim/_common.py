@@ -1,7 +1,10 @@
 """Argument checks and state helpers shared by the optimizer families."""
 from __future__ import annotations
 
+from typing import Callable, Iterator, Optional
+
 from .._tensor import Tensor
+from .optimizer import bump, step_counter, step_of
 
 
 def scalar(value, what: str = "lr"):
@@ -48,3 +51,38 @@ def check_betas(betas) -> tuple:
 def check_nonneg(value, message: str) -> None:
     if not 0.0 <= value:
         raise ValueError(f"{message}: {value}")
+
+
+def check_adam_args(lr, eps, betas, weight_decay) -> tuple:
+    """(lr, betas) as numbers, after the checks torch's Adam family makes, in its order."""
+    lr = scalar(lr)
+    check_nonneg(lr, "Invalid learning rate")
+    check_nonneg(eps, "Invalid epsilon value")
+    betas = check_betas(betas)
+    check_nonneg(weight_decay, "Invalid weight_decay value")
+    return lr, betas
+
+
+def zero_states(p: Tensor, *names: str) -> dict:
+    """{name: zeros like p} for each name, in order (state_dict keeps torch's key order)."""
+    return {name: zeros_state(p) for name in names}
+
+
+def stepped_params(optimizer, group: dict,
+                   init: Optional[Callable[[Tensor], dict]]) -> Iterator[tuple]:
+    """(param, state, step) for each param of `group` that has a gradient.
+
+    A param's first step makes its state: 'step' (a cpu float32 counter, as torch keeps it),
+    then what init(param) returns; init=None where the optimizer made every state at
+    construction (Adagrad). 'step' is advanced before the param is yielded, and `step` is its
+    new value as a Python float.
+    """
+    states = optimizer.state
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        state = states[p]
+        if init is not None and len(state) == 0:
+            state["step"] = step_counter()
+            state.update(init(p))
+        yield p, state, bump(step_of(state))

@@ -1,8 +1,8 @@
 """Adadelta."""
 from __future__ import annotations
 
-from ._common import check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_fused, check_nonneg, scalar, stepped_params, zero_states
+from .optimizer import Optimizer, fused_update
 
 __all__ = ["Adadelta"]
 
@@ -29,15 +29,8 @@ class Adadelta(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, rho, wd = scalar(group["lr"]), group["rho"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = step_counter()
-                    state["square_avg"] = zeros_state(p)
-                    state["acc_delta"] = zeros_state(p)
-                bump(step_of(state))
+            for p, state, _ in stepped_params(
+                    self, group, lambda p: zero_states(p, "square_avg", "acc_delta")):
                 flags = dict(maximize=bool(group["maximize"]), wd=wd != 0)
                 fused_update("adadelta", flags, p, p.grad,
                              [state["square_avg"], state["acc_delta"]],

@@ -1,8 +1,8 @@
 """Adagrad."""
 from __future__ import annotations
 
-from ._common import check_fused, check_nonneg, full_state, scalar
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_fused, check_nonneg, full_state, scalar, stepped_params
+from .optimizer import Optimizer, fused_update, step_counter
 
 __all__ = ["Adagrad"]
 
@@ -35,11 +35,7 @@ class Adagrad(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, wd, lr_decay = scalar(group["lr"]), group["weight_decay"], group["lr_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                step = bump(step_of(state))
+            for p, state, step in stepped_params(self, group, None):
                 clr = lr / (1 + (step - 1) * lr_decay)
                 flags = dict(maximize=bool(group["maximize"]), wd=wd != 0)
                 fused_update("adagrad", flags, p, p.grad, [state["sum"]],

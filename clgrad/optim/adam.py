@@ -1,8 +1,8 @@
 """Adam and AdamW (decoupled weight decay), with AMSGrad."""
 from __future__ import annotations
 
-from ._common import check_betas, check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_adam_args, check_fused, scalar, stepped_params, zero_states
+from .optimizer import Optimizer, fused_update
 
 __all__ = ["Adam", "AdamW"]
 
@@ -15,11 +15,7 @@ class Adam(Optimizer):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None,
                  decoupled_weight_decay: bool = False) -> None:
-        lr = scalar(lr)
-        check_nonneg(lr, "Invalid learning rate")
-        check_nonneg(eps, "Invalid epsilon value")
-        betas = check_betas(betas)
-        check_nonneg(weight_decay, "Invalid weight_decay value")
+        lr, betas = check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
@@ -35,17 +31,9 @@ class Adam(Optimizer):
             lr, wd, eps = scalar(group["lr"]), group["weight_decay"], group["eps"]
             amsgrad = bool(group["amsgrad"])
             decoupled = bool(group["decoupled_weight_decay"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = step_counter()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = zeros_state(p)
-                step = bump(step_of(state))
+            names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+            for p, state, step in stepped_params(self, group,
+                                                 lambda p: zero_states(p, *names)):
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 states = [state["exp_avg"], state["exp_avg_sq"]]

@@ -1,8 +1,8 @@
 """Adamax (Adam with the infinity norm)."""
 from __future__ import annotations
 
-from ._common import check_betas, check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_adam_args, check_fused, scalar, stepped_params, zero_states
+from .optimizer import Optimizer, fused_update
 
 __all__ = ["Adamax"]
 
@@ -13,11 +13,7 @@ class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False) -> None:
-        lr = scalar(lr)
-        check_nonneg(lr, "Invalid learning rate")
-        check_nonneg(eps, "Invalid epsilon value")
-        betas = check_betas(betas)
-        check_nonneg(weight_decay, "Invalid weight_decay value")
+        lr, betas = check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
@@ -30,15 +26,8 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, wd = scalar(group["lr"]), group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = step_counter()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_inf"] = zeros_state(p)
-                step = bump(step_of(state))
+            for p, state, step in stepped_params(
+                    self, group, lambda p: zero_states(p, "exp_avg", "exp_inf")):
                 clr = lr / (1 - beta1 ** step)
                 flags = dict(maximize=bool(group["maximize"]), lerp_hi=1 - beta1 >= 0.5,
                              wd=wd != 0)

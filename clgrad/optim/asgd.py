@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..autograd import no_grad
-from ._common import check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, host_value, step_counter, step_of
+from ._common import check_fused, check_nonneg, scalar, stepped_params, zeros_state
+from .optimizer import Optimizer, host_value, step_counter
 
 __all__ = ["ASGD"]
 
@@ -31,17 +31,10 @@ class ASGD(Optimizer):
             for group in self.param_groups:
                 lr, lambd, alpha = scalar(group["lr"]), group["lambd"], group["alpha"]
                 t0, wd = group["t0"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        # eta and mu are float32 scalars, as torch keeps them.
-                        state["step"] = step_counter()
-                        state["eta"] = step_counter(lr)
-                        state["mu"] = step_counter(1.0)
-                        state["ax"] = zeros_state(p)
-                    step = bump(step_of(state))
+
+                def init(p):  # eta and mu are float32 scalars, as torch keeps them
+                    return dict(eta=step_counter(lr), mu=step_counter(1.0), ax=zeros_state(p))
+                for p, state, step in stepped_params(self, group, init):
                     grad = -p.grad if group["maximize"] else p.grad
                     if wd != 0:
                         grad = grad.add(p, alpha=wd)

@@ -1,8 +1,8 @@
 """RAdam (rectified Adam)."""
 from __future__ import annotations
 
-from ._common import check_betas, check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_adam_args, check_fused, scalar, stepped_params, zero_states
+from .optimizer import Optimizer, fused_update
 
 __all__ = ["RAdam"]
 
@@ -14,11 +14,7 @@ class RAdam(Optimizer):
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        lr = scalar(lr)
-        check_nonneg(lr, "Invalid learning rate")
-        check_nonneg(eps, "Invalid epsilon value")
-        betas = check_betas(betas)
-        check_nonneg(weight_decay, "Invalid weight_decay value")
+        lr, betas = check_adam_args(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
@@ -33,15 +29,8 @@ class RAdam(Optimizer):
             beta1, beta2 = group["betas"]
             lr, wd = scalar(group["lr"]), group["weight_decay"]
             decoupled = bool(group["decoupled_weight_decay"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = step_counter()
-                    state["exp_avg"] = zeros_state(p)
-                    state["exp_avg_sq"] = zeros_state(p)
-                step = bump(step_of(state))
+            for p, state, step in stepped_params(
+                    self, group, lambda p: zero_states(p, "exp_avg", "exp_avg_sq")):
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 rho_inf = 2 / (1 - beta2) - 1

@@ -1,8 +1,8 @@
 """RMSprop (optionally centered, with momentum)."""
 from __future__ import annotations
 
-from ._common import check_fused, check_nonneg, scalar, zeros_state
-from .optimizer import Optimizer, bump, fused_update, step_counter, step_of
+from ._common import check_fused, check_nonneg, scalar, stepped_params, zero_states
+from .optimizer import Optimizer, fused_update
 
 __all__ = ["RMSprop"]
 
@@ -32,23 +32,10 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, wd = scalar(group["lr"]), group["alpha"], group["weight_decay"]
             momentum, centered = group["momentum"], bool(group["centered"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = step_counter()
-                    state["square_avg"] = zeros_state(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_state(p)
-                    if centered:
-                        state["grad_avg"] = zeros_state(p)
-                bump(step_of(state))
-                states = [state["square_avg"]]
-                if momentum > 0:
-                    states.append(state["momentum_buffer"])
-                if centered:
-                    states.append(state["grad_avg"])
+            names = (("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+                     + (("grad_avg",) if centered else ()))
+            for p, state, _ in stepped_params(self, group, lambda p: zero_states(p, *names)):
+                states = [state[name] for name in names]
                 flags = dict(maximize=bool(group["maximize"]), lerp_hi=1 - alpha >= 0.5,
                              wd=wd != 0,
                              momentum=momentum > 0, centered=centered)

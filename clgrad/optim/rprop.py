@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..autograd import no_grad
-from ._common import check_fused, full_state, scalar, zeros_state
-from .optimizer import Optimizer, bump, step_counter, step_of
+from ._common import check_fused, full_state, scalar, stepped_params, zeros_state
+from .optimizer import Optimizer
 
 __all__ = ["Rprop"]
 
@@ -32,15 +32,10 @@ class Rprop(Optimizer):
             for group in self.param_groups:
                 etaminus, etaplus = group["etas"]
                 step_min, step_max = group["step_sizes"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = step_counter()
-                        state["prev"] = zeros_state(p)
-                        state["step_size"] = full_state(p, scalar(group["lr"]))
-                    bump(step_of(state))
+
+                def init(p, lr=group["lr"]):  # lr read (a host read if a tensor) only here
+                    return dict(prev=zeros_state(p), step_size=full_state(p, scalar(lr)))
+                for p, state, _ in stepped_params(self, group, init):
                     grad = -p.grad if group["maximize"] else p.grad
                     prev, step_size = state["prev"], state["step_size"]
                     sign = (grad * prev).sign()
