@@ -13,17 +13,18 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import _dtype as dt
 from .._checks import not_tensor
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from .._typenames import SCALAR_NAMES as _TYPE
 from ..autograd.graph import needs_grad, record
+from ..ops import creation
 from ..ops.linalg import matmul
+from ..ops.reduce import norm as _norm
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve", "det", "slogdet",
            "cholesky", "qr", "svd", "svdvals", "eigh", "eigvalsh", "lstsq", "pinv", "matmul",
            "LinAlgError"]
-
-from .._typenames import SCALAR_NAMES as _TYPE  # noqa: E402  (one shared table)
 
 
 class LinAlgError(RuntimeError):
@@ -64,9 +65,8 @@ def _host(name: str, t: Tensor) -> np.ndarray:
 
 
 def _back(arr, like: Tensor, dtype=None) -> Tensor:
-    from ..ops.creation import tensor
     arr = np.ascontiguousarray(arr, dtype=(dtype or like.dtype).np)
-    return tensor(arr, dtype=dtype or like.dtype, device=like.device)
+    return creation.tensor(arr, dtype=dtype or like.dtype, device=like.device)
 
 
 def _sym(x: Tensor) -> Tensor:
@@ -74,15 +74,13 @@ def _sym(x: Tensor) -> Tensor:
 
 
 def _eye_like(n: int, like: Tensor) -> Tensor:
-    from ..ops.creation import eye
-    return eye(n, dtype=like.dtype, device=like.device)
+    return creation.eye(n, dtype=like.dtype, device=like.device)
 
 
 # -- norms ------------------------------------------------------------------------------------
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None,
                 out=None) -> Tensor:
     """Vector ord-norm over dim (all elements when dim is None)."""
-    from ..ops.reduce import norm as _norm
     if dtype is not None and x.dtype is not dtype:
         x = x.to(dtype)
     result = _norm(x, float(ord), dim, keepdim)
@@ -93,8 +91,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
                 out=None) -> Tensor:
     """Matrix norm: 'fro', 'nuc', inf, -inf, 1, -1, 2, -2 over the two dims `dim`."""
     if A.dim() < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
-                           f"dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
     if dtype is not None and A.dtype is not dtype:
         A = A.to(dtype)
     d0, d1 = (d % A.dim() for d in dim)
@@ -111,8 +109,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # 1: max column sum; inf: max row sum.
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
         sums = A.abs().sum(sum_dim, keepdim=True)
-        result = sums.amax(red_dim, keepdim=True) if ord > 0 else sums.amin(red_dim,
-                                                                           keepdim=True)
+        result = (sums.amax(red_dim, keepdim=True) if ord > 0
+                  else sums.amin(red_dim, keepdim=True))
         if not keepdim:
             result = result.squeeze((d0, d1)) if A.dim() > 2 else result.reshape(())
     else:
@@ -154,9 +152,7 @@ def inv(A: Tensor, *, out=None) -> Tensor:
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False, out=None):
-    from ..ops.creation import zeros
-    from .. import _dtype as dt
-    return InvExResult(inv(A), zeros(A._shape[:-2], dtype=dt.int32, device=A.device))
+    return InvExResult(inv(A), creation.zeros(A._shape[:-2], dtype=dt.int32, device=A.device))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
@@ -406,7 +402,7 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None) -> LstsqResult:
     vector = B.dim() == A.dim() - 1
     Bm = B.unsqueeze(-1) if vector else B
     if Bm._shape[-2] != A._shape[-2]:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     a, b = _host("lstsq", A), _host("lstsq", Bm)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = np.broadcast_to(a, batch + a.shape[-2:])
@@ -423,7 +419,6 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None) -> LstsqResult:
         res.append(r)
     sol = np.stack(sols).reshape(batch + (n, b.shape[-1])) if sols else \
         np.zeros(batch + (n, b.shape[-1]), a.dtype)
-    from .. import _dtype as dt
     X = _back(sol, A)
     if vector:
         X = X.squeeze(-1)

@@ -491,8 +491,8 @@ def einsum(equation: str, *operands) -> Tensor:
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
-                           f"equation" if len(terms) < len(operands) else
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(terms) < len(operands) else
                            "einsum(): fewer operands were provided than specified in the "
                            "equation")
     # '...' becomes fresh letters, right-aligned across operands.
@@ -638,7 +638,3 @@ def _inplace_add(name: str, fn):
 for _name, _fn in (("addmm_", addmm), ("addmv_", addmv), ("addbmm_", addbmm),
                    ("baddbmm_", baddbmm)):
     _inplace_add(_name, _fn)
-
-
-# clgrad.linalg (norms, decompositions) builds on the products above.
-from .. import linalg as _linalg_package  # noqa: E402,F401
