@@ -25,7 +25,7 @@ def _index(device) -> int:
         return device
     from ._device import device as Device
     dev = Device(device) if not isinstance(device, Device) else device
-    if dev.type != "cl":
+    if dev.type != _CL.name:
         raise ValueError(f"Expected a cl device, but got: {dev}")
     return current_device() if dev.index is None else dev.index
 

@@ -10,6 +10,7 @@ import builtins
 
 from . import _dtype as dt
 from ._typenames import SCALAR_NAMES, tensor_type_name
+from .backends import is_accelerator
 
 _LEGACY_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
                   "int8", "uint8", "bool")
@@ -73,7 +74,7 @@ def _make(dtype: dt.dtype, device_type: str, module: str) -> type:
     name = tensor_type_name(dtype)
     return _TensorType(name, (), {"__new__": __new__, "dtype": dtype,
                                   "_device_type": device_type,
-                                  "is_cuda": device_type == "cl", "is_sparse": False,
+                                  "is_cuda": is_accelerator(device_type), "is_sparse": False,
                                   "__module__": module, "__qualname__": name,
                                   "__doc__": f"Legacy constructor of {dtype} tensors on "
                                              f"{device_type}."})

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._device import canonical, device as Device
+from .backends import is_accelerator
 from ._tensor import Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
@@ -383,7 +384,7 @@ def _restore_location(location, storage_name: str):
     if location == "cpu":
         return canonical("cpu")
     name, _, idx = location.partition(":") if isinstance(location, str) else ("", "", "")
-    if name not in ("cuda", "cl") or not (idx == "" or idx.isdigit()):
+    if not is_accelerator(name) or not (idx == "" or idx.isdigit()):
         raise RuntimeError(f"don't know how to restore data location of {storage_name} "
                            f"(tagged with {location})")
     from . import cl

@@ -17,6 +17,7 @@ import functools
 import threading
 
 from .. import _dtype as dt
+from ..backends import resolve_name
 from .._tensor import Tensor
 
 __all__ = ["autocast", "is_autocast_available", "custom_fwd", "custom_bwd"]
@@ -44,7 +45,7 @@ def _canonical(device_type: str) -> str:
     if device_type not in _DEVICE_TYPES:
         raise RuntimeError(f"User specified an unsupported autocast device_type "
                            f"'{device_type}'")
-    return "cl" if device_type == "cuda" else device_type
+    return resolve_name(device_type)  # "cuda" is cl here
 
 
 def is_autocast_available(device_type: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 from .._tensor import Tensor
+from ..backends import resolve_name
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["GradScaler", "OptState"]
@@ -25,7 +26,7 @@ class GradScaler:
     def __init__(self, device: str = "cl", init_scale: float = 2.0 ** 16,
                  growth_factor: float = 2.0, backoff_factor: float = 0.5,
                  growth_interval: int = 2000, enabled: bool = True):
-        self._device = "cl" if device == "cuda" else device
+        self._device = resolve_name(device) or device  # "cuda" is cl here
         self._enabled = enabled
         if enabled:
             if growth_factor <= 1.0:

@@ -1,6 +1,7 @@
 """clgrad.autograd.profiler: the older profiler API (profile(enabled=...), record_function),
 recording through clgrad.profiler."""
 from ..profiler import record_function  # noqa: F401
+from ..backends import is_accelerator
 from ..profiler import _profile
 
 
@@ -13,7 +14,7 @@ class profile(_profile.profile):
                  use_kineto=False, use_cpu=True, experimental_config=None, acc_events=False,
                  custom_trace_id_callback=None):
         acts = [_profile.ProfilerActivity.CPU]
-        if use_cuda or use_device in ("cuda", "cl"):
+        if use_cuda or is_accelerator(use_device):
             acts.append(_profile.ProfilerActivity.CUDA)
         super().__init__(activities=acts, record_shapes=record_shapes,
                          profile_memory=profile_memory, with_stack=with_stack,

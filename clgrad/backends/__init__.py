@@ -7,30 +7,38 @@ imported when its first device is used, so a machine without pyopencl never touc
 """
 from __future__ import annotations
 
+import importlib
+
 from .base import Backend
 from .cpu import CpuBackend
 
-__all__ = ["Backend", "DeviceType", "register", "device_type", "device_types", "resolve_name",
-           "accelerator", "is_accelerator", "backend_for"]
+# CpuBackend is imported here, eagerly: numpy is always there and cpu is the default device.
+__all__ = ["Backend", "CpuBackend", "DeviceType", "register", "device_type", "device_types",
+           "resolve_name", "accelerator", "is_accelerator", "backend_for"]
 
 
 class DeviceType:
-    """One registered device type: its name, how to build its backend, and what it is."""
+    """One registered device type: its name, where its backend class is, and what it is."""
 
-    __slots__ = ("name", "factory", "accelerator", "aliases", "current")
+    __slots__ = ("name", "path", "accelerator", "aliases", "current")
 
-    def __init__(self, name: str, factory, accelerator: bool, aliases: tuple = ()):
+    def __init__(self, name: str, path: str, accelerator: bool, aliases: tuple = ()):
         self.name = name
-        # factory(device) -> Backend for one canonical device of this type.
-        self.factory = factory
+        # "package.module:Class" of the Backend subclass, imported on first use.
+        self.path = path
         # An accelerator's devices are numbered ("cl:0"); a bare int or "cuda" names one.
         self.accelerator = accelerator
         self.aliases = aliases
         # The index a device string without one ("cl") means; clgrad.cl.set_device sets it.
         self.current = 0
 
+    def backend_class(self) -> type:
+        """The Backend subclass serving this type (importing its package the first time)."""
+        module, _, name = self.path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
     def __repr__(self) -> str:
-        return f"DeviceType({self.name!r}, accelerator={self.accelerator})"
+        return f"DeviceType({self.name!r}, {self.path!r}, accelerator={self.accelerator})"
 
 
 _types: dict = {}  # name -> DeviceType
@@ -38,10 +46,10 @@ _names: dict = {}  # every accepted spelling ("cuda" too) -> the registered name
 _accelerator: str | None = None  # the first accelerator type registered
 
 
-def register(name: str, factory, accelerator: bool = False, aliases: tuple = ()) -> None:
-    """Add a device type whose backends `factory(device)` builds."""
+def register(name: str, path: str, accelerator: bool = False, aliases: tuple = ()) -> None:
+    """Add a device type whose backend is the class at `path` ("module:Class")."""
     global _accelerator
-    _types[name] = DeviceType(name, factory, accelerator, tuple(aliases))
+    _types[name] = DeviceType(name, path, accelerator, tuple(aliases))
     for spelling in (name, *aliases):
         _names[spelling] = name
     if accelerator and _accelerator is None:
@@ -70,7 +78,7 @@ def accelerator() -> str | None:
 
 def is_accelerator(name: str) -> bool:
     """Whether a device type (or alias) is an accelerator rather than the host."""
-    found = _names.get(name)
+    found = _names.get(name) if isinstance(name, str) else None
     return found is not None and _types[found].accelerator
 
 
@@ -85,22 +93,12 @@ def backend_for(device):
         key = (device.type, device.index)
         backend = _instances.get(key)
         if backend is None:
-            backend = _instances[key] = _types[device.type].factory(device)
+            backend = _instances[key] = _types[device.type].backend_class()(device)
         device._backend = backend
     return backend
 
 
-def _cpu_backend(device) -> Backend:
-    return _CPU
-
-
-def _cl_backend(device) -> Backend:
-    from .cl.backend import ClBackend  # lazily: pyopencl is imported only here
-    return ClBackend(device)
-
-
-_CPU = CpuBackend()  # eager: numpy is always there
-
-# The registry: one line per backend.
-register("cpu", _cpu_backend)
-register("cl", _cl_backend, accelerator=True, aliases=("cuda",))
+# The registry: one line per backend. cpu's package is imported above (numpy is always
+# there); any other is imported when its first device is used, so pyopencl only then.
+register("cpu", "clgrad.backends.cpu.backend:CpuBackend")
+register("cl", "clgrad.backends.cl.backend:ClBackend", accelerator=True, aliases=("cuda",))

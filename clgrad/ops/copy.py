@@ -31,7 +31,7 @@ def convert(t: Tensor, device, dtype) -> Tensor:
 
 
 def _convert(t: Tensor, device, dtype) -> Tensor:
-    if device != t.device and device.type == "cl" and dtype.name == "float64":
+    if device != t.device and dtype.name == "float64":
         from ..backends import backend_for
         backend_for(device).check_dtype(dtype)
     if device == t.device:

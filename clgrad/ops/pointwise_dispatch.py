@@ -50,9 +50,9 @@ def as_operands(op_name: str, inputs) -> list:
     tensors = [x for x in result if isinstance(x, Tensor)]
     if len(tensors) > 1 and any(t.device != tensors[0].device for t in tensors):
         devices = {t.device.type for t in tensors}
-        if devices == {"cpu", "cl"}:
+        if len(devices) == 2 and "cpu" in devices:  # cpu scalars join another device's op
             result = [x.item() if isinstance(x, Tensor) and x.is_cpu and x.dim() == 0
-                      and any(t.is_cl for t in tensors) else x for x in result]
+                      else x for x in result]
         check_same_device(op_name, [x for x in result if isinstance(x, Tensor)])
     return result
 

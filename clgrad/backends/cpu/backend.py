@@ -55,7 +55,8 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
     name = "cpu"
     counts_memory = False
 
-    def __init__(self):
+    def __init__(self, device=None):
+        self.device = device
         self._depth = 0
         self._shadows: dict = {}
 
