@@ -13,7 +13,7 @@ from . import _dtype as dt
 from ._device import canonical, device as Device
 from ._storage import Storage
 from ._strides import contiguous_strides, is_contiguous, normalize_dim, numel
-from .backends import backend_for
+from .backends import backend_for, is_accelerator
 
 
 class Tensor:
@@ -504,7 +504,7 @@ class Tensor:
             return self.to(dtype)
         elif hasattr(dtype, "_device_type") and isinstance(getattr(dtype, "dtype", None),
                                                            dt.dtype):
-            target, on_cl = dtype.dtype, dtype._device_type == "cl"
+            target, on_cl = dtype.dtype, is_accelerator(dtype._device_type)
         else:
             raise TypeError(f"type() received an invalid combination of arguments - got "
                             f"({type(dtype).__name__})")
