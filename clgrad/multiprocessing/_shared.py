@@ -95,6 +95,33 @@ def _attach(name: str, numel: int, np_dtype: str, dtype_name: str, shape: tuple,
     return t
 
 
+# True in DataLoader worker processes: each batch they send has exactly one receiver, so an
+# unshared tensor travels by value through the pipe. A shared-memory block made for it would
+# stay in _IN_TRANSIT, one per batch, and outlive the worker (its creator never unlinks it).
+SEND_BY_VALUE = False
+
+
+def _host_copy(t: Tensor) -> np.ndarray:
+    """A C-contiguous copy of t's elements in its storage's host representation."""
+    data = t._storage.data
+    view = np.lib.stride_tricks.as_strided(data[t._offset:], tuple(t._shape),
+                                           tuple(s * data.itemsize for s in t._stride))
+    return np.ascontiguousarray(view)
+
+
+def _from_host(array: np.ndarray, dtype_name: str, requires_grad: bool) -> Tensor:
+    """Rebuild a tensor sent by value (the inverse of _host_copy)."""
+    from .. import _dtype
+    from .._device import device as _device
+    from ..backends import backend_for
+    dev = _device("cpu")
+    t = Tensor._wrap(array.reshape(-1), array.size, getattr(_dtype, dtype_name), dev,
+                     backend_for(dev), array.shape)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
 def _reduce_tensor(t: Tensor):
     _check_cpu(t, "pickling a tensor for another process")
     if t.requires_grad and not t.is_leaf:
@@ -103,6 +130,8 @@ def _reduce_tensor(t: Tensor):
                            "you just want to transfer the data, call detach() on the tensor "
                            "before serializing (e.g., putting it on the queue).")
     if not is_shared(t):
+        if SEND_BY_VALUE:
+            return (_from_host, (_host_copy(t), t.dtype.name, bool(t.requires_grad)))
         share_memory_(t)
         _IN_TRANSIT.append(t._storage)
     block = _BLOCKS[id(t._storage)]

@@ -10,6 +10,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from ...multiprocessing import _shared
 from . import collate as _collate
 
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper"]
@@ -145,6 +146,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
     from .dataloader import _create_fetcher
     global _worker_info
     _collate.IN_WORKER = True
+    _shared.SEND_BY_VALUE = True  # one receiver per batch: no shared block to leak
     try:
         seed = seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
