@@ -5,17 +5,29 @@ from .simple import Normal, Uniform, Exponential, Laplace  # noqa: F401
 from .discrete import Bernoulli, Categorical, OneHotCategorical  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .exp_family import ExponentialFamily  # noqa: F401
+from .gamma import Gamma, Chi2  # noqa: F401
+from .dirichlet import Dirichlet, Beta  # noqa: F401
+from .counts import Poisson, Binomial, Geometric  # noqa: F401
+from .heavy_tailed import StudentT, Cauchy  # noqa: F401
+from .transforms import *  # noqa: F401,F403
+from .transformed_distribution import TransformedDistribution  # noqa: F401
+from .transformed_families import LogNormal, HalfNormal, Gumbel  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 
 
 def _bind_torch_module_paths() -> None:
     """PyTorch keeps one module per distribution (torch.distributions.normal.Normal, ...);
-    programs import from those paths, so each is bound here to the class it names."""
+    programs import from those paths, so each is bound here to the class it names (the
+    families that have a module of their own here, gamma or dirichlet, need no alias)."""
     import sys
     import types
     paths = {"normal": ["Normal"], "uniform": ["Uniform"], "exponential": ["Exponential"],
              "laplace": ["Laplace"], "bernoulli": ["Bernoulli"], "categorical": ["Categorical"],
-             "one_hot_categorical": ["OneHotCategorical"]}
+             "one_hot_categorical": ["OneHotCategorical"], "chi2": ["Chi2"], "beta": ["Beta"],
+             "poisson": ["Poisson"], "binomial": ["Binomial"], "geometric": ["Geometric"],
+             "studentT": ["StudentT"], "cauchy": ["Cauchy"], "log_normal": ["LogNormal"],
+             "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"]}
     for module, names in paths.items():
         alias = types.ModuleType(f"{__name__}.{module}")
         for name in names:

@@ -457,3 +457,13 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         out._version[0] += 1
         return out
     return result
+
+
+# The samplers built on the functions above (Gamma, Dirichlet, Poisson, Binomial) live in
+# modules of their own; imported last, they find every name above already defined.
+from .random_gamma import (_standard_gamma, _standard_gamma_grad,  # noqa: E402
+                           _sample_dirichlet, _dirichlet_grad)
+from .random_counts import poisson, binomial  # noqa: E402
+
+__all__ += ["_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet", "_dirichlet_grad",
+            "poisson", "binomial"]
