@@ -19,7 +19,6 @@ import pytest
 
 # Why a chain does not resolve yet (each a module still being built).
 _PENDING_0 = '§11 capture and replay (clgrad.compile) is not built yet'
-_PENDING_6 = 'issue 9 item 9: Gamma and Beta need implicit reparameterisation; not built yet'
 _PENDING_11 = '§11 capture and replay is not built yet'
 
 # (chain, None) must resolve; (chain, reason) does not resolve yet, for that reason.
@@ -130,8 +129,8 @@ CHAINS = [
     ('clgrad.distributions.Bernoulli', None),
     ('clgrad.distributions.Categorical', None),
     ('clgrad.distributions.Uniform', None),
-    ('clgrad.distributions.Beta', _PENDING_6),
-    ('clgrad.distributions.Gamma', _PENDING_6),
+    ('clgrad.distributions.Beta', None),
+    ('clgrad.distributions.Gamma', None),
     ('clgrad.distributions.MultivariateNormal', None),
     ('clgrad.distributions.OneHotCategorical', None),
     ('clgrad.distributions.Independent', None),
