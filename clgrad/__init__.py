@@ -9,6 +9,7 @@ from ._device import device, get_default_device, set_default_device  # noqa
 from ._tensor import Tensor, Size  # noqa
 from .errors import OutOfMemoryError, KernelBuildError  # noqa
 from .ops import copy as _copy  # noqa: F401  (attaches Tensor methods)
+from .ops import conversion as _conversion  # noqa: F401  (Tensor.to, .float, ...)
 # Each ops module attaches its Tensor methods on import and lists its functions in __all__.
 from .ops.creation import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
@@ -28,8 +29,8 @@ from . import autograd  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import utils  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
-from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
-                       is_grad_enabled, is_inference_mode_enabled)
+from .autograd import (no_grad, enable_grad, set_grad_enabled,  # noqa: E402,F401
+                       inference_mode, is_grad_enabled, is_inference_mode_enabled)
 
 # `import torch` alone binds its submodules (torch.nn.functional, torch.utils.data, ...), and
 # ported programs rely on it: bind ours the same way. nn and linalg come last: they build on

@@ -150,17 +150,26 @@ def _combine_categories(higher: dtype | None, lower: dtype | None) -> dtype | No
     return higher
 
 
+# Promotion tells tensors from numbers, but this module lies below the Tensor layer:
+# clgrad/_tensor.py registers its class here as it defines it.
+_Tensor = None
+
+
+def register_tensor_class(cls: type) -> None:
+    """Called once by clgrad/_tensor.py: the class result_dtype treats as a tensor."""
+    global _Tensor
+    _Tensor = cls
+
+
 def result_dtype(operands) -> dtype:
     """PyTorch's result_type over tensors and Python scalars.
 
     Dimensioned tensors decide within a category; zero-dim tensors and Python numbers only
     raise the category (an int tensor plus a float scalar gives the default float dtype).
     """
-    from ._tensor import Tensor  # local: _tensor imports this module
-
     dim_result = zero_result = wrapped_result = None
     for op in operands:
-        if isinstance(op, Tensor):
+        if isinstance(op, _Tensor):
             d = op.dtype
             if op.ndim > 0:
                 dim_result = d if dim_result is None else _promote_pair(dim_result, d)

@@ -1,7 +1,9 @@
 """The Tensor: a strided view (shape, strides, offset) of a Storage on some device.
 
-Operations are defined in clgrad/ops/* and attached to Tensor there; this module holds what
-a tensor *is*: its metadata, host reads, device and dtype movement.
+Operations are defined in clgrad/ops/* and attached to Tensor there (movement between devices
+and dtypes, `to()` and its shorthands, in ops/conversion.py); autograd attaches backward and
+the gradient hooks, clgrad/legacy.py the legacy constructor. This module holds what a tensor
+*is*: its metadata, its autograd attributes and its host reads.
 """
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import builtins
 import numpy as np
 
 from . import _dtype as dt
-from ._device import canonical, device as Device
+from ._device import device as Device
 from ._storage import Storage
 from ._strides import contiguous_strides, is_contiguous, normalize_dim, numel
-from .backends import backend_for, is_accelerator
+from .backends import backend_for
 
 
 class Tensor:
@@ -25,16 +27,10 @@ class Tensor:
     # Let numpy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor.__radd__).
     __array_priority__ = 1000
 
-    def __new__(cls, *args, **kwargs):
-        """PyTorch's legacy constructor: Tensor(data), Tensor(*sizes), Tensor(), in the
-        default dtype on cpu (or the device= given); prefer clgrad.tensor / clgrad.empty."""
-        from ._device import device as Device
-        from .legacy import new_legacy
-        return new_legacy(dt.get_default_dtype(), Device("cpu"), args, dict(kwargs),
-                          any_device=True)
-
+    # Tensor(data) / Tensor(*sizes), PyTorch's legacy constructor, is Tensor.__new__, set by
+    # clgrad/legacy.py; tensors built here come from object.__new__ and skip it.
     def __init__(self, *args, **kwargs):
-        pass  # everything happens in __new__ (which object.__new__-built tensors skip)
+        pass  # everything happens in __new__
 
     # -- construction (internal) -----------------------------------------------------------
     @classmethod
@@ -180,7 +176,7 @@ class Tensor:
     def _version_count(self) -> int:
         return self._version[0]
 
-    # -- autograd attributes (the engine lives in clgrad.autograd) ------------------------
+    # -- autograd attributes (backward, hooks and retain_grad are attached by autograd) -----
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -209,24 +205,13 @@ class Tensor:
                                "attempting to deepcopy a module, this may be because of a "
                                "torch.nn.utils.weight_norm usage, see "
                                "https://github.com/pytorch/pytorch/pull/103001")
-        from .autograd.grad_mode import no_grad
         import copy
-        with no_grad():
-            new = self.clone()
+        new = self.detach().clone()  # detached: the copy records nothing
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = copy.deepcopy(self._grad, memo)
         memo[id(self)] = new
         return new
-
-    def share_memory_(self) -> "Tensor":
-        """Move this cpu tensor's storage into shared memory (see clgrad.multiprocessing)."""
-        from .multiprocessing._shared import share_memory_
-        return share_memory_(self)
-
-    def is_shared(self) -> bool:
-        from .multiprocessing._shared import is_shared
-        return is_shared(self)
 
     @property
     def grad(self):
@@ -260,60 +245,6 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
-
-    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
-                 inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's .grad (see clgrad.autograd.backward)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-    def register_hook(self, hook):
-        """hook(grad) runs when this tensor's gradient is computed; may return a new grad."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
-                               "gradient")
-        from .autograd.graph import gradient_edge
-        node, output_nr = gradient_edge(self)
-        return node._tensor_prehook(output_nr, hook)
-
-    def register_post_accumulate_grad_hook(self, hook):
-        """hook(tensor) runs after a gradient has been accumulated into this leaf's .grad."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
-                               "gradient")
-        if self._grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
-                               "tensors")
-        from collections import OrderedDict
-        from .utils.hooks import RemovableHandle
-        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", OrderedDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
-
-    def retain_grad(self) -> None:
-        """Keep .grad for this non-leaf tensor after backward."""
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._grad_fn is None or self._retains_grad:
-            return
-        import weakref
-        ref = weakref.ref(self)
-        output_nr = getattr(self, "_output_nr", 0)
-        node = self._grad_fn
-
-        def keep(grads):
-            t = ref()
-            grad = grads[output_nr]
-            if t is None or grad is None:
-                return
-            grad = grad.detach()
-            t._grad = grad.clone() if t._grad is None else t._grad + grad
-
-        if node._retain_hooks is None:
-            node._retain_hooks = {}
-        node._retain_hooks[id(self)] = keep
-        self._retains_grad = True
 
     def detach(self) -> "Tensor":
         """A view of the same data outside the graph (shares the version counter)."""
@@ -387,7 +318,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is "
+            raise RuntimeError("Boolean value of Tensor with more than one value is "
                                "ambiguous")
         return builtins.bool(self.item())
 
@@ -405,7 +336,7 @@ class Tensor:
 
     def _scalar(self, what: str):
         if self.numel() != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
 
     def __hash__(self) -> int:
@@ -422,104 +353,8 @@ class Tensor:
             return self.item().__format__(spec)
         return object.__format__(self.__repr__(), spec)
 
-    # -- movement ----------------------------------------------------------------------------
-    def to(self, *args, **kwargs) -> "Tensor":
-        """to(device=None, dtype=None, non_blocking=False, copy=False), to(other), to(dtype)."""
-        target_device, target_dtype = None, None
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        memory_format = kwargs.pop("memory_format", None)
-        for arg in list(args) + list(kwargs.values()):
-            if isinstance(arg, Tensor):
-                target_device, target_dtype = arg.device, arg.dtype
-            elif isinstance(arg, dt.dtype):
-                target_dtype = arg
-            elif isinstance(arg, (str, Device, builtins.int)) and not isinstance(arg,
-                                                                                  builtins.bool):
-                target_device = canonical(arg)
-            elif isinstance(arg, builtins.bool):
-                continue  # positional non_blocking / copy flags of the old signature
-            elif arg is not None:
-                raise TypeError(f"to() received an invalid combination of arguments: "
-                                f"{type(arg).__name__}")
-        target_device = self.device if target_device is None else target_device
-        target_dtype = self.dtype if target_dtype is None else target_dtype
-        if target_device == self.device and target_dtype is self.dtype and not copy:
-            return self if memory_format is None else _in_format(self, memory_format)
-        from .ops.copy import convert
-        out = convert(self, target_device, target_dtype)
-        return out if memory_format is None else _in_format(out, memory_format)
 
-    def cpu(self) -> "Tensor":
-        return self.to("cpu")
-
-    def cl(self, device=None) -> "Tensor":
-        return self.to(canonical("cl" if device is None else device if not isinstance(
-            device, builtins.int) else Device("cl", device)))
-
-    cuda = cl
-
-    def type_as(self, other: "Tensor") -> "Tensor":
-        return self.to(other.dtype)
-
-    def float(self) -> "Tensor":
-        return self.to(dt.float32)
-
-    def double(self) -> "Tensor":
-        return self.to(dt.float64)
-
-    def half(self) -> "Tensor":
-        return self.to(dt.float16)
-
-    def bfloat16(self) -> "Tensor":
-        return self.to(dt.bfloat16)
-
-    def int(self) -> "Tensor":
-        return self.to(dt.int32)
-
-    def long(self) -> "Tensor":
-        return self.to(dt.int64)
-
-    def short(self) -> "Tensor":
-        return self.to(dt.int16)
-
-    def char(self) -> "Tensor":
-        return self.to(dt.int8)
-
-    def byte(self) -> "Tensor":
-        return self.to(dt.uint8)
-
-    def bool(self) -> "Tensor":
-        return self.to(dt.bool)
-
-    def type(self, dtype=None, non_blocking: builtins.bool = False, **kwargs):
-        """The legacy type name ('clgrad.FloatTensor'), or a copy converted to `dtype`: a
-        dtype, a legacy type, or a name ('torch.FloatTensor', 'clgrad.cl.LongTensor', ...)."""
-        from ._typenames import parse_type_name, qualified_type_name
-        if dtype is None:
-            return qualified_type_name(self.dtype, self.is_cl)
-        if isinstance(dtype, str):
-            target, on_cl = parse_type_name(dtype)
-        elif isinstance(dtype, dt.dtype):
-            return self.to(dtype)
-        elif hasattr(dtype, "_device_type") and isinstance(getattr(dtype, "dtype", None),
-                                                           dt.dtype):
-            target, on_cl = dtype.dtype, is_accelerator(dtype._device_type)
-        else:
-            raise TypeError(f"type() received an invalid combination of arguments - got "
-                            f"({type(dtype).__name__})")
-        if on_cl:
-            return self.to(self.device if self.is_cl else "cl", target)
-        return self.to("cpu", target)
-
-
-def _in_format(t: Tensor, memory_format) -> Tensor:
-    """t, or a copy of it laid out in memory_format: as PyTorch's to(), a tensor already
-    strided in that format (by suggest_memory_format's reading) is kept."""
-    from ._memory_format import preserve_format, suggest
-    if memory_format is preserve_format or suggest(t._shape, t._stride) is memory_format:
-        return t
-    return t.clone(memory_format=memory_format)
+dt.register_tensor_class(Tensor)
 
 
 class Size(tuple):

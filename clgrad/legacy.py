@@ -97,6 +97,7 @@ def _attach_legacy_methods() -> None:
 
     import numpy as np
 
+    from ._device import CPU
     from ._tensor import Tensor
 
     def resize(self, *sizes):
@@ -152,6 +153,12 @@ def _attach_legacy_methods() -> None:
         from .ops.creation import tensor
         return tensor(array)
 
+    def __new__(cls, *args, **kwargs):
+        """PyTorch's legacy constructor: Tensor(data), Tensor(*sizes), Tensor(), in the
+        default dtype on cpu (or the device= given); prefer clgrad.tensor / clgrad.empty."""
+        return new_legacy(dt.get_default_dtype(), CPU, args, dict(kwargs), any_device=True)
+
+    Tensor.__new__ = staticmethod(__new__)
     for fn in (resize, pin_memory, is_pinned, apply_, map_):
         setattr(Tensor, fn.__name__, fn)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import functional  # noqa: F401
+from . import tensor_hooks  # noqa: F401  (attaches Tensor.register_hook, retain_grad, ...)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly  # noqa: F401
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable  # noqa: F401
@@ -9,10 +10,11 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck  # noqa: F401
 from .graph import Node  # noqa: F401
+from .._tensor import Tensor, register
+from ..ops.creation import ones_like, zeros_like
 
 
 def _as_tuple(x) -> tuple:
-    from .._tensor import Tensor
     if x is None:
         return ()
     if isinstance(x, Tensor):
@@ -22,7 +24,6 @@ def _as_tuple(x) -> tuple:
 
 def _make_grads(outputs: tuple, grads: tuple, create_graph: bool) -> tuple:
     """Seed gradients: ones for scalar outputs; others must be given (PyTorch's rules)."""
-    from ..ops.creation import ones_like
     result = []
     for i, out in enumerate(outputs):
         grad = grads[i] if i < len(grads) else None
@@ -60,6 +61,16 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
     run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs)
 
 
+@register("backward")
+def _tensor_backward(self: Tensor, gradient=None, retain_graph=None, create_graph: bool = False,
+                     inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into each leaf's .grad (see clgrad.autograd.backward)."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+_tensor_backward.__name__ = _tensor_backward.__qualname__ = "backward"
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
          is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
@@ -76,8 +87,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_t,
                           capture=True, allow_unused=allow_unused)
     if materialize_grads:
-        from ..ops.creation import zeros_like
-        result = tuple(g if g is not None else zeros_like(t) for g, t in zip(result, inputs_t))
+        result = tuple(g if g is not None else zeros_like(t, requires_grad=create_graph)
+                       for g, t in zip(result, inputs_t))
     return result
 
 

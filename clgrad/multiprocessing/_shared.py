@@ -15,7 +15,7 @@ from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, register
 
 # id(storage) -> SharedMemory: keeps each block open for as long as its storage lives.
 _BLOCKS: dict = {}
@@ -50,11 +50,13 @@ def _check_cpu(t: Tensor, op: str) -> None:
                            "cannot be shared between processes)")
 
 
+@register()
 def is_shared(t: Tensor) -> bool:
     """Whether t's storage lives in shared memory."""
     return id(t._storage) in _BLOCKS
 
 
+@register()
 def share_memory_(t: Tensor) -> Tensor:
     """Move t's storage into shared memory (a no-op when it already is); returns t."""
     _check_cpu(t, "share_memory_")
