@@ -96,11 +96,10 @@ COMPOSITE_NAMES = {"max_pool3d", "avg_pool3d", "adaptive_max_pool3d", "adaptive_
 
 
 def _scalar(lib, out, const):
-    """A scalar of out with unequal weights, so that no gradient is trivially uniform."""
-    if out.dim() == 0:
-        return out
+    """A scalar of out, weighted unequally and squared: its gradient depends on the inputs,
+    so the second derivative must take the paths through the incoming gradient too."""
     weights = np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape))
-    return (out * const(weights)).sum()
+    return (out * out * const(weights)).sum()
 
 
 def _derivatives(lib, F_, fn, arrays, const_of, make):
@@ -110,7 +109,7 @@ def _derivatives(lib, F_, fn, arrays, const_of, make):
     grads = lib.autograd.grad(_scalar(lib, fn(F_, const, *xs), const), xs, create_graph=True)
     names = [type(g.grad_fn).__name__ if g.grad_fn is not None else None for g in grads]
     probe = sum((g * const(np.cos(np.arange(g.numel())).reshape(tuple(g.shape)))).sum()
-                for g in grads if g.requires_grad)
+                + (g * g).sum() for g in grads if g.requires_grad)
     second = [None] * len(xs)
     if not isinstance(probe, int):
         second = lib.autograd.grad(probe, xs, allow_unused=True)

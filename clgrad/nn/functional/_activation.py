@@ -15,8 +15,8 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import needs_grad, record
-from ...ops import fused as _fused
 from ...ops import npmath
+from ...ops.fused import softmax as _fused_softmax
 from ...ops.pointwise_dispatch import run
 from ...ops.pointwise_spec import OUT, Derivative, PointwiseOp
 
@@ -404,18 +404,18 @@ def softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along dim (one fused, numerically stable kernel)."""
     input, dim = _softmax_input("softmax", input, dim, dtype)
-    return _fused.softmax(input, dim, False)
+    return _fused_softmax(input, dim, False)
 
 
 def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
                 dtype=None) -> Tensor:
     """x - logsumexp(x) along dim (one fused kernel)."""
     input, dim = _softmax_input("log_softmax", input, dim, dtype)
-    return _fused.softmax(input, dim, True)
+    return _fused_softmax(input, dim, True)
 
 
 def softmin(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
             dtype=None) -> Tensor:
     """softmax(-x) along dim."""
     input, dim = _softmax_input("softmax", input, dim, dtype)
-    return _fused.softmax(-input, dim, False)
+    return _fused_softmax(-input, dim, False)

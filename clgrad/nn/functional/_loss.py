@@ -16,7 +16,7 @@ from ... import _dtype as dt
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
-from ...ops import fused as _fused
+from ...ops.fused import nll_loss as _fused_nll_loss
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -217,14 +217,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
     _check_reduction(reduction)
     _check_nll(input, target, weight)
     if input.dim() in (1, 2):
-        return _fused.nll_loss(input, target, weight, ignore_index, reduction, "NllLossBackward0")
+        return _fused_nll_loss(input, target, weight, ignore_index, reduction, "NllLossBackward0")
     if input.dim() == 4:
-        return _fused.nll_loss(input, target, weight, ignore_index, reduction, "NllLoss2DBackward0")
+        return _fused_nll_loss(input, target, weight, ignore_index, reduction, "NllLoss2DBackward0")
     # other K-dim inputs: seen as (N, C, 1, D) like PyTorch (views around a 2-D NLL node)
     n, c = input.shape[0], input.shape[1]
     x = input.contiguous().view(n, c, 1, -1)
     t = target.contiguous().view(n, 1, -1)
-    out = _fused.nll_loss(x, t, weight, ignore_index, reduction, "NllLoss2DBackward0")
+    out = _fused_nll_loss(x, t, weight, ignore_index, reduction, "NllLoss2DBackward0")
     if reduction == "none":
         out = out.view(target._shape)
     return out

@@ -12,7 +12,7 @@ from ... import _dtype as dt
 from ..._tensor import Tensor
 from ...autograd.grad_mode import enable_grad, is_grad_enabled
 from ...autograd.graph import record
-from .double_backward import backward_with_graph
+from .double_backward import backward_with_graph, independent
 
 __all__ = ["NormPlan", "norm_moments", "norm_apply", "record_norm"]
 
@@ -102,8 +102,9 @@ def record_norm(name: str, out: Tensor, input: Tensor, xk: Tensor, weight, bias,
 
     def composite_grads(g, x, w, b):
         from ...autograd import grad as autograd_grad
-        inputs = [t for t, wt in zip((x, w, b), want) if wt]
         with enable_grad():
+            x, w, b = (independent(t) if wt else t for t, wt in zip((x, w, b), want))
+            inputs = [t for t, wt in zip((x, w, b), want) if wt]
             y = composite(x, w, b)
             grads = list(autograd_grad(y, inputs, g, create_graph=True, allow_unused=True))
         return tuple(grads.pop(0) if wt else None for wt in want)
