@@ -1,0 +1,296 @@
+"""Poisson, Binomial, Geometric, StudentT, Cauchy, LogNormal, HalfNormal, Gumbel, the
+transforms and clgrad.poisson / clgrad.binomial, against torch and the samplers' laws."""
+import math
+
+import numpy as np
+import pytest
+
+import clgrad
+from conftest import DEVICES, device_supports_fp64
+
+D = clgrad.distributions
+
+
+def _t(x, device, dtype=clgrad.float32):
+    return clgrad.tensor(x, dtype=dtype, device=device)
+
+
+def _np(t):
+    return t.detach().cpu().numpy()
+
+
+def _f64(device):
+    if not device_supports_fp64(device):
+        pytest.skip(f"{device} has no float64")
+    return clgrad.float64
+
+
+def test_poisson_samples_follow_the_law(device):
+    clgrad.manual_seed(0)
+    rates = [0.0, 0.3, 4.0, 9.5, 10.0, 60.0, 2000.0]
+    x = _np(clgrad.poisson(_t(rates, device).expand(20000, 7)))
+    assert x.dtype == np.float32 and (x == np.floor(x)).all() and (x >= 0).all()
+    np.testing.assert_allclose(x.mean(0), rates, rtol=0.03, atol=0.02)
+    np.testing.assert_allclose(x.var(0), rates, rtol=0.06, atol=0.02)
+    # small rates: the probabilities of 0, 1, 2 themselves
+    counts = np.bincount(x[:, 2].astype(int), minlength=3)[:3] / 20000
+    want = [math.exp(-4) * 4 ** k / math.factorial(k) for k in range(3)]
+    np.testing.assert_allclose(counts, want, atol=0.01)
+    s = D.Poisson(_t([3.0], device)).sample((5, 2))
+    assert tuple(s.shape) == (5, 2, 1)
+
+
+def test_binomial_samples_follow_the_law(device):
+    clgrad.manual_seed(1)
+    n = np.array([0.0, 1.0, 7.0, 40.0, 40.0, 500.0, 12.0, 9.0])
+    p = np.array([0.4, 0.5, 0.3, 0.1, 0.8, 0.35, 1.0, 0.0])
+    x = _np(clgrad.binomial(_t(n, device).expand(20000, 8), _t(p, device).expand(20000, 8)))
+    assert ((x >= 0) & (x <= n)).all() and (x == np.floor(x)).all()
+    np.testing.assert_allclose(x.mean(0), n * p, rtol=0.03, atol=0.02)
+    np.testing.assert_allclose(x.var(0), n * p * (1 - p), rtol=0.06, atol=0.02)
+    b = D.Binomial(_t([10.0, 3.0], device), _t([0.2, 0.9], device))
+    assert tuple(b.sample((6,)).shape) == (6, 2)
+
+
+def test_geometric_studentt_and_transformed_samples(device):
+    clgrad.manual_seed(2)
+    g = _np(D.Geometric(_t([0.2, 0.7], device)).sample((30000,)))
+    np.testing.assert_allclose(g.mean(0), [4.0, 0.3 / 0.7], rtol=0.05)
+    s = _np(D.StudentT(_t([5.0], device), _t([1.0], device), _t([2.0], device)).sample((40000,)))
+    np.testing.assert_allclose(s.mean(), 1.0, atol=0.06)
+    np.testing.assert_allclose(s.var(), 4.0 * 5 / 3, rtol=0.1)
+    ln = _np(D.LogNormal(_t([0.2], device), _t([0.5], device)).sample((40000,)))
+    np.testing.assert_allclose(ln.mean(), math.exp(0.2 + 0.125), rtol=0.02)
+    hn = _np(D.HalfNormal(_t([2.0], device)).sample((40000,)))
+    assert (hn >= 0).all()
+    np.testing.assert_allclose(hn.mean(), 2.0 * math.sqrt(2 / math.pi), rtol=0.02)
+    gu = _np(D.Gumbel(_t([1.0], device), _t([2.0], device)).sample((40000,)))
+    np.testing.assert_allclose(gu.mean(), 1.0 + 2.0 * 0.5772156649, atol=0.05)
+    c = _np(D.Cauchy(_t([1.0], device), _t([0.5], device)).sample((40000,)))
+    np.testing.assert_allclose(np.median(c), 1.0, atol=0.03)
+
+
+def test_rsample_gradients_of_transformed_and_studentt(device):
+    clgrad.manual_seed(3)
+    loc = _t([0.1], device).requires_grad_()
+    scale = _t([0.4], device).requires_grad_()
+    D.LogNormal(loc, scale).rsample((20000,)).mean().backward()
+    m = math.exp(0.1 + 0.08)  # d/dloc E = E, d/dscale E = scale * E
+    np.testing.assert_allclose(_np(loc.grad), [m], rtol=0.05)
+    np.testing.assert_allclose(_np(scale.grad), [0.4 * m], rtol=0.1)
+    df = _t([4.0], device).requires_grad_()
+    y = D.StudentT(df).rsample((10,))
+    y.sum().backward()
+    assert df.grad is not None and np.isfinite(_np(df.grad)).all()
+    assert not D.Poisson(_t([1.0], device)).has_rsample
+    assert D.Gumbel(_t([0.0], device), _t([1.0], device)).has_rsample
+
+
+@pytest.mark.parity
+def test_families_match_torch_exactly_in_float64(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    td = torch.distributions
+
+    def mk(x):
+        return _t(x, device, f64)
+
+    def tk(x):
+        return torch.tensor(x, dtype=torch.float64)
+
+    pos, loc = [0.5, 1.0, 3.0], [0.2, -1.0, 2.0]
+    counts = [0.0, 2.0, 5.0]
+    cases = [
+        (D.Poisson(mk(pos)), td.Poisson(tk(pos)), counts),
+        (D.Binomial(mk([5.0, 5.0, 5.0]), mk([0.2, 0.5, 0.9])),
+         td.Binomial(tk([5.0, 5.0, 5.0]), tk([0.2, 0.5, 0.9])), counts),
+        (D.Binomial(mk([5.0, 8.0, 6.0]), logits=mk(loc)),
+         td.Binomial(tk([5.0, 8.0, 6.0]), logits=tk(loc)), counts),
+        (D.Geometric(mk([0.2, 0.5, 1.0])), td.Geometric(tk([0.2, 0.5, 1.0])), counts),
+        (D.Geometric(logits=mk(loc)), td.Geometric(logits=tk(loc)), counts),
+        (D.StudentT(mk([1.0, 2.5, 5.0]), mk(loc), mk(pos)),
+         td.StudentT(tk([1.0, 2.5, 5.0]), tk(loc), tk(pos)), [0.3, -2.0, 1.0]),
+        (D.Cauchy(mk(loc), mk(pos)), td.Cauchy(tk(loc), tk(pos)), [0.3, -2.0, 1.0]),
+        (D.LogNormal(mk(loc), mk(pos)), td.LogNormal(tk(loc), tk(pos)), [0.3, 2.0, 1.0]),
+        (D.HalfNormal(mk(pos)), td.HalfNormal(tk(pos)), [0.3, 2.0, 1.0]),
+        (D.Gumbel(mk(loc), mk(pos)), td.Gumbel(tk(loc), tk(pos)), [0.3, -2.0, 1.0]),
+    ]
+    for ours, theirs, value in cases:
+        name = type(ours).__name__
+        np.testing.assert_allclose(_np(ours.log_prob(mk(value))),
+                                   theirs.log_prob(tk(value)).numpy(), rtol=1e-12, err_msg=name)
+        for attr in ("mean", "mode", "variance", "stddev"):
+            np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
+                                       rtol=1e-12, err_msg=f"{name}.{attr}")
+        try:
+            want = theirs.entropy().numpy()
+        except NotImplementedError:  # Poisson: an exponential family with no carrier measure
+            with pytest.raises(NotImplementedError):
+                ours.entropy()
+        else:
+            np.testing.assert_allclose(_np(ours.entropy()), want, rtol=1e-12, err_msg=name)
+        assert ours.has_rsample == theirs.has_rsample, name
+        assert repr(ours) == repr(theirs).replace("torch.", "clgrad."), name
+        assert repr(ours.support) == repr(theirs.support).replace("torch.", "clgrad."), name
+        assert sorted(ours.arg_constraints) == sorted(theirs.arg_constraints), name
+        assert isinstance(ours, D.TransformedDistribution) == \
+            isinstance(theirs, td.TransformedDistribution), name
+        if name in ("Cauchy", "HalfNormal", "LogNormal", "Gumbel"):
+            np.testing.assert_allclose(_np(ours.cdf(mk(value))), theirs.cdf(tk(value)).numpy(),
+                                       rtol=1e-12, err_msg=name)
+            q = [0.1, 0.5, 0.8]
+            np.testing.assert_allclose(_np(ours.icdf(mk(q))), theirs.icdf(tk(q)).numpy(),
+                                       rtol=1e-10, err_msg=name)
+    b = D.Binomial(mk([4.0, 4.0]), mk([0.3, 0.6]))
+    np.testing.assert_allclose(_np(b.enumerate_support()),
+                               td.Binomial(tk([4.0, 4.0]), tk([0.3, 0.6]))
+                               .enumerate_support().numpy())
+
+
+@pytest.mark.parity
+def test_more_kl_pairs_match_torch(device):
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    c, t = (lambda x: _t(x, device)), torch.tensor
+    pairs = [
+        ("Poisson", ([1.5, 4.0],), "Poisson", ([2.0, 3.0],)),
+        ("Geometric", ([0.3, 0.6],), "Geometric", ([0.5, 0.2],)),
+        ("Cauchy", ([0.0, 1.0], [1.0, 2.0]), "Cauchy", ([1.0, -1.0], [0.5, 1.0])),
+        ("Gumbel", ([0.0, 1.0], [1.0, 2.0]), "Gumbel", ([1.0, -1.0], [0.5, 1.0])),
+        ("HalfNormal", ([1.0, 2.0],), "HalfNormal", ([0.5, 3.0],)),
+        ("LogNormal", ([0.0, 1.0], [1.0, 2.0]), "LogNormal", ([1.0, -1.0], [0.5, 1.0])),
+        ("Normal", ([0.0, 1.0], [1.0, 2.0]), "Laplace", ([1.0, -1.0], [0.5, 1.0])),
+        ("Laplace", ([0.0, 1.0], [1.0, 2.0]), "Normal", ([1.0, -1.0], [0.5, 1.0])),
+        ("Normal", ([0.0, 1.0], [1.0, 2.0]), "Gumbel", ([1.0, -1.0], [0.5, 1.0])),
+        ("Gumbel", ([0.0, 1.0], [1.0, 2.0]), "Normal", ([1.0, -1.0], [0.5, 1.0])),
+        ("Exponential", ([1.5, 0.5],), "Gumbel", ([1.0, -1.0], [0.5, 1.0])),
+        ("Exponential", ([1.5, 0.5],), "Normal", ([1.0, -1.0], [0.5, 1.0])),
+        ("Uniform", ([0.0, 1.0], [1.0, 2.0]), "Gumbel", ([1.0, -1.0], [0.5, 1.0])),
+        ("Uniform", ([0.0, 1.0], [1.0, 2.0]), "Normal", ([1.0, -1.0], [0.5, 1.0])),
+        ("Uniform", ([0.5, -1.0], [1.0, 2.0]), "Exponential", ([1.0, 2.0],)),
+        ("Bernoulli", ([0.3, 0.9],), "Poisson", ([2.0, 3.0],)),
+        ("Poisson", ([1.5, 4.0],), "Binomial", ([5.0, 5.0], [0.2, 0.3])),
+        ("Normal", ([0.0, 1.0], [1.0, 2.0]), "Uniform", ([0.0, 0.0], [1.0, 1.0])),
+        ("Binomial", ([5.0, 6.0], [0.2, 0.7]), "Binomial", ([5.0, 5.0], [0.4, 0.5])),
+    ]
+    for p_name, p_args, q_name, q_args in pairs:
+        ours = D.kl_divergence(getattr(D, p_name)(*map(c, p_args)),
+                               getattr(D, q_name)(*map(c, q_args)))
+        theirs = td.kl_divergence(getattr(td, p_name)(*map(t, p_args)),
+                                  getattr(td, q_name)(*map(t, q_args)))
+        np.testing.assert_allclose(_np(ours), theirs.numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=f"{p_name} {q_name}")
+
+
+@pytest.mark.parity
+def test_sampler_and_validation_errors_match_torch(device):
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    raising = [
+        (lambda: clgrad.poisson(clgrad.tensor([1, 2], device=device)),
+         lambda: torch.poisson(torch.tensor([1, 2]))),
+        (lambda: clgrad.binomial(clgrad.tensor([1, 2], device=device), _t([0.5, 0.5], device)),
+         lambda: torch.binomial(torch.tensor([1, 2]), torch.tensor([0.5, 0.5]))),
+        (lambda: clgrad.binomial(_t([1.0], device), _t([0.5], device, clgrad.float16)),
+         lambda: torch.binomial(torch.tensor([1.0]), torch.tensor([0.5], dtype=torch.half))),
+        (lambda: clgrad.poisson(_t([1.0], device), generator=3),
+         lambda: torch.poisson(torch.tensor([1.0]), generator=3)),
+    ]
+    if device == "cpu":
+        raising.append((lambda: clgrad.poisson(_t([-1.0], device)),
+                        lambda: torch.poisson(torch.tensor([-1.0]))))
+    for ours, theirs in raising:
+        with pytest.raises(Exception) as expected:
+            theirs()
+        with pytest.raises(type(expected.value)) as got:
+            ours()
+        assert str(got.value) == str(expected.value).replace("torch.", "clgrad.")
+    invalid = [
+        (lambda: D.Poisson(_t([-1.0], device)), lambda: td.Poisson(torch.tensor([-1.0]))),
+        (lambda: D.Geometric(_t([0.0], device)), lambda: td.Geometric(torch.tensor([0.0]))),
+        (lambda: D.Binomial(_t([2.5], device), _t([0.5], device)),
+         lambda: td.Binomial(torch.tensor([2.5]), torch.tensor([0.5]))),
+        (lambda: D.StudentT(_t([-1.0], device)), lambda: td.StudentT(torch.tensor([-1.0]))),
+        (lambda: D.HalfNormal(_t([-1.0], device)), lambda: td.HalfNormal(torch.tensor([-1.0]))),
+        (lambda: D.Poisson(_t([1.0], device)).log_prob(_t([0.5], device)),
+         lambda: td.Poisson(torch.tensor([1.0])).log_prob(torch.tensor([0.5]))),
+        (lambda: D.Binomial(_t([3.0], device), _t([0.5], device)).log_prob(_t([4.0], device)),
+         lambda: td.Binomial(torch.tensor([3.0]), torch.tensor([0.5])).log_prob(
+             torch.tensor([4.0]))),
+        (lambda: D.Binomial(_t([3.0], device)), lambda: td.Binomial(torch.tensor([3.0]))),
+    ]
+    for ours, theirs in invalid:
+        with pytest.raises(ValueError) as expected:
+            theirs()
+        with pytest.raises(ValueError) as got:
+            ours()
+        assert str(got.value).split("\n")[0] == \
+            str(expected.value).replace("torch.", "clgrad.").split("\n")[0]
+
+
+def test_poisson_gradient_is_zero_and_binomial_records_nothing(device):
+    rate = _t([1.0, 20.0], device).requires_grad_()
+    out = clgrad.poisson(rate)
+    assert type(out.grad_fn).__name__ == "PoissonBackward0"
+    out.sum().backward()
+    assert _np(rate.grad).tolist() == [0.0, 0.0]
+    assert clgrad.binomial(_t([3.0], device), _t([0.5], device)).grad_fn is None
+
+
+def test_counts_reproducible_and_alike_on_every_device():
+    def draw(device):
+        clgrad.manual_seed(5)
+        return (_np(clgrad.poisson(_t([0.5, 7.0, 30.0], device).expand(200, 3))),
+                _np(clgrad.binomial(_t([6.0, 100.0], device).expand(200, 2),
+                                    _t([0.3, 0.45], device).expand(200, 2))))
+
+    first = draw(DEVICES[0])
+    for a, b in zip(first, draw(DEVICES[0])):
+        np.testing.assert_array_equal(a, b)
+    for device in DEVICES[1:]:
+        other = draw(device)
+        for a, b in zip(first, other):
+            # counts are exact; an ulp apart in a uniform may flip a rare boundary draw
+            assert (a != b).mean() < 0.01
+
+
+def test_transforms_invert_and_compose(device):
+    x = _t([-1.0, 0.0, 2.0], device)
+    for tr in (D.ExpTransform(), D.AffineTransform(1.0, -2.0), D.SigmoidTransform(),
+               D.ComposeTransform([D.ExpTransform(), D.AffineTransform(0.5, 3.0)])):
+        y = tr(x)
+        np.testing.assert_allclose(_np(tr.inv(y)), _np(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(_np(tr.inv.log_abs_det_jacobian(y, x)),
+                                   -_np(tr.log_abs_det_jacobian(x, y)), rtol=1e-6)
+    assert D.ExpTransform() == D.ExpTransform() and D.ExpTransform().inv.inv == D.ExpTransform()
+    assert D.AffineTransform(0.0, -1.0).sign == -1
+    assert repr(D.ExpTransform().inv) == "_InverseTransform(ExpTransform())"
+    ln = D.TransformedDistribution(D.Normal(_t([0.0], device), _t([1.0], device)),
+                                   D.ExpTransform())
+    v = _t([0.5, 2.0], device)
+    np.testing.assert_allclose(_np(ln.log_prob(v)),
+                               _np(D.LogNormal(_t([0.0], device), _t([1.0], device)).log_prob(v)),
+                               rtol=1e-6)
+    assert tuple(ln.expand((3, 1)).sample((2,)).shape) == (2, 3, 1)
+
+
+def test_expand_and_module_paths(device):
+    p = D.Poisson(_t([1.0, 2.0], device)).expand((3, 2))
+    assert tuple(p.sample().shape) == (3, 2)
+    g = D.Gumbel(_t([0.0, 1.0], device), _t([1.0, 1.0], device)).expand((4, 2))
+    assert type(g) is D.Gumbel and tuple(g.rsample().shape) == (4, 2)
+    h = D.HalfNormal(_t([1.0], device)).expand((5,))
+    assert type(h) is D.HalfNormal and tuple(h.batch_shape) == (5,)
+    s = D.StudentT(_t([3.0], device)).expand((2,))
+    assert tuple(s.rsample((3,)).shape) == (3, 2)
+    from clgrad.distributions.binomial import Binomial
+    from clgrad.distributions.gumbel import Gumbel
+    from clgrad.distributions.log_normal import LogNormal
+    from clgrad.distributions.poisson import Poisson
+    from clgrad.distributions.studentT import StudentT
+    from clgrad.distributions.transforms import ExpTransform
+    assert (Binomial, Gumbel, LogNormal, Poisson, StudentT) == \
+        (D.Binomial, D.Gumbel, D.LogNormal, D.Poisson, D.StudentT)
+    assert ExpTransform is D.ExpTransform
+    assert clgrad.distributions.transformed_distribution.TransformedDistribution is \
+        D.TransformedDistribution
