@@ -11,7 +11,7 @@ from _common import best_time, cl_device_or_exit, describe_device, torch_or_none
 
 import clgrad
 from clgrad.backends import backend_for
-from clgrad.backends.cl import gemm_tuning
+from clgrad.backends.cl import gemm_params as gemm_tuning
 
 
 def gflops(flops: float, seconds: float) -> float:
@@ -48,7 +48,7 @@ def main() -> None:
             rows.append(("sgemm 1024 A transposed",
                          gflops(flops, best_time(lambda: cat @ cb, repeat=rep, sync=sync)),
                          ref, tor))
-            default = gemm_tuning.fit(gemm_tuning.DEFAULTS[gemm_tuning._family(
+            default = gemm_tuning.fit(gemm_tuning.DEFAULTS[gemm_tuning.family(
                 backend.rt.caps)]["nn"], backend.rt.caps)
             out = clgrad.empty(n, n, device=dev)
             rows.append(("sgemm 1024 built-in default params",

@@ -22,7 +22,7 @@ def _warmup(args: argparse.Namespace) -> int:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from .backends.cl.gemm_tuning import main as tune_main
+    from .tune import main as tune_main
     return tune_main(args)
 
 

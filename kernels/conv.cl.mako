@@ -10,14 +10,29 @@
 ##   the result is deterministic (no atomics). T: the accumulator type. Arguments: total,
 ##   cols, cols_off, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, x.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+GEOMETRY = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow")
+
+
+@declare(SIGNATURES)
+def im2col(dt, index_t, **_):
+    return [scalar(index_t, "total"),
+            tensor(dt.ctype, "x", index_t, strides=("xs_n", "xs_c", "xs_h", "xs_w")),
+            scalar(index_t, "C", "H", "W", *GEOMETRY), buffer(dt.ctype, "cols")]
+
+
+@declare(SIGNATURES)
+def col2im(dt, index_t, **_):
+    return [scalar(index_t, "total"), tensor(dt.ctype, "cols", index_t),
+            scalar(index_t, "C", "H", "W", *GEOMETRY), buffer(dt.ctype, "x")]
+%>
 
 <%def name="im2col(name, caps, dt, T, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total,
-    __global const ${dt.ctype} *x, const ${I} x_off, const ${I} xs_n, const ${I} xs_c,
-    const ${I} xs_h, const ${I} xs_w, const ${I} C, const ${I} H, const ${I} W,
-    const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw, const ${I} ph, const ${I} pw,
-    const ${I} dh, const ${I} dw, const ${I} oh, const ${I} ow, __global ${dt.ctype} *cols)
+__kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;
@@ -48,11 +63,7 @@ __kernel void ${name}(const ${I} total,
 
 <%def name="col2im(name, caps, dt, T, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total,
-    __global const ${dt.ctype} *cols, const ${I} cols_off, const ${I} C, const ${I} H,
-    const ${I} W, const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw, const ${I} ph,
-    const ${I} pw, const ${I} dh, const ${I} dw, const ${I} oh, const ${I} ow,
-    __global ${dt.ctype} *x)
+__kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;

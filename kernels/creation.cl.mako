@@ -1,4 +1,5 @@
 ## Creation kernels: values computed from the element index, never uploaded from the host.
+## Each kernel's arguments are declared in SIGNATURES (kernels/signature.py) above its def.
 ## arange(name, caps, out, A): out[i] = start + step * i computed in A (double, float or long).
 ##   Arguments: n, out, start (A), step (A).
 ## linspace(name, caps, out, A, log): out[i] = start + step * i for i < halfway, else
@@ -8,14 +9,40 @@
 ##   Arguments: n, cols, out.
 ## tri(name, caps, dt, upper): out = tril/triu(in) over contiguous batches of (rows, cols)
 ##   matrices; keeps col - row <= diagonal (lower) or col - row >= diagonal (upper).
-##   Arguments: n, rows, cols, diagonal, in, in_off, out, out_off.
+##   Arguments: n, rows, cols, diagonal, src, src_off, out, out_off.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def arange(out, A, **_):
+    return [scalar("long", "n"), buffer(out.ctype, "out"), scalar(A, "start", "step")]
+
+
+@declare(SIGNATURES)
+def linspace(out, A, **_):
+    return [scalar("long", "n"), buffer(out.ctype, "out"), scalar(A, "start", "end", "step"),
+            scalar("long", "halfway"), scalar(A, "base")]
+
+
+@declare(SIGNATURES)
+def eye(out, **_):
+    return [scalar("long", "n", "cols"), buffer(out.ctype, "out")]
+
+
+@declare(SIGNATURES)
+def tri(dt, **_):
+    return [scalar("long", "n", "rows", "cols", "diagonal"), tensor(dt.ctype, "src", "long"),
+            tensor(dt.ctype, "out", "long", const=False)]
+%>
 ## FP_CONTRACT off: a fused multiply-add would round differently from the numpy backend.
 
 <%def name="arange(name, caps, out, A)">\
 #pragma OPENCL FP_CONTRACT OFF
-__kernel void ${name}(const long n, __global ${out.ctype} *out, const ${A} start,
-                      const ${A} step)
+__kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
@@ -25,8 +52,7 @@ __kernel void ${name}(const long n, __global ${out.ctype} *out, const ${A} start
 
 <%def name="linspace(name, caps, out, A, log)">\
 #pragma OPENCL FP_CONTRACT OFF
-__kernel void ${name}(const long n, __global ${out.ctype} *out, const ${A} start,
-                      const ${A} end, const ${A} step, const long halfway, const ${A} base)
+__kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
@@ -40,7 +66,7 @@ __kernel void ${name}(const long n, __global ${out.ctype} *out, const ${A} start
 </%def>
 
 <%def name="eye(name, caps, out)">\
-__kernel void ${name}(const long n, const long cols, __global ${out.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
@@ -50,9 +76,7 @@ __kernel void ${name}(const long n, const long cols, __global ${out.ctype} *out)
 
 <%def name="tri(name, caps, dt, upper)">\
 <% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
-__kernel void ${name}(const long n, const long rows, const long cols, const long diagonal,
-                      __global const ${dt.ctype} *in, const long in_off,
-                      __global ${dt.ctype} *out, const long out_off)
+__kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
@@ -63,7 +87,7 @@ __kernel void ${name}(const long n, const long rows, const long cols, const long
 % else:
     const int keep = col - row <= diagonal;
 % endif
-    const ${T} v = keep ? ${common.load(dt, "in", "in_off + i", T)} : (${T})0;
+    const ${T} v = keep ? ${common.load(dt, "src", "src_off + i", T)} : (${T})0;
     ${common.store(dt, "out", "out_off + i", "v")}
 }
 </%def>

@@ -5,40 +5,34 @@
 ##   argument of type T); rank: dims after coalescing (0 when every operand is contiguous);
 ##   T: the compute type; expr: OpenCL C over a, b, c of type T; helpers: names of
 ##   math.cl.mako defs the expression calls.
-## Arguments, in order: n, out, out_off, [out strides], per operand (ptr, off, [strides]) or
-## (value), then the sizes of the rank dims.
+## Arguments (declared in SIGNATURES below): n, out (+ out_off, [out_s<d>]), per operand
+## in<i> (+ in<i>_off, [in<i>_s<d>]) or <letter>_value, then size<d> of the rank dims.
 <%namespace name="common" file="common.cl.mako"/>
 <%namespace name="math" file="math.cl.mako"/>
+<%!
+from clgrad.kernels.signature import declare, scalar, tensor
+
+SIGNATURES = {}
+OPERAND_NAMES = "abcdefgh"
+
+
+@declare(SIGNATURES)
+def pointwise(out, out_kind, operands, rank, T, index_t, **_):
+    args = [scalar(index_t, "n"),
+            tensor(out.ctype, "out", index_t, const=False, strides=rank * (out_kind == "s"))]
+    for i, (kind, dt) in enumerate(operands):
+        if kind == "k":
+            args.append(scalar(T, f"{OPERAND_NAMES[i]}_value"))
+        else:
+            args.append(tensor(dt.ctype, f"in{i}", index_t, strides=rank * (kind == "s")))
+    return args + scalar(index_t, *[f"size{d}" for d in range(rank)])
+%>
 <%def name="pointwise(name, caps, out, out_kind, operands, rank, T, expr, index_t, helpers)">\
 % for helper in helpers:
 ${getattr(math, helper)(T)}
 % endfor
-<% names = "abcdefgh" %>\
-__kernel void ${name}(const ${index_t} n,
-    __global ${out.ctype} *out, const ${index_t} out_off\
-% if out_kind == "s":
-% for d in range(rank):
-, const ${index_t} out_s${d}\
-% endfor
-% endif
-% for i, (kind, dt) in enumerate(operands):
-% if kind == "k":
-,
-    const ${T} ${names[i]}_value\
-% else:
-,
-    __global const ${dt.ctype} *in${i}, const ${index_t} in${i}_off\
-% if kind == "s":
-% for d in range(rank):
-, const ${index_t} in${i}_s${d}\
-% endfor
-% endif
-% endif
-% endfor
-% for d in range(rank):
-, const ${index_t} size${d}\
-% endfor
-)
+<% names = OPERAND_NAMES %>\
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     if (gid >= n) return;

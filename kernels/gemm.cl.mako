@@ -16,6 +16,22 @@
 ## Arguments, in order: M, N, K, alpha, beta, A, a_off, a_sm, a_sk, B, b_off, b_sk, b_sn,
 ## C, c_off, c_sm, c_sn, then per batch dim d: a_bs<d>, b_bs<d>, c_bs<d>, bn<d> (size).
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def gemm(dt, T, batch_rank, index_t, **_):
+    I, S = index_t, dt.ctype
+    batch = [scalar(I, f"a_bs{d}", f"b_bs{d}", f"c_bs{d}", f"bn{d}") for d in range(batch_rank)]
+    return [scalar(I, "M", "N", "K"), scalar(T, "alpha", "beta"),
+            tensor(S, "A", I, offset="a_off"), scalar(I, "a_sm", "a_sk"),
+            tensor(S, "B", I, offset="b_off"), scalar(I, "b_sk", "b_sn"),
+            tensor(S, "C", I, const=False, offset="c_off"), scalar(I, "c_sm", "c_sn"),
+            *[a for group in batch for a in group]]
+%>
 
 <%def name="gemm(name, caps, dt, T, mode, TM, TN, VW, LK, WGN, WGM, has_beta, batch_rank, index_t)">\
 <%
@@ -56,16 +72,7 @@
         return "%s += %s * %s;" % (acc, a, b)
     NV = TN // VW if mode != "nt" else TN
 %>\
-__kernel void ${name}(const ${I} M, const ${I} N, const ${I} K, const ${T} alpha,
-    const ${T} beta,
-    __global const ${S} *A, const ${I} a_off, const ${I} a_sm, const ${I} a_sk,
-    __global const ${S} *B, const ${I} b_off, const ${I} b_sk, const ${I} b_sn,
-    __global ${S} *C, const ${I} c_off, const ${I} c_sm, const ${I} c_sn\
-% for d in range(batch_rank):
-,
-    const ${I} a_bs${d}, const ${I} b_bs${d}, const ${I} c_bs${d}, const ${I} bn${d}\
-% endfor
-)
+__kernel void ${name}(${signature})
 {
     const ${I} n0 = (${I})get_global_id(0) * ${TN};
     const ${I} m0 = (${I})get_global_id(1) * ${TM};

@@ -9,37 +9,60 @@
 ##   "set": tgt[pos] = oth; "add", "mul", "max", "min": tgt[pos] = op(tgt[pos], oth).
 ##   serial: one work-item walks S consecutive points (the trailing dims, where repeated
 ##   indices can meet) in order, so accumulation is deterministic without float atomics.
-##   Arguments: P, S, tgt, tgt_off, [tst_d], K x (idx_k, idx_off_k, [ist_k_d], size_k, ast_k),
+##   Arguments: P, S, tgt, tgt_off, [tst_d], K x (idx_k, idx_k_off, [ist_k_d], size_k, ast_k),
 ##   oth, oth_off, [ost_d], [n_d], flag. Global size: P (S = 1 when not serial).
 ## nonzero(name, caps, rank): writes the coordinates of each set element of a contiguous
 ##   bool mask to row pos[i] - 1 of out (count, rank); pos is the inclusive cumsum of mask.
 ##   Arguments: n, mask, pos, out, [n_d]. Global size: n.
+## scatter_dim(name, caps, dt, accumulate, index_t): puts the values of src at positions idx
+##   along one dim of out (the gradients of index-selecting ops). src and idx are contiguous
+##   (O, K, I), out contiguous (O, N, I) and already zero. accumulate=False: one work-item
+##   per src element stores it (idx distinct along the dim); accumulate=True: one work-item
+##   per (o, i) line adds its K elements in order (repeated indices, deterministic).
+##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
+## gather_dim(name, caps, dt, index_t): out (O, K, I) = src (O, N, I) at positions idx along
+##   the middle dim (the backward of scatter_dim).
+##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def index_map(dt, K, rank, **_):
+    args = [scalar("long", "P", "S"), tensor(dt.ctype, "tgt", "long", const=False),
+            scalar("long", *[f"tst{d}" for d in range(rank)])]
+    for k in range(K):
+        args += [tensor("long", f"idx{k}", "long", strides=[f"ist{k}_{d}" for d in range(rank)]),
+                 scalar("long", f"size{k}", f"ast{k}")]
+    return args + [tensor(dt.ctype, "oth", "long", const=False, strides=[f"ost{d}" for d in range(rank)]),
+                   scalar("long", *[f"n{d}" for d in range(rank)]), buffer("int", "flag")]
+
+
+@declare(SIGNATURES)
+def nonzero(rank, **_):
+    return [scalar("long", "n"), buffer("uchar", "mask", const=True),
+            buffer("long", "pos", const=True), buffer("long", "out"),
+            scalar("long", *[f"n{d}" for d in range(rank)])]
+
+
+@declare(SIGNATURES)
+def scatter_dim(dt, index_t, **_):
+    return [scalar(index_t, "O", "K", "N", "I"), tensor(dt.ctype, "src", index_t),
+            tensor("long", "idx", index_t), buffer(dt.ctype, "out")]
+
+
+@declare(SIGNATURES)
+def gather_dim(dt, index_t, **_):
+    return [scalar(index_t, "O", "K", "N", "I"), tensor(dt.ctype, "src", index_t),
+            tensor("long", "idx", index_t), buffer(dt.ctype, "out")]
+%>
 
 <%def name="index_map(name, caps, dt, mode, K, rank, serial)">\
 <% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
-__kernel void ${name}(const long P, const long S,
-    __global ${dt.ctype} *tgt, const long tgt_off\
-% for d in range(rank):
-, const long tst${d}\
-% endfor
-% for k in range(K):
-,
-    __global const long *idx${k}, const long idx_off${k}\
-% for d in range(rank):
-, const long ist${k}_${d}\
-% endfor
-, const long size${k}, const long ast${k}\
-% endfor
-,
-    __global ${dt.ctype} *oth, const long oth_off\
-% for d in range(rank):
-, const long ost${d}\
-% endfor
-% for d in range(rank):
-, const long n${d}\
-% endfor
-, __global int *flag)
+__kernel void ${name}(${signature})
 {
     const long p = get_global_id(0);
     if (p >= P) return;
@@ -52,7 +75,7 @@ __kernel void ${name}(const long P, const long S,
 % endif
         long t = tgt_off, o = oth_off;
 % for k in range(K):
-        long i${k} = idx_off${k};
+        long i${k} = idx${k}_off;
 % endfor
 % for d in reversed(range(rank)):
         {
@@ -106,12 +129,7 @@ __kernel void ${name}(const long P, const long S,
 </%def>
 
 <%def name="nonzero(name, caps, rank)">\
-__kernel void ${name}(const long n, __global const uchar *mask, __global const long *pos,
-    __global long *out\
-% for d in range(rank):
-, const long n${d}\
-% endfor
-)
+__kernel void ${name}(${signature})
 {
     const long gid = get_global_id(0);
     if (gid >= n || !mask[gid]) return;
@@ -124,5 +142,52 @@ __kernel void ${name}(const long n, __global const uchar *mask, __global const l
         lin = q;
     }
 % endfor
+}
+</%def>
+
+<%def name="scatter_dim(name, caps, dt, accumulate, index_t)">\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
+__kernel void ${name}(${signature})
+{
+    const ${index_t} gid = get_global_id(0);
+% if accumulate:
+    if (gid >= O * I) return;
+    const ${index_t} o = gid / I, i = gid - o * I;
+    const ${index_t} sbase = o * K * I + i, obase = o * N * I + i;
+    for (${index_t} j = 0; j < K; ++j) {
+        const long t = idx[idx_off + sbase + j * I];
+        if (t < 0 || t >= N) continue;
+        const ${index_t} at = obase + (${index_t})t * I;
+        const ${T} v = ${common.load(dt, "out", "at", T)}
+            + ${common.load(dt, "src", "src_off + sbase + j * I", T)};
+        ${common.store(dt, "out", "at", "v")}
+    }
+% else:
+    if (gid >= O * K * I) return;
+    const ${index_t} o = gid / (K * I), i = gid % I;
+    const long t = idx[idx_off + gid];
+    if (t < 0 || t >= N) return;
+    const ${index_t} at = o * N * I + (${index_t})t * I + i;
+    const ${T} v = ${common.load(dt, "src", "src_off + gid", T)};
+    ${common.store(dt, "out", "at", "v")}
+% endif
+}
+</%def>
+
+<%def name="gather_dim(name, caps, dt, index_t)">\
+<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
+__kernel void ${name}(${signature})
+{
+    const ${index_t} gid = get_global_id(0);
+    if (gid >= O * K * I) return;
+    const ${index_t} o = gid / (K * I), i = gid % I;
+    const long t = idx[idx_off + gid];
+    if (t < 0 || t >= N) {
+        ${common.store(dt, "out", "gid", "0")}
+        return;
+    }
+    const ${index_t} at = o * N * I + (${index_t})t * I + i;
+    const ${T} v = ${common.load(dt, "src", "src_off + at", T)};
+    ${common.store(dt, "out", "gid", "v")}
 }
 </%def>

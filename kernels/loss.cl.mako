@@ -15,12 +15,35 @@
 ##   reduced, divided by tw[0] for the mean). One work-item per element of x.
 ##   Arguments: N, C, D, g, g_off, t, t_off, [w, w_off], ignore, [tw], out.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
 
-<%def name="weight_args(has_w, dt, index_t)">\
-% if has_w:
-    __global const ${dt.ctype} *w, const ${index_t} w_off,
-% endif
-</%def>
+SIGNATURES = {}
+
+
+def head(dt, has_w, index_t, x="x"):
+    """N, C, D, the input (x or g), the targets t and the optional class weights w."""
+    w = [tensor(dt.ctype, "w", index_t)] if has_w else []
+    return [scalar(index_t, "N", "C", "D"), tensor(dt.ctype, x, index_t),
+            tensor("long", "t", index_t), *w, scalar("long", "ignore")]
+
+
+@declare(SIGNATURES)
+def nll_none(dt, has_w, index_t, **_):
+    return head(dt, has_w, index_t) + [buffer(dt.ctype, "out")]
+
+
+@declare(SIGNATURES)
+def nll_reduce(dt, T, has_w, index_t, **_):
+    return head(dt, has_w, index_t) + [buffer(dt.ctype, "out"), buffer(T, "tw"),
+                                       local_mem(T, "scratch")]
+
+
+@declare(SIGNATURES)
+def nll_bwd(dt, T, has_w, mean, index_t, **_):
+    tw = [buffer(T, "tw", const=True)] if mean else []
+    return head(dt, has_w, index_t, "g") + tw + [buffer(dt.ctype, "out")]
+%>
 
 <%def name="weight_of(has_w, dt, T, cls)">\
 % if has_w:
@@ -31,11 +54,7 @@ ${common.load(dt, "w", "w_off + " + cls, T)}\
 </%def>
 
 <%def name="nll_none(name, caps, dt, T, has_w, index_t)">\
-__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
-    __global const ${dt.ctype} *x, const ${index_t} x_off,
-    __global const long *t, const ${index_t} t_off,
-${weight_args(has_w, dt, index_t)}
-    const long ignore, __global ${dt.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const ${index_t} r = get_global_id(0);
     if (r >= N * D) return;
@@ -56,11 +75,7 @@ ${weight_args(has_w, dt, index_t)}
 </%def>
 
 <%def name="nll_reduce(name, caps, dt, T, has_w, mean, index_t)">\
-__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
-    __global const ${dt.ctype} *x, const ${index_t} x_off,
-    __global const long *t, const ${index_t} t_off,
-${weight_args(has_w, dt, index_t)}
-    const long ignore, __global ${dt.ctype} *out, __global ${T} *tw, __local ${T} *scratch)
+__kernel void ${name}(${signature})
 {
     const ${index_t} lid = get_local_id(0);
     const ${index_t} L = get_local_size(0);
@@ -100,15 +115,7 @@ ${weight_args(has_w, dt, index_t)}
 </%def>
 
 <%def name="nll_bwd(name, caps, dt, T, has_w, reduced, mean, index_t)">\
-__kernel void ${name}(const ${index_t} N, const ${index_t} C, const ${index_t} D,
-    __global const ${dt.ctype} *g, const ${index_t} g_off,
-    __global const long *t, const ${index_t} t_off,
-${weight_args(has_w, dt, index_t)}
-    const long ignore,
-% if mean:
-    __global const ${T} *tw,
-% endif
-    __global ${dt.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const ${index_t} e = get_global_id(0);
     if (e >= N * C * D) return;

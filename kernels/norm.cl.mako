@@ -12,7 +12,7 @@
 ##   Arguments: A, B, sa, sg, eps, x, x_off, mean, rstd, var, lcount, lmean, lm2 (local T[L]).
 ## apply(name, caps, dt, T, has_w, has_b, index_t): y = (x - mean) * rstd * w + b, one
 ##   work-item per element. Arguments: total, x, x_off, mean, rstd, st_div, st_mod, [w, w_off],
-##   [b, b_off], af_div, af_mod, y.
+##   [bias, bias_off], af_div, af_mod, y.
 ## bwd_sums(name, caps, dt, T, has_w, index_t): per statistics group, s1 = sum(gy * w) and
 ##   s2 = sum(gy * w * xhat) with xhat = (x - mean) * rstd; one work-group per group, a tree
 ##   in local memory. Arguments: A, B, sa, sg, gy, gy_off, x, x_off, mean, rstd, [w, w_off],
@@ -21,13 +21,56 @@
 ##   with n the group's element count, one work-item per element. Arguments: total, n, gy,
 ##   gy_off, x, x_off, mean, rstd, s1, s2, st_div, st_mod, [w, w_off], af_div, af_mod, dx.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
+
+SIGNATURES = {}
+
+
+def affine(has_w, has_b, dt, I):
+    """The optional weight and bias, then their index map af_div, af_mod."""
+    args = [tensor(dt.ctype, "w", I)] if has_w else []
+    if has_b:
+        args.append(tensor(dt.ctype, "bias", I))
+    return args + scalar(I, "af_div", "af_mod")
+
+
+@declare(SIGNATURES)
+def moments(dt, T, index_t, **_):
+    return [scalar(index_t, "A", "B", "sa", "sg"), scalar(T, "eps"),
+            tensor(dt.ctype, "x", index_t), buffer(T, "mean_out"), buffer(T, "rstd_out"),
+            buffer(T, "var_out"), local_mem(T, "lcount"), local_mem(T, "lmean"),
+            local_mem(T, "lm2")]
+
+
+@declare(SIGNATURES)
+def apply(dt, T, has_w, has_b, index_t, **_):
+    return [scalar(index_t, "total"), tensor(dt.ctype, "x", index_t),
+            buffer(T, "mean", const=True), buffer(T, "rstd", const=True),
+            scalar(index_t, "st_div", "st_mod"), *affine(has_w, has_b, dt, index_t),
+            buffer(dt.ctype, "y")]
+
+
+@declare(SIGNATURES)
+def bwd_sums(dt, T, has_w, index_t, **_):
+    return [scalar(index_t, "A", "B", "sa", "sg"), tensor(dt.ctype, "gy", index_t),
+            tensor(dt.ctype, "x", index_t), buffer(T, "mean", const=True),
+            buffer(T, "rstd", const=True), *affine(has_w, False, dt, index_t),
+            buffer(T, "s1_out"), buffer(T, "s2_out"), local_mem(T, "l1"), local_mem(T, "l2")]
+
+
+@declare(SIGNATURES)
+def bwd_apply(dt, T, has_w, index_t, **_):
+    return [scalar(index_t, "total"), scalar(T, "n"), tensor(dt.ctype, "gy", index_t),
+            tensor(dt.ctype, "x", index_t),
+            *[buffer(T, b, const=True) for b in ("mean", "rstd", "s1", "s2")],
+            scalar(index_t, "st_div", "st_mod"), *affine(has_w, False, dt, index_t),
+            buffer(dt.ctype, "dx")]
+%>
 
 <%def name="moments(name, caps, dt, T, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} A, const ${I} B, const ${I} sa, const ${I} sg,
-    const ${T} eps, __global const ${dt.ctype} *x, const ${I} x_off,
-    __global ${T} *mean_out, __global ${T} *rstd_out, __global ${T} *var_out,
-    __local ${T} *lcount, __local ${T} *lmean, __local ${T} *lm2)
+__kernel void ${name}(${signature})
 {
     const ${I} g = get_group_id(0);
     const ${I} l = get_local_id(0);
@@ -71,21 +114,9 @@ __kernel void ${name}(const ${I} A, const ${I} B, const ${I} sa, const ${I} sg,
 }
 </%def>
 
-<%def name="affine_args(has_w, has_b, dt, I)">\
-% if has_w:
-, __global const ${dt.ctype} *w, const ${I} w_off\
-% endif
-% if has_b:
-, __global const ${dt.ctype} *bias, const ${I} b_off\
-% endif
-, const ${I} af_div, const ${I} af_mod\
-</%def>
-
 <%def name="apply(name, caps, dt, T, has_w, has_b, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total, __global const ${dt.ctype} *x, const ${I} x_off,
-    __global const ${T} *mean, __global const ${T} *rstd, const ${I} st_div,
-    const ${I} st_mod${affine_args(has_w, has_b, dt, I)}, __global ${dt.ctype} *y)
+__kernel void ${name}(${signature})
 {
     const ${I} i = get_global_id(0);
     if (i >= total) return;
@@ -100,7 +131,7 @@ __kernel void ${name}(const ${I} total, __global const ${dt.ctype} *x, const ${I
     v *= ${common.load(dt, "w", "w_off + f", T)};
 % endif
 % if has_b:
-    v += ${common.load(dt, "bias", "b_off + f", T)};
+    v += ${common.load(dt, "bias", "bias_off + f", T)};
 % endif
     ${common.store(dt, "y", "i", "v")}
 }
@@ -108,11 +139,7 @@ __kernel void ${name}(const ${I} total, __global const ${dt.ctype} *x, const ${I
 
 <%def name="bwd_sums(name, caps, dt, T, has_w, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} A, const ${I} B, const ${I} sa, const ${I} sg,
-    __global const ${dt.ctype} *gy, const ${I} gy_off, __global const ${dt.ctype} *x,
-    const ${I} x_off, __global const ${T} *mean, __global const ${T} *rstd\
-${affine_args(has_w, False, dt, I)}, __global ${T} *s1_out, __global ${T} *s2_out,
-    __local ${T} *l1, __local ${T} *l2)
+__kernel void ${name}(${signature})
 {
     const ${I} g = get_group_id(0);
     const ${I} l = get_local_id(0);
@@ -151,11 +178,7 @@ ${affine_args(has_w, False, dt, I)}, __global ${T} *s1_out, __global ${T} *s2_ou
 
 <%def name="bwd_apply(name, caps, dt, T, has_w, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total, const ${T} n, __global const ${dt.ctype} *gy,
-    const ${I} gy_off, __global const ${dt.ctype} *x, const ${I} x_off,
-    __global const ${T} *mean, __global const ${T} *rstd, __global const ${T} *s1,
-    __global const ${T} *s2, const ${I} st_div,
-    const ${I} st_mod${affine_args(has_w, False, dt, I)}, __global ${dt.ctype} *dx)
+__kernel void ${name}(${signature})
 {
     const ${I} i = get_global_id(0);
     if (i >= total) return;

@@ -4,24 +4,48 @@
 ##   dt: the clgrad dtype of the parameter, its gradient and its state tensors (all contiguous);
 ##   T: the compute type (float for half and float, double for double); index_t: int or long;
 ##   flags: a dict of bools the update is specialised on (maximize, wd, lerp_hi, ...).
-## Arguments, in order: n, param, param_off, grad, grad_off, then (ptr, off) for each state
-## tensor the def lists, then its scalars (type T, computed on the host from Python numbers).
+## Arguments (declared in STEPS below): n, param, param_off, grad, grad_off, then (ptr, off)
+## for each state tensor, then the scalars (type T, computed on the host from Python numbers).
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import flatten, scalar, tensor
+
+# Each update rule's state tensors and scalars, in the order optim_step receives them.
+STEPS = {
+    "sgd": lambda f: (["buf"] if f["momentum"] else [],
+                      ["weight_decay", "momentum", "dampening_c", "lr"]),
+    "adam": lambda f: (["m", "v"] + (["vmax"] if f["amsgrad"] else []),
+                       ["weight_decay", "decay", "w1", "beta2", "w2", "step_size", "bc2_sqrt",
+                        "eps"]),
+    "rmsprop": lambda f: (["sq"] + (["buf"] if f["momentum"] else [])
+                          + (["ga"] if f["centered"] else []),
+                          ["weight_decay", "alpha", "w", "eps", "momentum", "lr"]),
+    "adagrad": lambda f: (["acc"], ["weight_decay", "eps", "clr"]),
+    "adadelta": lambda f: (["sq", "acc"], ["weight_decay", "rho", "w", "eps", "lr"]),
+    "adamax": lambda f: (["m", "u"], ["weight_decay", "w1", "beta2", "eps", "clr"]),
+    "nadam": lambda f: (["m", "v"], ["weight_decay", "decay", "w1", "beta2", "w2", "bc2", "eps",
+                                     "c_grad", "c_avg"]),
+    "radam": lambda f: (["m", "v"], ["weight_decay", "decay", "w1", "beta2", "w2", "bc1", "lr",
+                                     "bc2_sqrt", "eps", "rect"]),
+}
+
+
+def _signature(kind):
+    def signature(dt, T, index_t, flags, **_):
+        states, scalars = STEPS[kind](flags)
+        return flatten([scalar(index_t, "n"), tensor(dt.ctype, "param", index_t, const=False),
+                        tensor(dt.ctype, "grad", index_t),
+                        *[tensor(dt.ctype, s, index_t, const=False) for s in states],
+                        scalar(T, *scalars)])
+    return signature
+
+
+SIGNATURES = {kind: _signature(kind) for kind in STEPS}
+%>
 
 ## The kernel's signature and the loads of p and g (g negated under maximize, L2 decay added).
-<%def name="head(name, dt, T, index_t, flags, states, scalars)">\
-__kernel void ${name}(const ${index_t} n,
-    __global ${dt.ctype} *param, const ${index_t} param_off,
-    __global const ${dt.ctype} *grad, const ${index_t} grad_off\
-% for s in states:
-,
-    __global ${dt.ctype} *${s}, const ${index_t} ${s}_off\
-% endfor
-% for k in scalars:
-,
-    const ${T} ${k}\
-% endfor
-)
+<%def name="head(name, dt, T, index_t, flags)">\
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     if (gid >= n) return;
@@ -52,8 +76,7 @@ __kernel void ${name}(const ${index_t} n,
 ## sgd: states [buf] when flags.momentum; scalars weight_decay, momentum, dampening_c
 ## (= 1 - dampening), lr. flags.first: the buffer starts as a copy of the gradient.
 <%def name="sgd(name, caps, dt, T, index_t, flags)">\
-<% states = ["buf"] if flags["momentum"] else [] %>\
-${head(name, dt, T, index_t, flags, states, ["weight_decay", "momentum", "dampening_c", "lr"])}
+${head(name, dt, T, index_t, flags)}
 % if flags["momentum"]:
 % if flags["first"]:
     ${T} b = g;
@@ -77,9 +100,7 @@ ${head(name, dt, T, index_t, flags, states, ["weight_decay", "momentum", "dampen
 ## scalars weight_decay, decay (= 1 - lr * weight_decay), w1 (= 1 - beta1), beta2, w2
 ## (= 1 - beta2), step_size (= lr / bias_correction1), bc2_sqrt, eps.
 <%def name="adam(name, caps, dt, T, index_t, flags)">\
-<% states = ["m", "v"] + (["vmax"] if flags["amsgrad"] else []) %>\
-<% scalars = ["weight_decay", "decay", "w1", "beta2", "w2", "step_size", "bc2_sqrt", "eps"] %>\
-${head(name, dt, T, index_t, flags, states, scalars)}
+${head(name, dt, T, index_t, flags)}
     ${T} mv = ${common.load(dt, "m", "m_off + gid", T)};
     ${T} vv = ${common.load(dt, "v", "v_off + gid", T)};
     mv = ${lerp("mv", "g", "w1", flags["lerp_hi"])};
@@ -102,10 +123,7 @@ ${head(name, dt, T, index_t, flags, states, scalars)}
 ## rmsprop: states [square_avg(, momentum_buffer)(, grad_avg)]; scalars weight_decay, alpha,
 ## w (= 1 - alpha), eps, momentum, lr.
 <%def name="rmsprop(name, caps, dt, T, index_t, flags)">\
-<% states = (["sq"] + (["buf"] if flags["momentum"] else [])
-             + (["ga"] if flags["centered"] else [])) %>\
-<% scalars = ["weight_decay", "alpha", "w", "eps", "momentum", "lr"] %>\
-${head(name, dt, T, index_t, flags, states, scalars)}
+${head(name, dt, T, index_t, flags)}
     ${T} s = ${common.load(dt, "sq", "sq_off + gid", T)};
     s = s * alpha + w * (g * g);
     ${common.store(dt, "sq", "sq_off + gid", "s")}
@@ -131,7 +149,7 @@ ${head(name, dt, T, index_t, flags, states, scalars)}
 
 ## adagrad: states [sum]; scalars weight_decay, eps, clr (= lr / (1 + (step - 1) * lr_decay)).
 <%def name="adagrad(name, caps, dt, T, index_t, flags)">\
-${head(name, dt, T, index_t, flags, ["acc"], ["weight_decay", "eps", "clr"])}
+${head(name, dt, T, index_t, flags)}
     ${T} s = ${common.load(dt, "acc", "acc_off + gid", T)};
     s = s + g * g;
     ${common.store(dt, "acc", "acc_off + gid", "s")}
@@ -142,7 +160,7 @@ ${head(name, dt, T, index_t, flags, ["acc"], ["weight_decay", "eps", "clr"])}
 
 ## adadelta: states [square_avg, acc_delta]; scalars weight_decay, rho, w (= 1 - rho), eps, lr.
 <%def name="adadelta(name, caps, dt, T, index_t, flags)">\
-${head(name, dt, T, index_t, flags, ["sq", "acc"], ["weight_decay", "rho", "w", "eps", "lr"])}
+${head(name, dt, T, index_t, flags)}
     ${T} s = ${common.load(dt, "sq", "sq_off + gid", T)};
     ${T} d = ${common.load(dt, "acc", "acc_off + gid", T)};
     s = s * rho + w * (g * g);
@@ -158,7 +176,7 @@ ${head(name, dt, T, index_t, flags, ["sq", "acc"], ["weight_decay", "rho", "w", 
 ## adamax: states [exp_avg, exp_inf]; scalars weight_decay, w1 (= 1 - beta1), beta2, eps,
 ## clr (= lr / bias_correction1).
 <%def name="adamax(name, caps, dt, T, index_t, flags)">\
-${head(name, dt, T, index_t, flags, ["m", "u"], ["weight_decay", "w1", "beta2", "eps", "clr"])}
+${head(name, dt, T, index_t, flags)}
     ${T} mv = ${common.load(dt, "m", "m_off + gid", T)};
     ${T} uv = ${common.load(dt, "u", "u_off + gid", T)};
     mv = ${lerp("mv", "g", "w1", flags["lerp_hi"])};
@@ -174,8 +192,7 @@ ${head(name, dt, T, index_t, flags, ["m", "u"], ["weight_decay", "w1", "beta2", 
 ## bc2 (= bias_correction2), eps, c_grad (= -lr (1 - mu) / (1 - mu_product)),
 ## c_avg (= -lr mu_next / (1 - mu_product mu_next)).
 <%def name="nadam(name, caps, dt, T, index_t, flags)">\
-<% scalars = ["weight_decay", "decay", "w1", "beta2", "w2", "bc2", "eps", "c_grad", "c_avg"] %>\
-${head(name, dt, T, index_t, flags, ["m", "v"], scalars)}
+${head(name, dt, T, index_t, flags)}
     ${T} mv = ${common.load(dt, "m", "m_off + gid", T)};
     ${T} vv = ${common.load(dt, "v", "v_off + gid", T)};
     mv = ${lerp("mv", "g", "w1", flags["lerp_hi"])};
@@ -192,9 +209,7 @@ ${head(name, dt, T, index_t, flags, ["m", "v"], scalars)}
 ## radam: states [exp_avg, exp_avg_sq]; scalars weight_decay, decay, w1, beta2, w2,
 ## bc1 (= bias_correction1), lr, bc2_sqrt, eps, rect. flags.rectify: rho_t > 5 this step.
 <%def name="radam(name, caps, dt, T, index_t, flags)">\
-<% scalars = ["weight_decay", "decay", "w1", "beta2", "w2", "bc1", "lr", "bc2_sqrt", "eps",
-               "rect"] %>\
-${head(name, dt, T, index_t, flags, ["m", "v"], scalars)}
+${head(name, dt, T, index_t, flags)}
     ${T} mv = ${common.load(dt, "m", "m_off + gid", T)};
     ${T} vv = ${common.load(dt, "v", "v_off + gid", T)};
     mv = ${lerp("mv", "g", "w1", flags["lerp_hi"])};

@@ -12,6 +12,28 @@
 ##   work-item per input element: deterministic, no atomics. Arguments: total, gout, gout_off,
 ##   H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, count_include_pad, divisor, gin, [idx].
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+WINDOW = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw")
+
+
+@declare(SIGNATURES)
+def pool_fwd(dt, mode, index_t, **_):
+    idx = [buffer("long", "idx")] if mode == "max" else []
+    return [scalar(index_t, "total"), tensor(dt.ctype, "x", index_t),
+            scalar(index_t, "H", "W", "oh", "ow", *WINDOW), scalar("int", "count_include_pad"),
+            scalar(index_t, "divisor"), buffer(dt.ctype, "out"), *idx]
+
+
+@declare(SIGNATURES)
+def pool_bwd(dt, mode, index_t, **_):
+    idx = [buffer("long", "idx", const=True)] if mode == "max" else []
+    return [scalar(index_t, "total"), tensor(dt.ctype, "gout", index_t),
+            scalar(index_t, "H", "W", "oh", "ow", *WINDOW), scalar("int", "count_include_pad"),
+            scalar(index_t, "divisor"), buffer(dt.ctype, "gin"), *idx]
+%>
 
 ## Sets hs, he, ws, we (clipped window) and, for avg, div for output (oy, ox).
 <%def name="window(mode, adaptive, I, T)">\
@@ -40,15 +62,7 @@
 
 <%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total,
-    __global const ${dt.ctype} *x, const ${I} x_off, const ${I} H, const ${I} W,
-    const ${I} oh, const ${I} ow, const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw,
-    const ${I} ph, const ${I} pw, const ${I} dh, const ${I} dw, const int count_include_pad,
-    const ${I} divisor, __global ${dt.ctype} *out\
-% if mode == "max":
-, __global long *idx\
-% endif
-)
+__kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;
@@ -99,15 +113,7 @@ __kernel void ${name}(const ${I} total,
 
 <%def name="pool_bwd(name, caps, dt, T, mode, adaptive, index_t)">\
 <% I = index_t %>\
-__kernel void ${name}(const ${I} total,
-    __global const ${dt.ctype} *gout, const ${I} gout_off, const ${I} H, const ${I} W,
-    const ${I} oh, const ${I} ow, const ${I} kh, const ${I} kw, const ${I} sh, const ${I} sw,
-    const ${I} ph, const ${I} pw, const ${I} dh, const ${I} dw, const int count_include_pad,
-    const ${I} divisor, __global ${dt.ctype} *gin\
-% if mode == "max":
-, __global const long *idx\
-% endif
-)
+__kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;

@@ -17,6 +17,66 @@
 ## mn_draw(name, C): rows, ncat, k, cdf, last, out (long), seed, ctr.
 ## mn_draw_noreplace(name, P, C): rows, ncat, k, p, p_off, w (C scratch), out, seed, ctr.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def philox_raw(**_):
+    return [scalar("uint", "n"), buffer("uint", "ctr", const=True),
+            buffer("uint", "key", const=True), buffer("uint", "out")]
+
+
+@declare(SIGNATURES)
+def fill(out, C, **_):
+    return [scalar("ulong", "n"), tensor(out.ctype, "out", "ulong", const=False),
+            scalar("ulong", "seed", "ctr"), scalar(C, "p0", "p1")]
+
+
+@declare(SIGNATURES)
+def randint(out, **_):
+    return [scalar("ulong", "n"), tensor(out.ctype, "out", "ulong", const=False),
+            scalar("ulong", "seed", "ctr"), scalar("long", "low"), scalar("ulong", "range_m1")]
+
+
+@declare(SIGNATURES)
+def bernoulli_tensor(out, P, **_):
+    return [scalar("ulong", "n"), tensor(out.ctype, "out", "ulong", const=False),
+            tensor(P.ctype, "p", "ulong"), scalar("ulong", "seed", "ctr")]
+
+
+@declare(SIGNATURES)
+def perm_keys(**_):
+    return [scalar("ulong", "n", "npad"), buffer("ulong", "keys"), buffer("long", "idx"),
+            scalar("ulong", "seed", "ctr")]
+
+
+@declare(SIGNATURES)
+def bitonic_step(**_):
+    return [scalar("ulong", "npad"), buffer("ulong", "keys"), buffer("long", "idx"),
+            scalar("ulong", "j", "k")]
+
+
+@declare(SIGNATURES)
+def mn_cdf(P, C, **_):
+    return [scalar("ulong", "rows", "ncat"), tensor(P.ctype, "p", "ulong"), buffer(C, "cdf"),
+            buffer("long", "last")]
+
+
+@declare(SIGNATURES)
+def mn_draw(C, **_):
+    return [scalar("ulong", "rows", "ncat", "k"), buffer(C, "cdf", const=True),
+            buffer("long", "last", const=True), buffer("long", "out"),
+            scalar("ulong", "seed", "ctr")]
+
+
+@declare(SIGNATURES)
+def mn_draw_noreplace(P, C, **_):
+    return [scalar("ulong", "rows", "ncat", "k"), tensor(P.ctype, "p", "ulong"),
+            buffer(C, "w"), buffer("long", "out"), scalar("ulong", "seed", "ctr")]
+%>
 
 <%def name="philox()">\
 #pragma OPENCL FP_CONTRACT OFF
@@ -72,8 +132,7 @@ inline float uniform_at(const ulong seed, const ulong ctr, const ulong e)
 
 <%def name="philox_raw(name, **_)">\
 ${philox()}
-__kernel void ${name}(const uint n, __global const uint *ctr, __global const uint *key,
-                      __global uint *out)
+__kernel void ${name}(${signature})
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
@@ -88,8 +147,7 @@ ${philox()}
     E = 2 if C == "double" else 4
     one = "1.0" if C == "double" else "1.0f"
 %>\
-__kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out_off,
-                      const ulong seed, const ulong ctr, const ${C} p0, const ${C} p1)
+__kernel void ${name}(${signature})
 {
     const ulong b = get_global_id(0);
     const ulong first = b * ${E};
@@ -144,8 +202,7 @@ __kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out
 <%def name="randint(name, out, wide, **_)">\
 ${philox()}
 <% E = 2 if wide else 4 %>\
-__kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out_off,
-                      const ulong seed, const ulong ctr, const long low, const ulong range_m1)
+__kernel void ${name}(${signature})
 {
     const ulong b = get_global_id(0);
     const ulong first = b * ${E};
@@ -175,9 +232,7 @@ __kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out
 <%def name="bernoulli_tensor(name, out, P, C, **_)">\
 ${philox()}
 <% E = 2 if C == "double" else 4 %>\
-__kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out_off,
-                      __global const ${P.ctype} *p, const ulong p_off,
-                      const ulong seed, const ulong ctr)
+__kernel void ${name}(${signature})
 {
     const ulong b = get_global_id(0);
     const ulong first = b * ${E};
@@ -203,8 +258,7 @@ __kernel void ${name}(const ulong n, __global ${out.ctype} *out, const ulong out
 
 <%def name="perm_keys(name, **_)">\
 ${philox()}
-__kernel void ${name}(const ulong n, const ulong npad, __global ulong *keys,
-                      __global long *idx, const ulong seed, const ulong ctr)
+__kernel void ${name}(${signature})
 {
     const ulong i = get_global_id(0);
     if (i >= npad) return;
@@ -220,8 +274,7 @@ __kernel void ${name}(const ulong n, const ulong npad, __global ulong *keys,
 
 <%def name="bitonic_step(name, **_)">\
 // One compare-exchange pass of a bitonic sort of (key, index) pairs, ascending.
-__kernel void ${name}(const ulong npad, __global ulong *keys, __global long *idx,
-                      const ulong j, const ulong k)
+__kernel void ${name}(${signature})
 {
     const ulong i = get_global_id(0);
     if (i >= npad) return;
@@ -241,8 +294,7 @@ __kernel void ${name}(const ulong npad, __global ulong *keys, __global long *idx
 
 <%def name="mn_cdf(name, P, C, **_)">\
 // Sequential prefix sums per row (numpy's cumsum order) and the last positive category.
-__kernel void ${name}(const ulong rows, const ulong ncat, __global const ${P.ctype} *p,
-                      const ulong p_off, __global ${C} *cdf, __global long *last)
+__kernel void ${name}(${signature})
 {
     const ulong r = get_global_id(0);
     if (r >= rows) return;
@@ -262,9 +314,7 @@ __kernel void ${name}(const ulong rows, const ulong ncat, __global const ${P.cty
 ${philox()}
 ${uniform_at(C)}
 // Inverse CDF: the first category whose prefix sum exceeds u * total.
-__kernel void ${name}(const ulong rows, const ulong ncat, const ulong k,
-                      __global const ${C} *cdf, __global const long *last,
-                      __global long *out, const ulong seed, const ulong ctr)
+__kernel void ${name}(${signature})
 {
     const ulong e = get_global_id(0);
     if (e >= rows * k) return;
@@ -284,9 +334,7 @@ __kernel void ${name}(const ulong rows, const ulong ncat, const ulong k,
 ${philox()}
 ${uniform_at(C)}
 // Sequential draws without replacement: each draw zeroes the chosen weight.
-__kernel void ${name}(const ulong rows, const ulong ncat, const ulong k,
-                      __global const ${P.ctype} *p, const ulong p_off, __global ${C} *w,
-                      __global long *out, const ulong seed, const ulong ctr)
+__kernel void ${name}(${signature})
 {
     const ulong r = get_global_id(0);
     if (r >= rows) return;

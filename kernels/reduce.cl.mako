@@ -24,6 +24,50 @@
 ##   Arguments: n_out, m, groups, chunk, p, in, in_off, outer strides, outer sizes, inner strides,
 ##   inner sizes, [aux], part, [part_idx], lacc (local T[group]), [lidx (local long[group])].
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
+
+SIGNATURES = {}
+
+
+def dims(prefix, rank, index_t):
+    """Strides then sizes of `rank` coalesced dims: <prefix>s<d>, <prefix>n<d>."""
+    return scalar(index_t, *[f"{prefix}s{d}" for d in range(rank)],
+                  *[f"{prefix}n{d}" for d in range(rank)])
+
+
+@declare(SIGNATURES)
+def reduce(in_dt, out_dt, T, outer_rank, inner_rank, index_t, has_aux, has_out, has_idx,
+           idx_in, **_):
+    args = [scalar(index_t, "n_out", "m", "n_total"), scalar(T, "p"),
+            tensor(in_dt.ctype, "in", index_t)]
+    if idx_in:
+        args.append(tensor("long", "in_idx", index_t))
+    args += dims("o", outer_rank, index_t) + dims("i", inner_rank, index_t)
+    if has_aux:
+        args.append(buffer(T, "aux", const=True))
+    if has_out:
+        args.append(tensor(out_dt.ctype, "out", index_t, const=False))
+    if has_idx:
+        args.append(tensor("long", "out_idx", index_t, const=False))
+    return args
+
+
+@declare(SIGNATURES)
+def partial(in_dt, T, arg, outer_rank, inner_rank, index_t, has_aux, **_):
+    args = [scalar(index_t, "n_out", "m", "groups", "chunk"), scalar(T, "p"),
+            tensor(in_dt.ctype, "in", index_t)]
+    args += dims("o", outer_rank, index_t) + dims("i", inner_rank, index_t)
+    if has_aux:
+        args.append(buffer(T, "aux", const=True))
+    args.append(buffer(T, "part"))
+    if arg:
+        args.append(buffer("long", "part_idx"))
+    args.append(local_mem(T, "lacc"))
+    if arg:
+        args.append(local_mem("long", "lidx"))
+    return args
+%>
 
 <%def name="identity(combine, T, floating)">\
 % if combine == "sum" or combine == "or":
@@ -65,15 +109,6 @@ if (${v} ${op} ${acc} || (${v} == ${acc} && ${vi} < ${ai})) {
 % endif
             ${acc} = ${v}; ${ai} = ${vi};
         }\
-</%def>
-
-<%def name="dims_args(prefix, rank, index_t)">\
-% for d in range(rank):
-, const ${index_t} ${prefix}s${d}\
-% endfor
-% for d in range(rank):
-, const ${index_t} ${prefix}n${d}\
-% endfor
 </%def>
 
 ## Adds to `var` the offset of flat index `flat` over dims prefix{n,s}{d} (row-major).
@@ -124,22 +159,7 @@ inline ${index_t} elem_off(${index_t} base, ${index_t} j\
 
 <%def name="reduce(name, caps, in_dt, out_dt, T, map_expr, combine, arg, floating, finalize, outer_rank, inner_rank, inner_contig, index_t, has_aux, has_out, has_idx, idx_in)">\
 ${elem_off_fn(inner_rank, inner_contig, index_t)}
-__kernel void ${name}(const ${index_t} n_out, const ${index_t} m, const ${index_t} n_total,
-    const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
-% if idx_in:
-, __global const long *in_idx, const ${index_t} in_idx_off\
-% endif
-${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
-% if has_aux:
-, __global const ${T} *aux\
-% endif
-% if has_out:
-, __global ${out_dt.ctype} *out, const ${index_t} out_off\
-% endif
-% if has_idx:
-, __global long *out_idx, const ${index_t} out_idx_off\
-% endif
-)
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     if (gid >= n_out) return;
@@ -185,21 +205,7 @@ ${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
 
 <%def name="partial(name, caps, in_dt, T, map_expr, combine, arg, floating, outer_rank, inner_rank, inner_contig, index_t, has_aux, chunked, unroll)">\
 ${elem_off_fn(inner_rank, inner_contig, index_t)}
-__kernel void ${name}(const ${index_t} n_out, const ${index_t} m, const ${index_t} groups,
-    const ${index_t} chunk, const ${T} p, __global const ${in_dt.ctype} *in, const ${index_t} in_off\
-${dims_args("o", outer_rank, index_t)}${dims_args("i", inner_rank, index_t)}\
-% if has_aux:
-, __global const ${T} *aux\
-% endif
-, __global ${T} *part\
-% if arg:
-, __global long *part_idx\
-% endif
-, __local ${T} *lacc\
-% if arg:
-, __local long *lidx\
-% endif
-)
+__kernel void ${name}(${signature})
 {
     const ${index_t} g = get_group_id(0);
     const ${index_t} o = g / groups;

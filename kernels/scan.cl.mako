@@ -6,27 +6,25 @@
 ## Arguments: n_rows, m, in, in_off, in_step, [in row strides], out, out_off, out_step,
 ##   [out row strides], [idx, idx_off (same strides as out)], [row sizes].
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def scan(in_dt, out_dt, kind, rank, index_t, **_):
+    idx = [tensor("long", "idx", index_t, const=False)] if kind in ("max", "min") else []
+    return [scalar(index_t, "n_rows", "m"), tensor(in_dt.ctype, "in", index_t),
+            scalar(index_t, "in_step", *[f"is{d}" for d in range(rank)]),
+            tensor(out_dt.ctype, "out", index_t, const=False),
+            scalar(index_t, "out_step", *[f"os{d}" for d in range(rank)]), *idx,
+            scalar(index_t, *[f"n{d}" for d in range(rank)])]
+%>
 
 <%def name="scan(name, caps, in_dt, out_dt, T, kind, floating, rank, index_t)">\
 <% with_idx = kind in ("max", "min") %>\
-__kernel void ${name}(const ${index_t} n_rows, const ${index_t} m,
-    __global const ${in_dt.ctype} *in, const ${index_t} in_off, const ${index_t} in_step\
-% for d in range(rank):
-, const ${index_t} is${d}\
-% endfor
-,
-    __global ${out_dt.ctype} *out, const ${index_t} out_off, const ${index_t} out_step\
-% for d in range(rank):
-, const ${index_t} os${d}\
-% endfor
-% if with_idx:
-,
-    __global long *idx, const ${index_t} idx_off\
-% endif
-% for d in range(rank):
-, const ${index_t} n${d}\
-% endfor
-)
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     if (gid >= n_rows) return;

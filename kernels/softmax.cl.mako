@@ -9,10 +9,26 @@
 ##   Arguments: O, N, I, g, g_off, y, y_off, out (contiguous, offset 0).
 ## dt: the clgrad dtype of every tensor; T: the compute type (float for half).
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def softmax_fwd(dt, index_t, **_):
+    return [scalar(index_t, "O", "N", "I"), tensor(dt.ctype, "x", index_t),
+            buffer(dt.ctype, "out")]
+
+
+@declare(SIGNATURES)
+def softmax_bwd(dt, index_t, **_):
+    return [scalar(index_t, "O", "N", "I"), tensor(dt.ctype, "g", index_t),
+            tensor(dt.ctype, "y", index_t), buffer(dt.ctype, "out")]
+%>
 
 <%def name="softmax_fwd(name, caps, dt, T, log, index_t)">\
-__kernel void ${name}(const ${index_t} O, const ${index_t} N, const ${index_t} I,
-    __global const ${dt.ctype} *x, const ${index_t} x_off, __global ${dt.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const ${index_t} r = get_global_id(0);
     if (r >= O * I) return;
@@ -43,9 +59,7 @@ __kernel void ${name}(const ${index_t} O, const ${index_t} N, const ${index_t} I
 </%def>
 
 <%def name="softmax_bwd(name, caps, dt, T, log, index_t)">\
-__kernel void ${name}(const ${index_t} O, const ${index_t} N, const ${index_t} I,
-    __global const ${dt.ctype} *g, const ${index_t} g_off,
-    __global const ${dt.ctype} *y, const ${index_t} y_off, __global ${dt.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const ${index_t} r = get_global_id(0);
     if (r >= O * I) return;

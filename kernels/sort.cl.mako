@@ -4,7 +4,7 @@
 ## and deterministic, descending too. NaN sorts as the largest value, as in PyTorch.
 ##
 ## sort_init(name, caps, in_dt, K, rank, index_t): copies rows of a strided input into the
-##   work buffers. Arguments: rows, n, P, in, in_off, in_step, [row strides], keys, idx,
+##   work buffers. Arguments: rows, n, P, src, src_off, in_step, [row strides], keys, idx,
 ##   [row sizes]. Global size: rows * P.
 ## sort_step(name, caps, K, floating, descending, index_t): one compare-exchange pass of the
 ##   network for block size k and distance j. Arguments: rows, n, P, k, j, keys, idx.
@@ -17,16 +17,41 @@
 ## bincount(name, caps, w_dt, out_dt, W, has_w, index_t): one work-item per bin counts (or
 ##   sums the weights of) its run in the sorted keys by binary search. Arguments: nbins, n,
 ##   keys, idx, [w, w_off, w_step], out.
-## scatter_dim(name, caps, dt, accumulate, index_t): puts the values of src at positions idx
-##   along one dim of out (the gradients of index-selecting ops). src and idx are contiguous
-##   (O, K, I), out contiguous (O, N, I) and already zero. accumulate=False: one work-item
-##   per src element stores it (idx distinct along the dim); accumulate=True: one work-item
-##   per (o, i) line adds its K elements in order (repeated indices, deterministic).
-##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
-## gather_dim(name, caps, dt, index_t): out (O, K, I) = src (O, N, I) at positions idx along
-##   the middle dim (the backward of scatter_dim).
-##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
 <%namespace name="common" file="common.cl.mako"/>
+<%!
+from clgrad.kernels.signature import buffer, declare, scalar, tensor
+
+SIGNATURES = {}
+
+
+@declare(SIGNATURES)
+def sort_init(in_dt, K, rank, index_t, **_):
+    return [scalar(index_t, "rows", "n", "P"), tensor(in_dt.ctype, "src", index_t),
+            scalar(index_t, "in_step", *[f"is{d}" for d in range(rank)]),
+            buffer(K, "keys"), buffer("long", "idx"),
+            scalar(index_t, *[f"n{d}" for d in range(rank)])]
+
+
+@declare(SIGNATURES)
+def sort_step(K, index_t, **_):
+    return [scalar(index_t, "rows", "n", "P", "k", "j"), buffer(K, "keys"), buffer("long", "idx")]
+
+
+@declare(SIGNATURES)
+def sort_select(out_dt, K, has_vals, rank, index_t, **_):
+    vals = [tensor(out_dt.ctype, "vals", index_t, const=False)] if has_vals else []
+    return [scalar(index_t, "rows", "cnt", "n", "P", "start"), buffer(K, "keys", const=True),
+            buffer("long", "idx", const=True), *vals, tensor("long", "oidx", index_t, const=False),
+            scalar(index_t, "out_step", *[f"os{d}" for d in range(rank)],
+                   *[f"n{d}" for d in range(rank)])]
+
+
+@declare(SIGNATURES)
+def bincount(w_dt, out_dt, has_w, index_t, **_):
+    w = [tensor(w_dt.ctype, "w", index_t, strides=["w_step"])] if has_w else []
+    return [scalar(index_t, "nbins", "n"), buffer("long", "keys", const=True),
+            buffer("long", "idx", const=True), *w, buffer(out_dt.ctype, "out")]
+%>
 
 <%def name="row_offset(var, rank, stride_prefix, index_t)">\
 % if rank:
@@ -45,24 +70,15 @@
 </%def>
 
 <%def name="sort_init(name, caps, in_dt, K, rank, index_t)">\
-__kernel void ${name}(const ${index_t} rows, const ${index_t} n, const ${index_t} P,
-    __global const ${in_dt.ctype} *in, const ${index_t} in_off, const ${index_t} in_step\
-% for d in range(rank):
-, const ${index_t} is${d}\
-% endfor
-, __global ${K} *keys, __global long *idx\
-% for d in range(rank):
-, const ${index_t} n${d}\
-% endfor
-)
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     const ${index_t} r = gid / P;
     if (r >= rows) return;
     const ${index_t} i = gid - r * P;
-    ${index_t} at = in_off;
+    ${index_t} at = src_off;
 ${row_offset("at", rank, "is", index_t)}
-    keys[gid] = i < n ? ${common.load(in_dt, "in", "at + i * in_step", K)} : (${K})0;
+    keys[gid] = i < n ? ${common.load(in_dt, "src", "at + i * in_step", K)} : (${K})0;
     idx[gid] = i;
 }
 </%def>
@@ -89,8 +105,7 @@ inline int before(const ${K} x, const long ix, const ${K} y, const long iy, cons
 % endif
 }
 
-__kernel void ${name}(const ${index_t} rows, const ${index_t} n, const ${index_t} P,
-    const ${index_t} k, const ${index_t} j, __global ${K} *keys, __global long *idx)
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     const ${index_t} half_p = P >> 1;
@@ -110,20 +125,7 @@ __kernel void ${name}(const ${index_t} rows, const ${index_t} n, const ${index_t
 </%def>
 
 <%def name="sort_select(name, caps, out_dt, K, floating, mode, has_vals, rank, index_t)">\
-__kernel void ${name}(const ${index_t} rows, const ${index_t} cnt, const ${index_t} n,
-    const ${index_t} P, const ${index_t} start, __global const ${K} *keys,
-    __global const long *idx\
-% if has_vals:
-, __global ${out_dt.ctype} *vals, const ${index_t} vals_off\
-% endif
-, __global long *oidx, const ${index_t} oidx_off, const ${index_t} out_step\
-% for d in range(rank):
-, const ${index_t} os${d}\
-% endfor
-% for d in range(rank):
-, const ${index_t} n${d}\
-% endfor
-)
+__kernel void ${name}(${signature})
 {
     const ${index_t} gid = get_global_id(0);
     const ${index_t} r = gid / cnt;
@@ -171,12 +173,7 @@ inline ${index_t} lower_bound(__global const long *keys, const ${index_t} n, con
     return lo;
 }
 
-__kernel void ${name}(const ${index_t} nbins, const ${index_t} n, __global const long *keys,
-    __global const long *idx\
-% if has_w:
-, __global const ${w_dt.ctype} *w, const ${index_t} w_off, const ${index_t} w_step\
-% endif
-, __global ${out_dt.ctype} *out)
+__kernel void ${name}(${signature})
 {
     const ${index_t} b = get_global_id(0);
     if (b >= nbins) return;
@@ -192,56 +189,5 @@ __kernel void ${name}(const ${index_t} nbins, const ${index_t} n, __global const
     (void)idx;
     out[b] = (${out_dt.ctype})(hi - lo);
 % endif
-}
-</%def>
-
-<%def name="scatter_dim(name, caps, dt, accumulate, index_t)">\
-<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
-__kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
-    const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
-    __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)
-{
-    const ${index_t} gid = get_global_id(0);
-% if accumulate:
-    if (gid >= O * I) return;
-    const ${index_t} o = gid / I, i = gid - o * I;
-    const ${index_t} sbase = o * K * I + i, obase = o * N * I + i;
-    for (${index_t} j = 0; j < K; ++j) {
-        const long t = idx[idx_off + sbase + j * I];
-        if (t < 0 || t >= N) continue;
-        const ${index_t} at = obase + (${index_t})t * I;
-        const ${T} v = ${common.load(dt, "out", "at", T)}
-            + ${common.load(dt, "src", "src_off + sbase + j * I", T)};
-        ${common.store(dt, "out", "at", "v")}
-    }
-% else:
-    if (gid >= O * K * I) return;
-    const ${index_t} o = gid / (K * I), i = gid % I;
-    const long t = idx[idx_off + gid];
-    if (t < 0 || t >= N) return;
-    const ${index_t} at = o * N * I + (${index_t})t * I + i;
-    const ${T} v = ${common.load(dt, "src", "src_off + gid", T)};
-    ${common.store(dt, "out", "at", "v")}
-% endif
-}
-</%def>
-
-<%def name="gather_dim(name, caps, dt, index_t)">\
-<% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
-__kernel void ${name}(const ${index_t} O, const ${index_t} K, const ${index_t} N,
-    const ${index_t} I, __global const ${dt.ctype} *src, const ${index_t} src_off,
-    __global const long *idx, const ${index_t} idx_off, __global ${dt.ctype} *out)
-{
-    const ${index_t} gid = get_global_id(0);
-    if (gid >= O * K * I) return;
-    const ${index_t} o = gid / (K * I), i = gid % I;
-    const long t = idx[idx_off + gid];
-    if (t < 0 || t >= N) {
-        ${common.store(dt, "out", "gid", "0")}
-        return;
-    }
-    const ${index_t} at = o * N * I + (${index_t})t * I + i;
-    const ${T} v = ${common.load(dt, "src", "src_off + at", T)};
-    ${common.store(dt, "out", "gid", "v")}
 }
 </%def>

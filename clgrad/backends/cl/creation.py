@@ -1,4 +1,5 @@
-"""OpenCL kernels of the creation family (mixed into ClBackend).
+"""OpenCL kernels of the creation family (mixed into ClBackend): arange, linspace/logspace,
+eye, tril/triu.
 
 Range tensors are computed on the device from the element index (kernels/creation.cl.mako),
 so creating them uploads nothing but a few scalars.
@@ -9,6 +10,7 @@ import numpy as np
 
 from .programs import get_kernel
 
+_T = "creation.cl.mako"
 _ACC_CTYPE = {"float64": "double", "float32": "float", "int64": "long"}
 
 
@@ -25,41 +27,38 @@ class ClCreation:
         if n == 0:
             return
         ctype, cast = self._acc(acc)
-        kernel = get_kernel(self.rt, "creation.cl.mako", "arange", (out.dtype.name, ctype),
-                            dict(name="arange", out=out.dtype, A=ctype),
-                            [np.int64, None, cast, cast])
-        self._launch(kernel, n, [n, out._storage.data, cast(start), cast(step)], "arange")
+        kernel = get_kernel(self.rt, _T, "arange", (out.dtype.name, ctype),
+                            dict(name="arange", out=out.dtype, A=ctype))
         # out is always a fresh contiguous tensor at offset 0 (see ops/creation.py).
+        self.rt.launch(kernel, n, None, dict(n=n, out=out, start=cast(start), step=cast(step)))
 
     def linspace(self, out, start, end, step, halfway: int, base, log: bool, acc) -> None:
         n = out.numel()
         if n == 0:
             return
         ctype, cast = self._acc(acc)
-        kernel = get_kernel(self.rt, "creation.cl.mako", "linspace",
-                            (out.dtype.name, ctype, log),
-                            dict(name="logspace" if log else "linspace", out=out.dtype, A=ctype,
-                                 log=log),
-                            [np.int64, None, cast, cast, cast, np.int64, cast])
-        self._launch(kernel, n, [n, out._storage.data, cast(start), cast(end), cast(step),
-                                 halfway, cast(base)], "linspace")
+        kernel = get_kernel(self.rt, _T, "linspace", (out.dtype.name, ctype, log),
+                            dict(name="logspace" if log else "linspace", out=out.dtype,
+                                 A=ctype, log=log))
+        self.rt.launch(kernel, n, None, dict(n=n, out=out, start=cast(start), end=cast(end),
+                                             step=cast(step), halfway=halfway,
+                                             base=cast(base)))
 
     def eye(self, out) -> None:
         n = out.numel()
         if n == 0:
             return
-        kernel = get_kernel(self.rt, "creation.cl.mako", "eye", (out.dtype.name,),
-                            dict(name="eye", out=out.dtype), [np.int64, np.int64, None])
-        self._launch(kernel, n, [n, out._shape[1], out._storage.data], "eye")
+        kernel = get_kernel(self.rt, _T, "eye", (out.dtype.name,),
+                            dict(name="eye", out=out.dtype))
+        self.rt.launch(kernel, n, None, dict(n=n, cols=out._shape[1], out=out))
 
     def tri(self, out, src, diagonal: int, upper: bool) -> None:
         """out = tril/triu(src); both contiguous with the same shape (they may alias)."""
         n = out.numel()
         if n == 0:
             return
-        kernel = get_kernel(self.rt, "creation.cl.mako", "tri", (out.dtype.name, upper),
-                            dict(name="triu" if upper else "tril", dt=out.dtype, upper=upper),
-                            [np.int64] * 4 + [None, np.int64, None, np.int64])
+        kernel = get_kernel(self.rt, _T, "tri", (out.dtype.name, upper),
+                            dict(name="triu" if upper else "tril", dt=out.dtype, upper=upper))
         rows, cols = out._shape[-2:]
-        self._launch(kernel, n, [n, rows, cols, diagonal, src._storage.data, src._offset,
-                                 out._storage.data, out._offset], "tri")
+        self.rt.launch(kernel, n, None, dict(n=n, rows=rows, cols=cols, diagonal=diagonal,
+                                             src=src, out=out))

@@ -1,5 +1,5 @@
-"""OpenCL kernels of the index family (mixed into ClBackend): advanced indexing, gather,
-scatter and nonzero through kernels/index.cl.mako.
+"""OpenCL kernels of the index family (mixed into ClBackend): advanced indexing through one
+index-map kernel, gather/scatter along a dim, and nonzero (kernels/index.cl.mako).
 
 Bounds: index_map kernels skip out-of-range points and raise a flag in a 4-byte device
 buffer; the op reads it once after the launch (one small blocking read) and raises on the
@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _dtype as dt
 from .programs import get_kernel
-from .runtime import cl
+from .runtime import Scratch, cl, index_t
 
-_L = np.int64
+_T = "index.cl.mako"
+
+
+class _NonZero:
+    """x != 0 as a pointwise primitive (bool result), for nonzero's mask."""
+
+    name = "clgrad_nonzero_mask"
+    helpers = ()
+
+    @staticmethod
+    def opencl_c_expr(T, compute) -> str:
+        return "a != (" + T + ")0"
 
 
 class ClIndex:
-    """index_map and nonzero for the OpenCL backend."""
+    """index_map, gather/scatter along a dim and nonzero for the OpenCL backend."""
 
     def _index_flag(self):
         flag = self.__dict__.get("_flag_buffer")
@@ -39,42 +51,78 @@ class ClIndex:
         S = 1
         for s in shape[rank - serial:]:
             S *= s
-        dt = target.dtype
-        key = (dt.name, mode, K, rank, bool(serial))
-        arg_types = [_L, _L, None, _L] + [_L] * rank
-        arg_types += ([None, _L] + [_L] * rank + [_L, _L]) * K
-        arg_types += [None, _L] + [_L] * rank + [_L] * rank + [None]
-        kernel = get_kernel(self.rt, "index.cl.mako", "index_map", key,
-                            dict(name=f"index_{mode}", dt=dt, mode=mode, K=K, rank=rank,
-                                 serial=bool(serial)), arg_types)
+        kernel = get_kernel(self.rt, _T, "index_map",
+                            (target.dtype.name, mode, K, rank, bool(serial)),
+                            dict(name=f"index_{mode}", dt=target.dtype, mode=mode, K=K,
+                                 rank=rank, serial=bool(serial)))
         flag = self._index_flag()
-        cl.enqueue_copy(self.queue, flag, self._flag_zero, is_blocking=False)
-        args = [n // S, S, target._storage.data, target._offset, *tstrides]
-        for idx, size, ast in zip(indices, sizes, astrides):
-            args += [idx._storage.data, idx._offset, *idx._stride, size, ast]
-        args += [other._storage.data, other._offset, *other._stride, *shape, flag]
-        self._launch(kernel, n // S, args, f"index_{mode}")
+        self.rt.write(flag, self._flag_zero, blocking=False)
+        args = dict(P=n // S, S=S, tgt=target, oth=other, flag=flag)
+        args.update((f"tst{d}", s) for d, s in enumerate(tstrides))
+        args.update((f"n{d}", s) for d, s in enumerate(shape))
+        for k, (idx, size, ast) in enumerate(zip(indices, sizes, astrides)):
+            args[f"idx{k}"] = idx
+            args[f"size{k}"] = size
+            args[f"ast{k}"] = ast
+        self.rt.launch(kernel, n // S, None, args)
         result = np.empty(1, np.int32)
-        cl.enqueue_copy(self.queue, result, flag, is_blocking=True)
+        self.rt.read(result, flag)
         return not result[0]
 
     def nonzero(self, x):
         """The (count, ndim) int64 coordinates of x's nonzero elements, in row-major order."""
-        from ... import _dtype as dt
-        from ..._tensor import Tensor
-        mask = (x != 0).reshape(-1)
-        if not mask.is_contiguous():
-            mask = mask.contiguous()
-        n = mask.numel()
-        pos = mask.cumsum(0) if n else mask.long()
-        count = int(pos[n - 1].item()) if n else 0
+        n = x.numel()
         rank = x.dim()
-        out = Tensor._empty((count, rank), dt.int64, x.device)
+        mask = self.scratch(x._shape, dt.bool)
+        pos = self.scratch((n,), dt.int64)
+        count = 0
+        if n:
+            self.pointwise(_NonZero, mask, [x], x.dtype)
+            self.scan("sum", pos, Scratch(mask._storage, (n,), dt.bool), 0)
+            last = np.empty(1, np.int64)
+            self.rt.read(last, pos._storage.data, (n - 1) * 8)
+            count = int(last[0])
+        # The result is a Tensor of x's class: the backend itself imports no Tensor.
+        out = type(x)._empty((count, rank), dt.int64, x.device)
         if count == 0 or rank == 0:
             return out
-        kernel = get_kernel(self.rt, "index.cl.mako", "nonzero", (rank,),
-                            dict(name="nonzero", rank=rank),
-                            [_L, None, None, None] + [_L] * rank)
-        self._launch(kernel, n, [n, mask._storage.data, pos._storage.data, out._storage.data,
-                                 *x._shape], "nonzero")
+        kernel = get_kernel(self.rt, _T, "nonzero", (rank,), dict(name="nonzero", rank=rank))
+        args = dict(n=n, mask=mask, pos=pos, out=out)
+        args.update((f"n{d}", s) for d, s in enumerate(x._shape))
+        self.rt.launch(kernel, n, None, args)
         return out
+
+    # -- placing values at indices along a dim (gradients of index-selecting ops) ------------
+    @staticmethod
+    def _dim_split(shape, dim: int):
+        outer = inner = 1
+        for s in shape[:dim]:
+            outer *= s
+        for s in shape[dim + 1:]:
+            inner *= s
+        return outer, inner
+
+    def scatter_dim(self, out, src, idx, dim: int, accumulate: bool) -> None:
+        """out (zero, fresh) at idx along dim = (or +=) src; src and idx contiguous."""
+        outer, inner = self._dim_split(src._shape, dim)
+        K, N = src._shape[dim], out._shape[dim]
+        if outer * K * inner == 0:
+            return
+        it = index_t(out, src, idx)
+        kernel = get_kernel(self.rt, _T, "scatter_dim", (out.dtype.name, accumulate, it),
+                            dict(name="scatter_dim", dt=out.dtype, accumulate=accumulate,
+                                 index_t=it))
+        self.rt.launch(kernel, outer * inner if accumulate else outer * K * inner, None,
+                       dict(O=outer, K=K, N=N, I=inner, src=src, idx=idx, out=out))
+
+    def gather_dim(self, out, src, idx, dim: int) -> None:
+        """out (fresh) = src at idx along dim; src and idx contiguous, idx shaped as out."""
+        outer, inner = self._dim_split(out._shape, dim)
+        K, N = out._shape[dim], src._shape[dim]
+        if outer * K * inner == 0:
+            return
+        it = index_t(out, src, idx)
+        kernel = get_kernel(self.rt, _T, "gather_dim", (out.dtype.name, it),
+                            dict(name="gather_dim", dt=out.dtype, index_t=it))
+        self.rt.launch(kernel, outer * K * inner, None, dict(O=outer, K=K, N=N, I=inner, src=src,
+                                                             idx=idx, out=out))

@@ -4,18 +4,14 @@ Operands are read in place through their strides. The host picks the kernel's mo
 layout: "nn" when B's columns are contiguous, "nt" when A and B are both contiguous along K;
 when A is stored transposed it computes C^T = B^T A^T instead (swapping operands and C's
 strides), so every transposition of contiguous matrices runs a vectorised loop. Anything else
-runs the same loop with gathered loads. Parameters come from gemm_tuning (table or cache file).
+runs the same loop with gathered loads. Parameters come from gemm_params (table or cache file).
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..._strides import coalesce
-from . import gemm_tuning
+from . import gemm_params as gemm_table
 from .programs import get_kernel
-
-INT32_LIMIT = 2 ** 31 - 1
-_NP = {"float": np.float32, "double": np.float64, "long": np.int64}
+from .runtime import index_t as index_type
 
 
 def _acc_ctype(dtype) -> str:
@@ -30,7 +26,7 @@ class ClLinalg:
     def gemm_params(self) -> dict:
         params = self._gemm_params
         if params is None:
-            params = self._gemm_params = gemm_tuning.load(self.rt.caps)
+            params = self._gemm_params = gemm_table.load(self.rt.caps)
         return params
 
     def gemm(self, c, a, b, alpha=1, beta=0, params: dict | None = None) -> None:
@@ -96,29 +92,22 @@ class ClLinalg:
                 p["TN"] = N
             if M < p["TM"]:
                 p["TM"] = M
-        big = any(t._storage.numel > INT32_LIMIT for t in (a, b, c))
-        index_t = "long" if big else "int"
+        index_t = index_type(a, b, c)
         has_beta = beta != 0
         rank = len(bsizes)
         if mode != "lnt":
             p["LK"] = 0
         key = (dtype.name, mode, p["TM"], p["TN"], p["VW"], p["LK"], p["WGN"], p["WGM"],
                has_beta, rank, index_t)
-        itype = _NP["long"] if big else np.int32
-        acc_np = _NP[T]
-        arg_types = [itype] * 3 + [acc_np, acc_np] + [None, itype, itype, itype] * 3 \
-            + [itype] * (4 * rank)
         kernel = get_kernel(self.rt, "gemm.cl.mako", "gemm", key,
                             dict(name="gemm", dt=dtype, T=T, mode=mode, TM=p["TM"], TN=p["TN"],
                                  VW=p["VW"], LK=p["LK"], WGN=p["WGN"], WGM=p["WGM"],
-                                 has_beta=has_beta, batch_rank=rank, index_t=index_t),
-                            arg_types)
-        args = [M, N, K, alpha, beta if has_beta else 0,
-                a._storage.data, a._offset, a_sm, a_sk,
-                b._storage.data, b._offset, b_sk, b_sn,
-                c._storage.data, c._offset, c_sm, c_sn]
+                                 has_beta=has_beta, batch_rank=rank, index_t=index_t))
+        args = dict(M=M, N=N, K=K, alpha=alpha, beta=beta if has_beta else 0, A=a, a_sm=a_sm,
+                    a_sk=a_sk, B=b, b_sk=b_sk, b_sn=b_sn, C=c, c_sm=c_sm, c_sn=c_sn)
         for d in range(rank):
-            args += [a_bs[d], b_bs[d], c_bs[d], bsizes[d]]
+            args.update({f"a_bs{d}": a_bs[d], f"b_bs{d}": b_bs[d], f"c_bs{d}": c_bs[d],
+                         f"bn{d}": bsizes[d]})
         gx = -(-N // p["TN"])
         gy = -(-M // p["TM"])
         wgn, wgm = p["WGN"], p["WGM"]
@@ -131,4 +120,4 @@ class ClLinalg:
             gy = -(-gy // wgm) * wgm
         else:
             local = None
-        kernel(self.queue, (gx, gy, nbatch), local, *args)
+        self.rt.launch(kernel, (gx, gy, nbatch), local, args)

@@ -7,8 +7,6 @@ cache where it has one (PoCL, NVIDIA) and pyopencl's cache covers the others.
 """
 from __future__ import annotations
 
-import logging
-import os
 import time
 import warnings
 from functools import lru_cache
@@ -16,14 +14,10 @@ from pathlib import Path
 
 from mako.lookup import TemplateLookup
 
+from ..._storage import Storage
 from ...errors import KernelBuildError
-from .runtime import cl
-
-log = logging.getLogger("clgrad.cl")
-
-DEBUG = int(os.environ.get("CLGRAD_DEBUG", "0") or 0)
-if DEBUG and not logging.getLogger().handlers:
-    logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+from ...kernels.signature import BUFFER, LOCAL, SCALAR, TENSOR, c_params
+from .runtime import DEBUG, cl, log
 
 
 class BuildStats:
@@ -47,16 +41,39 @@ def _lookup() -> TemplateLookup:
     return TemplateLookup(directories=[str(template_dir())], strict_undefined=True)
 
 
-def render(template: str, def_name: str, **params) -> str:
-    """The OpenCL C source of one `<%def>` of kernels/<template>, with the common prelude."""
+def compute_ctype(dtype) -> str:
+    """The OpenCL C type arithmetic on `dtype` runs in: half and bfloat16 compute in float."""
+    return "float" if dtype.name in ("float16", "bfloat16") else dtype.ctype
+
+
+def acc_ctype(dtype) -> str:
+    """Accumulators of floating kernels: double for float64, float otherwise."""
+    return "double" if dtype.name == "float64" else "float"
+
+
+def signature(template: str, def_name: str, params: dict) -> list:
+    """The declared arguments of kernels/<template>:<def_name> for these render parameters."""
+    declared = getattr(_lookup().get_template(template).module, "SIGNATURES", {}).get(def_name)
+    if declared is None:
+        raise LookupError(f"kernels/{template}: kernel {def_name} declares no signature")
+    return declared(**params)
+
+
+def render(template: str, def_name: str, **params) -> tuple[str, list]:
+    """(OpenCL C source, declared arguments) of one kernel `<%def>` of kernels/<template>.
+
+    The def's parameter list is the `signature` keyword, rendered from its declaration.
+    """
     lookup = _lookup()
+    args = signature(template, def_name, params)
     prelude = lookup.get_template("common.cl.mako").get_def("prelude").render(**params)
-    body = lookup.get_template(template).get_def(def_name).render(**params)
-    return prelude + "\n" + body
+    kernel_def = lookup.get_template(template).get_def(def_name)
+    body = kernel_def.render(signature=c_params(args), **params)
+    return prelude + "\n" + body, args
 
 
 def build(rt, source: str, kernel_name: str, description: str):
-    """Build `source` for the runtime's device and return the named kernel object."""
+    """Build `source` for the runtime's device and return the named pyopencl kernel."""
     start = time.perf_counter()
     options = list(rt.caps.build_options)
     try:
@@ -81,16 +98,120 @@ def build(rt, source: str, kernel_name: str, description: str):
     return getattr(program, kernel_name)
 
 
-def get_kernel(rt, template: str, def_name: str, key: tuple, params: dict,
-               scalar_arg_dtypes: list | None = None):
-    """The cached kernel for (template, def, key), rendering and building it on a miss."""
-    full_key = (template, def_name) + key
+class Kernel:
+    """A built kernel with its declared arguments; runtime.launch enqueues it.
+
+    pack() turns named values into pyopencl's positional arguments, one declared argument
+    at a time, so call sites never list buffers, offsets or types by position.
+    """
+
+    __slots__ = ("cl", "name", "args", "description", "template", "def_name", "params",
+                 "_max_group")
+
+    def __init__(self, cl_kernel, name: str, args: list, description: str, template: str,
+                 def_name: str, params: dict):
+        self.cl = cl_kernel
+        self.name = name
+        self.args = args
+        self.description = description
+        # What it was rendered from: capture/replay and the signature tests render it again.
+        self.template = template
+        self.def_name = def_name
+        self.params = params
+        self._max_group = None
+        cl_kernel.set_scalar_arg_dtypes([t for a in args for t in a.arg_dtypes()])
+
+    def max_group(self, device) -> int:
+        """The largest work-group this kernel may run with on `device` (asked once)."""
+        limit = self._max_group
+        if limit is None:
+            limit = self._max_group = self.cl.get_work_group_info(
+                cl.kernel_work_group_info.WORK_GROUP_SIZE, device)
+        return limit
+
+    def pack(self, values: dict) -> list:
+        """The positional arguments for `values`, a dict of declared name -> value."""
+        args = self.args
+        if len(values) != len(args):
+            raise self._mismatch(values)
+        flat = []
+        append = flat.append
+        arg = value = None
+        try:
+            for arg in args:
+                value = values[arg.name]
+                kind = arg.kind
+                if kind is SCALAR:
+                    append(value)
+                elif kind is TENSOR:
+                    append(value._storage.data)
+                    append(value._offset)
+                    if arg.strides:
+                        strides = value._stride
+                        if len(strides) != len(arg.strides):
+                            raise TypeError(f"kernel {self.name}: argument {arg.name} has "
+                                            f"{len(arg.strides)} strides, got a tensor of rank "
+                                            f"{len(strides)}")
+                        flat.extend(strides)
+                elif kind is BUFFER:
+                    append(_buffer_of(value, self, arg))
+                elif kind is LOCAL:
+                    append(cl.LocalMemory(value * arg.itemsize))
+        except KeyError:
+            raise self._mismatch(values) from None
+        except AttributeError:
+            raise TypeError(f"kernel {self.name}: argument {arg.name} ({arg.kind} of "
+                            f"{arg.ctype}) cannot take a {type(value).__name__}") from None
+        return flat
+
+    def _mismatch(self, values: dict) -> TypeError:
+        declared = [a.name for a in self.args]
+        missing = [n for n in declared if n not in values]
+        extra = [n for n in values if n not in declared]
+        return TypeError(f"kernel {self.name}: missing arguments {missing}, unknown "
+                         f"arguments {extra} (declared: {', '.join(declared)})")
+
+    def argument_at(self, position: int) -> str:
+        """The declared argument a 0-based positional argument belongs to."""
+        for arg in self.args:
+            width = len(arg.arg_dtypes())
+            if position < width:
+                return arg.name
+            position -= width
+        return "?"
+
+    def __repr__(self) -> str:
+        return f"<Kernel {self.description}>"
+
+
+def _buffer_of(value, kernel: Kernel, arg):
+    storage = getattr(value, "_storage", None)
+    if storage is not None:  # a Tensor: the kernel indexes its buffer from 0
+        if value._offset:
+            raise TypeError(f"kernel {kernel.name}: argument {arg.name} is a bare buffer, "
+                            f"got a tensor at offset {value._offset}")
+        return storage.data
+    if isinstance(value, Storage):
+        return value.data
+    return value
+
+
+def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
+    """The cached kernel for (template, def, key), rendering and building it on a miss.
+
+    The key holds everything the rendering depends on besides the device. params: the render
+    parameters (with `name`, the kernel's C name), or a function returning them, which hot
+    paths pass so that a cache hit builds nothing.
+    """
+    full_key = (template, def_name, key)
     kernel = rt.kernels.get(full_key)
     if kernel is None:
+        if callable(params):
+            params = params()
         name = params["name"]
-        source = render(template, def_name, caps=rt.caps, **params)
-        kernel = build(rt, source, name, f"{template}:{def_name} {key}")
-        if scalar_arg_dtypes is not None:
-            kernel.set_scalar_arg_dtypes(scalar_arg_dtypes)
+        description = f"{template}:{def_name} {key}"
+        source, args = render(template, def_name, caps=rt.caps, **params)
+        kernel = Kernel(build(rt, source, name, description), name, args, description,
+                        template, def_name, params)
         rt.kernels[full_key] = kernel
     return kernel

@@ -10,10 +10,9 @@ import numpy as np
 from ... import _dtype as dt
 from ..cpu.random import blocks_for, constants, words_per_element
 from .programs import get_kernel
+from .runtime import Scratch
 
 _TEMPLATE = "random.cl.mako"
-_U64, _I64, _U32 = np.uint64, np.int64, np.uint32
-_NP_OF = {"float": np.float32, "double": np.float64}
 
 
 def _ctype(compute) -> str:
@@ -23,16 +22,11 @@ def _ctype(compute) -> str:
 class ClRandom:
     """Random kernels on OpenCL; each writes a contiguous output tensor."""
 
-    def _random_kernel(self, def_name: str, key: tuple, params: dict, arg_types: list):
-        kernel = self.rt.kernels.get((_TEMPLATE, def_name) + key)
-        if kernel is None:
-            kernel = get_kernel(self.rt, _TEMPLATE, def_name, key,
-                                dict(name=def_name, **params), arg_types)
-        return kernel
+    def _random_kernel(self, def_name: str, key: tuple, params: dict):
+        return get_kernel(self.rt, _TEMPLATE, def_name, key, dict(name=def_name, **params))
 
     def philox_raw(self, counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """Philox4x32-10 of uint32 counters (n, 4) under keys (n, 2), run on the device."""
-        import pyopencl as cl
         counters = np.ascontiguousarray(counters, np.uint32).reshape(-1, 4)
         keys = np.ascontiguousarray(keys, np.uint32).reshape(-1, 2)
         n = counters.shape[0]
@@ -43,9 +37,9 @@ class ClRandom:
         ctr_buf = self.from_host(counters.reshape(-1).view(np.int32))
         key_buf = self.from_host(keys.reshape(-1).view(np.int32))
         out_buf = self.rt.allocate(out.nbytes)
-        kernel = self._random_kernel("philox_raw", (), {}, [_U32, None, None, None])
-        self._launch(kernel, n, [n, ctr_buf, key_buf, out_buf], "philox_raw")
-        cl.enqueue_copy(self.queue, out, out_buf, is_blocking=True)
+        kernel = self._random_kernel("philox_raw", (), {})
+        self.rt.launch(kernel, n, None, dict(n=n, ctr=ctr_buf, key=key_buf, out=out_buf))
+        self.rt.read(out, out_buf)
         for buf, nbytes in ((ctr_buf, counters.nbytes), (key_buf, keys.nbytes),
                             (out_buf, out.nbytes)):
             buf.release()
@@ -62,11 +56,9 @@ class ClRandom:
         key = (out.dtype.name, C, kind, bits)
         kernel = self._random_kernel(
             "fill", key, dict(out=out.dtype, C=C, kind=kind, bits=bits,
-                              consts=constants(compute)["cl"]),
-            [_U64, None, _U64, _U64, _U64, _NP_OF[C], _NP_OF[C]])
+                              consts=constants(compute)["cl"]))
         blocks = blocks_for(n, words_per_element(compute))
-        self._launch(kernel, blocks, [n, out._storage.data, out._offset, seed, ctr, p0, p1],
-                     f"random {kind}")
+        self.rt.launch(kernel, blocks, None, dict(n=n, out=out, seed=seed, ctr=ctr, p0=p0, p1=p1))
 
     def random_int(self, out, seed: int, ctr: int, low: int, range_m1: int, wide: bool) -> None:
         """out = low + uniform integer in [0, range_m1] (out contiguous)."""
@@ -74,11 +66,10 @@ class ClRandom:
         if n == 0:
             return
         kernel = self._random_kernel("randint", (out.dtype.name, wide),
-                                     dict(out=out.dtype, wide=wide),
-                                     [_U64, None, _U64, _U64, _U64, _I64, _U64])
+                                     dict(out=out.dtype, wide=wide))
         blocks = blocks_for(n, 2 if wide else 1)
-        self._launch(kernel, blocks, [n, out._storage.data, out._offset, seed, ctr, low,
-                                      range_m1], "randint")
+        self.rt.launch(kernel, blocks, None, dict(n=n, out=out, seed=seed, ctr=ctr, low=low,
+                                                  range_m1=range_m1))
 
     def bernoulli_tensor(self, out, p, compute, seed: int, ctr: int) -> None:
         """out = u < p elementwise (out and p contiguous, of one shape)."""
@@ -87,11 +78,9 @@ class ClRandom:
             return
         C = _ctype(compute)
         kernel = self._random_kernel("bernoulli_tensor", (out.dtype.name, p.dtype.name, C),
-                                     dict(out=out.dtype, P=p.dtype, C=C),
-                                     [_U64, None, _U64, None, _U64, _U64, _U64])
+                                     dict(out=out.dtype, P=p.dtype, C=C))
         blocks = blocks_for(n, words_per_element(compute))
-        self._launch(kernel, blocks, [n, out._storage.data, out._offset, p._storage.data,
-                                      p._offset, seed, ctr], "bernoulli")
+        self.rt.launch(kernel, blocks, None, dict(n=n, out=out, p=p, seed=seed, ctr=ctr))
 
     def randperm(self, out, seed: int, ctr: int) -> None:
         """out = the permutation sorting n 64-bit keys, ties broken by index (bitonic sort)."""
@@ -99,20 +88,19 @@ class ClRandom:
         if n == 0:
             return
         npad = 1 << max(n - 1, 1).bit_length()
-        keys, idx = self._scratch(npad, dt.int64), self._scratch(npad, dt.int64)
-        init = self._random_kernel("perm_keys", (), {}, [_U64, _U64, None, None, _U64, _U64])
-        self._launch(init, npad, [n, npad, keys._storage.data, idx._storage.data, seed, ctr],
-                     "randperm")
-        step = self._random_kernel("bitonic_step", (), {}, [_U64, None, None, _U64, _U64])
+        keys, idx = self.scratch((npad,), dt.int64), self.scratch((npad,), dt.int64)
+        init = self._random_kernel("perm_keys", (), {})
+        self.rt.launch(init, npad, None, dict(n=n, npad=npad, keys=keys, idx=idx, seed=seed,
+                                              ctr=ctr))
+        step = self._random_kernel("bitonic_step", (), {})
         k = 2
         while k <= npad:
             j = k // 2
             while j:
-                self._launch(step, npad, [npad, keys._storage.data, idx._storage.data, j, k],
-                             "bitonic")
+                self.rt.launch(step, npad, None, dict(npad=npad, keys=keys, idx=idx, j=j, k=k))
                 j //= 2
             k *= 2
-        self.copy(out, idx._view(out._shape, (1,), 0))
+        self.copy(out, Scratch(idx._storage, out._shape, dt.int64))
 
     def multinomial(self, out, probs, k: int, replacement: bool, compute, seed: int,
                     ctr: int) -> None:
@@ -124,28 +112,17 @@ class ClRandom:
         if rows * k == 0:
             return
         C = _ctype(compute)
-        scratch = self._scratch(rows * ncat, compute)
-        data = out._storage.data
+        scratch = self.scratch((rows * ncat,), compute)
         if replacement:
-            last = self._scratch(rows, dt.int64)
-            cdf = self._random_kernel("mn_cdf", (probs.dtype.name, C),
-                                      dict(P=probs.dtype, C=C),
-                                      [_U64, _U64, None, _U64, None, None])
-            self._launch(cdf, rows, [rows, ncat, probs._storage.data, probs._offset,
-                                     scratch._storage.data, last._storage.data],
-                         "multinomial cdf")
-            draw = self._random_kernel("mn_draw", (C,), dict(C=C),
-                                       [_U64, _U64, _U64, None, None, None, _U64, _U64])
-            self._launch(draw, rows * k, [rows, ncat, k, scratch._storage.data,
-                                          last._storage.data, data, seed, ctr], "multinomial")
+            last = self.scratch((rows,), dt.int64)
+            cdf = self._random_kernel("mn_cdf", (probs.dtype.name, C), dict(P=probs.dtype, C=C))
+            self.rt.launch(cdf, rows, None, dict(rows=rows, ncat=ncat, p=probs, cdf=scratch,
+                                                 last=last))
+            draw = self._random_kernel("mn_draw", (C,), dict(C=C))
+            self.rt.launch(draw, rows * k, None, dict(rows=rows, ncat=ncat, k=k, cdf=scratch,
+                                                      last=last, out=out, seed=seed, ctr=ctr))
         else:
             draw = self._random_kernel("mn_draw_noreplace", (probs.dtype.name, C),
-                                       dict(P=probs.dtype, C=C),
-                                       [_U64, _U64, _U64, None, _U64, None, None, _U64, _U64])
-            self._launch(draw, rows, [rows, ncat, k, probs._storage.data, probs._offset,
-                                      scratch._storage.data, data, seed, ctr], "multinomial")
-
-    def _scratch(self, count: int, dtype):
-        # A tensor, not a raw buffer, so that the pool and memory_allocated() account for it.
-        from ..._tensor import Tensor
-        return Tensor._empty((count,), dtype, self.device)
+                                       dict(P=probs.dtype, C=C))
+            self.rt.launch(draw, rows, None, dict(rows=rows, ncat=ncat, k=k, p=probs, w=scratch,
+                                                  out=out, seed=seed, ctr=ctr))

@@ -1,15 +1,19 @@
-"""OpenCL platforms and devices: enumeration, capability probe, contexts, queues, pools.
+"""OpenCL platforms and devices: enumeration, capability probe, contexts, queues, pools, and
+DeviceRuntime.launch, the one place where clgrad enqueues a kernel.
 
 Everything here is created lazily on first use, so importing clgrad on a machine without
 pyopencl or without any OpenCL platform costs nothing and leaves the cpu device working.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..._storage import Storage
+from ..._strides import contiguous_strides, numel
 from ...errors import OutOfMemoryError
 
 try:  # pyopencl is optional: without it clgrad is numpy-only.
@@ -19,6 +23,60 @@ try:  # pyopencl is optional: without it clgrad is numpy-only.
 except Exception as exc:  # pragma: no cover - exercised by the cpu-only tox env
     cl = None
     IMPORT_ERROR = exc
+
+log = logging.getLogger("clgrad.cl")
+
+DEBUG = int(os.environ.get("CLGRAD_DEBUG", "0") or 0)
+if DEBUG and not logging.getLogger().handlers:
+    logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+# The largest element index an `int` kernel index holds; beyond it kernels index with long.
+INT32_LIMIT = 2 ** 31 - 1
+
+
+def index_t(*tensors) -> str:
+    """The kernel index type covering every element of the tensors' storages."""
+    for t in tensors:
+        if t is not None and t._storage.numel > INT32_LIMIT:
+            return "long"
+    return "int"
+
+
+def pow2_at_most(n: int) -> int:
+    return 1 << (max(n, 1).bit_length() - 1)
+
+
+def next_pow2(n: int) -> int:
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+class Scratch:
+    """A contiguous tensor-shaped view of a buffer the backend allocates for itself (sort keys,
+    partial sums): what kernels and pointwise copies read from a tensor, without Tensor."""
+
+    __slots__ = ("_storage", "_shape", "_stride", "_offset", "_contig", "dtype")
+
+    def __init__(self, storage: Storage, shape: tuple, dtype):
+        self._storage = storage
+        self._shape = shape
+        self._stride = contiguous_strides(shape)
+        self._offset = 0
+        self._contig = True
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    def numel(self) -> int:
+        return numel(self._shape)
+
+    def is_contiguous(self) -> bool:
+        return True
+
+
+def _log_launch(kernel, global_size, local_size, args) -> None:
+    log.debug("launch %s global=%s local=%s", kernel.name, global_size, local_size)
 
 
 @dataclass(frozen=True)
@@ -111,12 +169,55 @@ class DeviceRuntime:
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
         self.pool = MemoryPool(ImmediateAllocator(self.queue))
-        self.kernels: dict = {}
+        self.kernels: dict = {}  # (template, def, key) -> programs.Kernel
+        self.launches = 0  # kernels enqueued so far (clgrad.cl.launch_count)
+        # Called as launch_hook(kernel, global_size, local_size, args) before every enqueue:
+        # the point where capture/replay records launches and device-side checks attach.
+        # CLGRAD_DEBUG sets a logger; None costs one attribute test per launch.
+        self.launch_hook = _log_launch if DEBUG else None
         self.allocated = 0
         self.peak_allocated = 0
         # Work-group size used by 1-D launches: big enough to fill a SIMD unit, never above
         # what the device reports.
         self.group_size = min(256, self.caps.max_work_group_size)
+
+    def launch(self, kernel, global_size, local_size, args) -> None:
+        """Enqueue `kernel`: every kernel clgrad runs on this device goes through here.
+
+        global_size: a tuple, or an int n for a 1-D launch of n work-items rounded up to
+        the runtime's group size (the kernel guards its tail); local_size: a tuple or None
+        (the driver chooses). args: a dict of the kernel's declared arguments by name, or the
+        positional list Kernel.pack returns (hot paths pack their own).
+        """
+        if args.__class__ is dict:
+            args = kernel.pack(args)
+        if global_size.__class__ is int:
+            group = self.group_size
+            global_size = ((global_size + group - 1) // group * group,)
+        self.launches += 1
+        if self.launch_hook is not None:
+            self.launch_hook(kernel, global_size, local_size, args)
+        try:
+            kernel.cl(self.queue, global_size, local_size, *args)
+        except Exception as exc:  # name the kernel and argument, keep the type
+            exc.add_note(_explain(kernel, args, exc))
+            raise
+
+    # -- host transfers: the only other commands clgrad enqueues ------------------------------
+    def write(self, buf, array, offset: int = 0, blocking: bool = True) -> None:
+        """Copy the host array into buf from byte `offset` (blocking: array may be reused)."""
+        cl.enqueue_copy(self.queue, buf, array, dst_offset=offset, is_blocking=blocking)
+
+    def read(self, array, buf, offset: int = 0) -> None:
+        """Copy buf from byte `offset` into the host array (waits for the device)."""
+        cl.enqueue_copy(self.queue, array, buf, src_offset=offset, is_blocking=True)
+
+    def group_limit(self, kernel, bytes_per_item: int) -> int:
+        """The largest power-of-two work-group `kernel` may use here, holding bytes_per_item
+        of local memory per work-item within half the device's local memory."""
+        local_items = max(self.caps.local_mem_size // max(bytes_per_item, 1) // 2, 1)
+        return pow2_at_most(min(256, self.caps.max_work_group_size,
+                                kernel.max_group(self.device), local_items))
 
     def allocate(self, nbytes: int):
         if nbytes < 1:
@@ -135,6 +236,16 @@ class DeviceRuntime:
         if self.allocated > self.peak_allocated:
             self.peak_allocated = self.allocated
         return buf
+
+
+def _explain(kernel, args: list, exc: Exception) -> str:
+    """Which declared argument a pyopencl launch error is about, when it says."""
+    match = re.search(r"arg#?\s*(\d+)", str(exc))
+    if match:  # pyopencl counts from 1
+        position = int(match.group(1)) - 1
+        return (f"launching kernel {kernel.description}: argument "
+                f"{kernel.argument_at(position)} (positional {position})")
+    return f"launching kernel {kernel.description} with {len(args)} arguments"
 
 
 _runtimes: dict[int, DeviceRuntime] = {}

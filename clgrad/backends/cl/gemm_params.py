@@ -1,4 +1,5 @@
-"""GEMM parameters per device: a small built-in table, a per-device cache file, the search.
+"""GEMM parameters per device: a small built-in table, a per-device cache file, and the
+bounded search space that clgrad/tune.py (`python -m clgrad tune`) measures.
 
 Parameters (see kernels/gemm.cl.mako): per mode ("nn": B's columns contiguous, "nt": A and B
 contiguous along K, "lnt": A contiguous along K and B staged in local memory, enabled by
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from pathlib import Path
 
 # Measured defaults. CPU devices (PoCL): a work-item owns a register block of a few rows by
@@ -53,7 +53,7 @@ def cache_file(caps) -> Path:
     return cache_dir() / f"gemm-{device_key(caps)}.json"
 
 
-def _family(caps) -> str:
+def family(caps) -> str:
     return "cpu" if "CPU" in caps.type.upper() else "gpu"
 
 
@@ -74,7 +74,7 @@ def fit(params: dict, caps) -> dict:
 
 def load(caps) -> dict:
     """{"nn": params, "nt": params} for this device: the tuned file, else the table."""
-    table = {mode: dict(p) for mode, p in DEFAULTS[_family(caps)].items()}
+    table = {mode: dict(p) for mode, p in DEFAULTS[family(caps)].items()}
     if os.environ.get("CLGRAD_GEMM_NO_CACHE"):
         return {mode: fit(p, caps) for mode, p in table.items()}
     path = cache_file(caps)
@@ -118,84 +118,7 @@ def candidates(mode: str, family: str) -> list[dict]:
     return out
 
 
-def tune(device: str = "cl", size: int = 1024, budget_s: float = 90.0,
-         verbose: bool = True) -> dict:
-    """Search GEMM parameters for `device`, store the winner, return {mode: (params, gflops)}."""
-    import clgrad
-    from clgrad.backends import backend_for
-
-    dev = clgrad.empty(1, device=device).device  # canonical (cl -> cl:N)
-    backend = backend_for(dev)
-    caps = backend.rt.caps
-    family = _family(caps)
-    deadline = time.perf_counter() + budget_s
-    a = clgrad.randn(size, size, device=dev)
-    b = clgrad.randn(size, size, device=dev)
-    c = clgrad.empty(size, size, device=dev)
-    flops = 2.0 * size ** 3
-    operands = {"nn": (a, b), "nt": (a, b.t())}
-    per_mode_budget = budget_s / len(operands)
-    best_params, results = {}, {}
-    for mode, (x, y) in operands.items():
-        mode_deadline = min(deadline, time.perf_counter() + per_mode_budget)
-        default = fit(DEFAULTS[family][mode], caps)
-        trials = [default] + [fit(p, caps) for p in candidates(mode, family) if p != default]
-        scores = []
-        for params in trials:
-            if time.perf_counter() > mode_deadline:
-                break
-            try:
-                seconds = _time(backend, c, x, y, params)
-            except Exception as exc:  # a block too big for this device's registers/limits
-                if verbose:
-                    print(f"  {mode} {params}: failed ({type(exc).__name__})")
-                continue
-            gflops = flops / seconds / 1e9
-            scores.append((gflops, params))
-            if verbose:
-                print(f"  {mode} {_fmt(params)}: {gflops:.1f} GFLOPS", flush=True)
-        if not scores:
-            continue
-        # Re-time the three best: the first pass is noisy on a shared CPU.
-        scores.sort(key=lambda s: -s[0])
-        final = []
-        for _, params in scores[:3]:
-            final.append((flops / _time(backend, c, x, y, params, repeat=5) / 1e9, params))
-        default_gflops = flops / _time(backend, c, x, y, default, repeat=5) / 1e9
-        final.append((default_gflops, default))
-        gflops, params = max(final, key=lambda s: s[0])
-        best_params[mode] = params
-        results[mode] = {"tuned": round(gflops, 2), "default": round(default_gflops, 2)}
-        if verbose:
-            print(f"{mode}: default {_fmt(default)} {default_gflops:.1f} GFLOPS -> "
-                  f"chosen {_fmt(params)} {gflops:.1f} GFLOPS", flush=True)
-    path = save(caps, best_params, results)
-    backend._gemm_params = None  # re-read on the next call
-    if verbose:
-        print(f"saved {path}")
-    return {mode: (best_params[mode], results[mode]) for mode in best_params}
-
-
-def _fmt(p: dict) -> str:
+def fmt(p: dict) -> str:
+    """One line naming a parameter set."""
     return (f"TM={p['TM']} TN={p['TN']} VW={p['VW']} WG={p['WGM']}x{p['WGN']} "
             f"LK={p.get('LK', 0)}")
-
-
-def _time(backend, c, a, b, params, repeat: int = 2) -> float:
-    backend.gemm(c, a, b, params=params)  # build + warm
-    backend.synchronize()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        backend.gemm(c, a, b, params=params)
-        backend.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def main(args) -> int:
-    """`python -m clgrad tune [--device cl] [--size 1024] [--budget 90]`."""
-    print(f"clgrad tune: searching GEMM parameters on {args.device} "
-          f"(size {args.size}, about {args.budget:.0f} s)")
-    tune(args.device, args.size, args.budget)
-    return 0

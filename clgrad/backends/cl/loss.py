@@ -1,0 +1,62 @@
+"""OpenCL kernels of the loss family (mixed into ClBackend): the negative log-likelihood
+forward (per element or reduced in one work-group) and backward (kernels/loss.cl.mako).
+
+Kernels are specialised on dtype, the variant (weights, reduction) and index width.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .programs import compute_ctype, get_kernel
+from .runtime import index_t, pow2_at_most
+
+_T = "loss.cl.mako"
+_NP = {"float": np.float32, "double": np.float64}
+
+
+class ClLoss:
+    def nll(self, out, tw, x, target, weight, ignore: int, reduction: str, dims: tuple) -> None:
+        """See the cpu backend's nll; out-of-range targets give NaN instead of raising."""
+        N, C, D = dims
+        dt = x.dtype
+        T = compute_ctype(dt)
+        has_w = weight is not None
+        it = index_t(x, target, out)
+        args = dict(N=N, C=C, D=D, x=x, t=target, ignore=ignore, out=out)
+        if has_w:
+            args["w"] = weight
+        if reduction == "none":
+            if N * D == 0:
+                return
+            kernel = get_kernel(self.rt, _T, "nll_none", (dt.name, has_w, it),
+                                dict(name="nll_none", dt=dt, T=T, has_w=has_w, index_t=it))
+            self.rt.launch(kernel, N * D, None, args)
+            return
+        mean = reduction == "mean"
+        kernel = get_kernel(self.rt, _T, "nll_reduce", (dt.name, has_w, mean, it),
+                            dict(name="nll_reduce", dt=dt, T=T, has_w=has_w, mean=mean,
+                                 index_t=it))
+        # One work-group; the scratch holds two T per work-item (losses and weights).
+        L = min(self.rt.group_limit(kernel, 2 * np.dtype(_NP[T]).itemsize),
+                pow2_at_most(max(N * D, 1)))
+        self.rt.launch(kernel, (L,), (L,), dict(args, tw=tw, scratch=2 * L))
+
+    def nll_backward(self, out, g, tw, target, weight, ignore: int, reduction: str,
+                     dims: tuple) -> None:
+        N, C, D = dims
+        if N * C * D == 0:
+            return
+        dt = out.dtype
+        has_w = weight is not None
+        reduced = reduction != "none"
+        mean = reduction == "mean"
+        it = index_t(out, g, target)
+        kernel = get_kernel(self.rt, _T, "nll_bwd", (dt.name, has_w, reduced, mean, it),
+                            dict(name="nll_bwd", dt=dt, T=compute_ctype(dt), has_w=has_w,
+                                 reduced=reduced, mean=mean, index_t=it))
+        args = dict(N=N, C=C, D=D, g=g, t=target, ignore=ignore, out=out)
+        if has_w:
+            args["w"] = weight
+        if mean:
+            args["tw"] = tw
+        self.rt.launch(kernel, N * C * D, None, args)

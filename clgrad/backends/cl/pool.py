@@ -1,0 +1,53 @@
+"""OpenCL kernels of the pool family (mixed into ClBackend): max and average pooling, plain
+and adaptive, forward and backward (kernels/pool.cl.mako).
+
+Planes are contiguous (P, H, W); 1-d pooling runs as H = 1. Kernels are specialised on the
+mode, adaptivity, dtype and index width; sizes are arguments.
+"""
+from __future__ import annotations
+
+from .programs import acc_ctype, get_kernel
+from .runtime import index_t
+
+_WINDOW = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw")
+
+
+class ClPool:
+    def _pool_kernel(self, which: str, mode: str, adaptive: bool, dtype, it: str):
+        return get_kernel(self.rt, "pool.cl.mako", which, (mode, adaptive, dtype.name, it),
+                          dict(name=f"nn_{which}", dt=dtype, T=acc_ctype(dtype), mode=mode,
+                               adaptive=adaptive, index_t=it))
+
+    def pool_forward(self, mode: str, adaptive: bool, out, indices, x, geometry,
+                     count_include_pad: bool = True, divisor: int = 0) -> None:
+        """out (P, oh, ow) and, for max, indices = the pooled windows of x (P, H, W).
+
+        x, out and indices are contiguous; geometry is (kh, kw, sh, sw, ph, pw, dh, dw).
+        """
+        total = out.numel()
+        if total == 0:
+            return
+        H, W = x._shape[-2:]
+        oh, ow = out._shape[-2:]
+        kernel = self._pool_kernel("pool_fwd", mode, adaptive, x.dtype, index_t(x, out))
+        args = dict(total=total, x=x, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
+            count_include_pad), divisor=divisor, out=out, **dict(zip(_WINDOW, geometry)))
+        if mode == "max":
+            args["idx"] = indices
+        self.rt.launch(kernel, total, None, args)
+
+    def pool_backward(self, mode: str, adaptive: bool, grad_in, grad_out, indices, geometry,
+                      count_include_pad: bool = True, divisor: int = 0) -> None:
+        """grad_in (P, H, W) = the gradient of pool_forward for grad_out (P, oh, ow)."""
+        total = grad_in.numel()
+        if total == 0:
+            return
+        H, W = grad_in._shape[-2:]
+        oh, ow = grad_out._shape[-2:]
+        kernel = self._pool_kernel("pool_bwd", mode, adaptive, grad_in.dtype,
+                                   index_t(grad_in, grad_out))
+        args = dict(total=total, gout=grad_out, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
+            count_include_pad), divisor=divisor, gin=grad_in, **dict(zip(_WINDOW, geometry)))
+        if mode == "max":
+            args["idx"] = indices
+        self.rt.launch(kernel, total, None, args)
