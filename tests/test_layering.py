@@ -32,13 +32,14 @@ LAYERS = (
     # and the "must be a Tensor" checks.
     ("tensor", ("clgrad._tensor", "clgrad._formatting", "clgrad._memory_format",
                 "clgrad._checks")),
-    # The graph core: nodes, the engine, grad mode, anomaly mode, in-place rebasing, custom
-    # Functions and the Tensor methods that reach nodes (register_hook, retain_grad). It
-    # knows nothing about devices and calls Tensor methods only.
+    # The graph core: nodes, the engine and its entry points (backward, grad), grad mode,
+    # anomaly mode, in-place rebasing, custom Functions and the Tensor methods that reach
+    # nodes (backward, register_hook, retain_grad). It knows nothing about devices and calls
+    # Tensor methods only.
     ("autograd", ("clgrad.autograd.graph", "clgrad.autograd.engine",
                   "clgrad.autograd.grad_mode", "clgrad.autograd.anomaly",
                   "clgrad.autograd.inplace", "clgrad.autograd.function",
-                  "clgrad.autograd.tensor_hooks")),
+                  "clgrad.autograd.tensor_methods")),
     # The op layer: the op table, the ops and the Tensor methods they attach, fused ops.
     ("ops", ("clgrad.ops",)),
     # Everything a user calls: the clgrad namespace, nn, optim, linalg, special, autograd's

@@ -1,8 +1,10 @@
-"""The backward engine: orders the graph once, runs each node's rule, accumulates leaves."""
+"""The backward engine: orders the graph once, runs each node's rule, accumulates leaves; and
+its entry points backward() and grad() (clgrad.autograd re-exports them)."""
 from __future__ import annotations
 
 import heapq
 
+from .._memory_format import empty_strided_like, target_strides
 from .._tensor import Tensor
 from .anomaly import check_gradient, is_anomaly_enabled
 from .grad_mode import no_grad, set_grad_enabled
@@ -245,3 +247,85 @@ def _accumulate_non_leaf(node, grads, input_edges, inputs, create_graph) -> None
         if edge_node is node and grads[nr] is not None:
             grad = grads[nr] if create_graph else grads[nr].detach()
             t._grad = grad.clone() if t._grad is None else t._grad + grad
+
+
+# -- the entry points: clgrad.autograd.backward / grad -----------------------------------------
+def _filled_like(t: Tensor, value, requires_grad: bool = False) -> Tensor:
+    """ones_like / zeros_like (a dense input's strides kept, as PyTorch's preserve_format),
+    made here because the graph core lies below the op layer."""
+    if t.is_contiguous():
+        out = Tensor._empty(t._shape, t.dtype, t.device)
+    else:
+        out = empty_strided_like(t._shape, target_strides(t._shape, t._stride, None), t.dtype,
+                                 t.device)
+    out.fill_(value)
+    out._requires_grad = requires_grad
+    return out
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs: tuple, grads: tuple, create_graph: bool) -> tuple:
+    """Seed gradients: ones for scalar outputs; others must be given (PyTorch's rules)."""
+    result = []
+    for i, out in enumerate(outputs):
+        grad = grads[i] if i < len(grads) else None
+        if grad is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not out.dtype.is_floating_point:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar "
+                                   f"outputs but got {out.dtype}")
+            grad = _filled_like(out, 1)
+        else:
+            if grad._shape != out._shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{grad.shape} and output[{i}] has a shape of {out.shape}.")
+            if grad.device != out.device:
+                raise RuntimeError(f"Mismatch in device: grad_output[{i}] is on {grad.device} "
+                                   f"and output[{i}] is on {out.device}.")
+            if not create_graph:
+                grad = grad.detach()
+        result.append(grad)
+    return tuple(result)
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate gradients of `tensors` into the .grad of the leaves (or of `inputs`)."""
+    tensors = _as_tuple(tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = _make_grads(tensors, _as_tuple(grad_tensors), create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """The gradients of `outputs` with respect to `inputs`, without touching any .grad."""
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
+    grads = _make_grads(outputs, _as_tuple(grad_outputs), create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs_t,
+                          capture=True, allow_unused=allow_unused)
+    if materialize_grads:
+        result = tuple(g if g is not None else _filled_like(t, 0, requires_grad=create_graph)
+                       for g, t in zip(result, inputs_t))
+    return result

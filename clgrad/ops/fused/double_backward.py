@@ -39,7 +39,7 @@ def independent(t):
 
 
 def _vjp(inputs: tuple, composite_grads, grad_grads: tuple) -> tuple:
-    from ...autograd import grad as autograd_grad
+    from ...autograd.engine import grad as autograd_grad
     create = is_grad_enabled()
     with enable_grad():
         stand_ins = tuple(independent(t) for t in inputs)

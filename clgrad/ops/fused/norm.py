@@ -101,7 +101,7 @@ def record_norm(name: str, out: Tensor, input: Tensor, xk: Tensor, weight, bias,
         return gx, gw if want[1] else None, gb if want[2] else None
 
     def composite_grads(g, x, w, b):
-        from ...autograd import grad as autograd_grad
+        from ...autograd.engine import grad as autograd_grad
         with enable_grad():
             x, w, b = (independent(t) if wt else t for t, wt in zip((x, w, b), want))
             inputs = [t for t, wt in zip((x, w, b), want) if wt]

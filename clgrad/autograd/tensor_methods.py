@@ -1,5 +1,5 @@
-"""Tensor methods of the graph core: register_hook, register_post_accumulate_grad_hook and
-retain_grad, attached to Tensor as the ops modules attach theirs (Tensor sits below
+"""Tensor methods of the graph core: backward, register_hook, register_post_accumulate_grad_hook
+and retain_grad, attached to Tensor as the ops modules attach theirs (Tensor sits below
 autograd and knows nothing of nodes)."""
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from collections import OrderedDict
 
 from .._tensor import Tensor, register
 from ..utils.hooks import RemovableHandle
+from . import engine
 from .graph import gradient_edge
+
+
+@register()
+def backward(self: Tensor, gradient=None, retain_graph=None, create_graph: bool = False,
+             inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into each leaf's .grad (see clgrad.autograd.backward)."""
+    engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def _require_grad(t: Tensor) -> None:
