@@ -10,7 +10,7 @@ import pytest
 
 import clgrad
 from clgrad import _tensor
-from conftest import DEVICES, device_supports_fp64
+from helpers import DEVICES, device_supports_fp64
 
 FLOATS = ("float32", "float64", "float16")
 INTS = ("int32", "int64", "uint8")
@@ -141,6 +141,7 @@ OPS = [
       {"value": 0.5}),
     P("hypot", np.hypot, ("any", "any"), "f"),
     P("copysign", np.copysign, ("any", "any"), "fi"),
+    P("nextafter", np.nextafter, ("any", "any"), "f"),
     P("nan_to_num", lambda a: np.nan_to_num(a, nan=0.5, posinf=100.0, neginf=-100.0),
       ("special",), "fi", {"nan": 0.5, "posinf": 100.0, "neginf": -100.0}),
     # classification
@@ -234,11 +235,6 @@ def reference(p: P, arrays: list, result_dtype):
     return p.ref(*arrays)
 
 
-def skip_fp64(device: str, dtypes) -> None:
-    if "float64" in dtypes and not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
-
-
 # -- forward values ---------------------------------------------------------------------------
 @pytest.mark.parametrize("p", OPS, ids=lambda p: p.id)
 def test_forward(p, device):
@@ -277,9 +273,11 @@ def test_strided_broadcast_and_scalar_operands(p, device, monkeypatch):
     monkeypatch.setattr(_tensor.Tensor, "contiguous", no_copies, raising=False)
     monkeypatch.setattr(_tensor.Tensor, "clone", no_copies, raising=False)
     fn = getattr(clgrad, p.name)
-    for second, expected_second in ((row, np.broadcast_to(arrays[1][:1], SHAPE)),
-                                    (scalar, arrays[1][0, 0])):
-        result = fn(first, second, *rest, **p.kw)
+    results = [(fn(first, second, *rest, **p.kw), expected_second)
+               for second, expected_second in ((row, np.broadcast_to(arrays[1][:1], SHAPE)),
+                                               (scalar, arrays[1][0, 0]))]
+    monkeypatch.undo()  # the results are transposed like `first` (as in PyTorch): reads copy
+    for result, expected_second in results:
         check_values(result, reference(p, [arrays[0], np.asarray(expected_second)] + arrays[2:],
                                        result.dtype), result.dtype)
 

@@ -96,9 +96,17 @@ def angle(input: Tensor) -> Tensor:
     return (x * 0).where(x >= 0, math.pi).where(~x.isnan(), x)
 
 
+def _float_only(op: str, input, other) -> None:
+    promoted = dt.result_type(input, other)
+    if not promoted.is_floating_point:
+        from .._typenames import scalar_name
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'{scalar_name(promoted)}\'')
+
+
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """log(exp(input) + exp(other)) without overflow."""
     from .pointwise import maximum, where
+    _float_only("logaddexp", input, other)
     m = maximum(input, other)
     both_inf = input.isinf() & (input == other)
     result = m + (-(input - other).abs()).exp().log1p()
@@ -108,6 +116,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2 ** input + 2 ** other) without overflow."""
     from .pointwise import maximum, where
+    _float_only("logaddexp2", input, other)
     m = maximum(input, other)
     both_inf = input.isinf() & (input == other)
     result = m + (-(input - other).abs()).exp2().log1p() / math.log(2.0)
@@ -138,23 +147,30 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
         _float(input) * 2.0 ** other
 
 
-def _shift_check(input, other) -> None:
+def _shift_operands(op: str, input, other) -> tuple:
+    """(input, other) in their promoted integer dtype; floats and bool << bool refused."""
+    from .._typenames import scalar_name
     for x in (input, other):
         if isinstance(x, Tensor) and x.is_floating_point():
-            from .._typenames import scalar_name
-            raise RuntimeError(f'"lshift_cpu" not implemented for \'{scalar_name(x.dtype)}\'')
+            raise RuntimeError(f'"{op}_cpu" not implemented for \'{scalar_name(x.dtype)}\'')
+    promoted = dt.result_type(input, other)
+    if promoted is dt.bool:
+        raise NotImplementedError(f'"{op}_cpu" not implemented for \'Bool\'')
+    # A bool operand shifts by (or is) 0 or 1 in the promoted dtype, as in PyTorch.
+    return tuple(x.to(promoted) if isinstance(x, Tensor) and x.dtype is dt.bool else x
+                 for x in (input, other))
 
 
 def bitwise_left_shift(input, other) -> Tensor:
     """input << other for integer tensors (input * 2 ** other)."""
-    _shift_check(input, other)
+    input, other = _shift_operands("lshift", input, other)
     return input * (2 ** other if not isinstance(other, Tensor)
                     else other.new_full((), 2).pow(other))
 
 
 def bitwise_right_shift(input, other) -> Tensor:
     """input >> other for integer tensors (floor division by 2 ** other, arithmetic)."""
-    _shift_check(input, other)
+    input, other = _shift_operands("rshift", input, other)
     divisor = 2 ** other if not isinstance(other, Tensor) else other.new_full((), 2).pow(other)
     return input.div(divisor, rounding_mode="floor")
 

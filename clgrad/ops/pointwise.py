@@ -26,10 +26,10 @@ __all__ = [
     'arccosh', 'arctanh', 'sigmoid', 'logit', 'erf', 'erfc', 'erfinv', 'floor', 'ceil', 'round',
     'trunc', 'fix', 'frac', 'clamp', 'clip', 'clamp_min', 'clamp_max', 'maximum', 'minimum',
     'fmax', 'fmin', 'lerp', 'addcmul', 'addcdiv', 'hypot', 'nan_to_num', 'isnan', 'isinf',
-    'isposinf', 'isneginf', 'isfinite', 'isreal', 'signbit', 'copysign', 'logical_and',
-    'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or', 'bitwise_xor',
-    'bitwise_not', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less',
-    'less_equal', 'not_equal', 'where', 'isclose', 'allclose', 'equal',
+    'isposinf', 'isneginf', 'isfinite', 'isreal', 'signbit', 'copysign', 'nextafter',
+    'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and', 'bitwise_or',
+    'bitwise_xor', 'bitwise_not', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal',
+    'less', 'less_equal', 'not_equal', 'where', 'isclose', 'allclose', 'equal',
 ]
 
 
@@ -255,6 +255,7 @@ bitwise_not = _unary(T.BITWISE_NOT, "Bitwise NOT of an integer or bool tensor.")
 atan2 = _binary(T.ATAN2, "The angle of the point (other, input).", tensors_only=True)
 hypot = _binary(T.HYPOT, "sqrt(input ** 2 + other ** 2).", tensors_only=True)
 copysign = _binary(T.COPYSIGN, "|input| with the sign of other.")
+nextafter = _binary(T.NEXTAFTER, "The next float after input towards other.", tensors_only=True)
 maximum = _binary(T.MAXIMUM, "Elementwise maximum (NaN propagates).", tensors_only=True)
 minimum = _binary(T.MINIMUM, "Elementwise minimum (NaN propagates).", tensors_only=True)
 fmax = _binary(T.FMAX, "Elementwise maximum ignoring NaN.", tensors_only=True)
@@ -489,7 +490,7 @@ _WITH_INPLACE = {
     "erfinv": erfinv, "floor": floor, "ceil": ceil, "round": round, "trunc": trunc,
     "fix": trunc, "frac": frac, "clamp": clamp, "clip": clip, "clamp_min": clamp_min,
     "clamp_max": clamp_max, "lerp": lerp, "addcmul": addcmul, "addcdiv": addcdiv,
-    "hypot": hypot, "nan_to_num": nan_to_num, "copysign": copysign,
+    "hypot": hypot, "nan_to_num": nan_to_num, "copysign": copysign, "nextafter": nextafter,
     "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
     "logical_not": logical_not, "bitwise_and": bitwise_and, "bitwise_or": bitwise_or,
     "bitwise_xor": bitwise_xor, "bitwise_not": bitwise_not, "eq": eq, "ne": ne, "lt": lt,

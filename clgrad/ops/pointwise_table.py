@@ -105,6 +105,9 @@ ATAN2 = declare("atan2", 2, "atan2(a, b)", np.arctan2, ufunc=np.arctan2, result=
 HYPOT = declare("hypot", 2, "hypot(a, b)", np.hypot, ufunc=np.hypot, accepts=FLOAT_ONLY)
 COPYSIGN = declare("copysign", 2, "copysign(a, b)", np.copysign, ufunc=np.copysign,
                    result=FLOAT, compute_in=FLOAT)
+# Not differentiable, as in PyTorch (derivatives.yaml: not_implemented).
+NEXTAFTER = declare("nextafter", 2, "nextafter(a, b)", np.nextafter, ufunc=np.nextafter,
+                    accepts=FLOAT_ONLY)
 
 # -- special functions ------------------------------------------------------------------------
 ERF = declare("erf", 1, "erf(a)", npmath.erf, result=FLOAT, compute_in=FLOAT)
