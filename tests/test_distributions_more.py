@@ -294,3 +294,31 @@ def test_expand_and_module_paths(device):
     assert ExpTransform is D.ExpTransform
     assert clgrad.distributions.transformed_distribution.TransformedDistribution is \
         D.TransformedDistribution
+
+
+@pytest.mark.parity
+def test_class_hierarchy_matches_torch():
+    torch = pytest.importorskip("torch")
+    td = torch.distributions
+    names = [n for n in dir(D) if isinstance(getattr(D, n), type)
+             and issubclass(getattr(D, n), D.Distribution)]
+    assert len(names) >= 24
+    for name in names:
+        ours, theirs = getattr(D, name), getattr(td, name)
+        for base in ("ExponentialFamily", "TransformedDistribution"):
+            assert issubclass(ours, getattr(D, base)) == issubclass(theirs, getattr(td, base)), \
+                (name, base)
+
+
+def test_bregman_kl_of_the_new_exponential_families(device):
+    f64 = _f64(device)
+    bregman = clgrad.distributions.kl._kl_expfamily_expfamily
+    for p, q in ((D.Normal(_t([0.0, 1.0], device, f64), _t([1.0, 2.0], device, f64)),
+                  D.Normal(_t([1.0, -1.0], device, f64), _t([0.5, 1.0], device, f64))),
+                 (D.Exponential(_t([1.5, 0.5], device, f64)),
+                  D.Exponential(_t([1.0, 2.0], device, f64))),
+                 (D.Bernoulli(_t([0.3, 0.8], device, f64)),
+                  D.Bernoulli(_t([0.5, 0.1], device, f64)))):
+        np.testing.assert_allclose(_np(bregman(p, q)), _np(D.kl_divergence(p, q)), rtol=1e-9)
+        np.testing.assert_allclose(_np(D.ExponentialFamily.entropy(p)), _np(p.entropy()),
+                                   rtol=1e-9)
