@@ -1,6 +1,7 @@
 """Shared fixtures: every test taking `device` runs on each available device.
 
-CLGRAD_TEST_DEVICES (comma-separated, e.g. "cpu" or "cl:0") narrows the list.
+CLGRAD_TEST_DEVICES (comma-separated, e.g. "cpu" or "cl:0") narrows the list. The device list
+and other shared test code live in helpers.py; test files import that, not this file.
 """
 from __future__ import annotations
 
@@ -8,20 +9,8 @@ import os
 
 import pytest
 
-import clgrad
-
-
-def available_devices() -> list:
-    wanted = os.environ.get("CLGRAD_TEST_DEVICES")
-    if wanted:
-        return [d.strip() for d in wanted.split(",") if d.strip()]
-    devices = ["cpu"]
-    if clgrad.cl.is_available():
-        devices += [f"cl:{i}" for i in range(clgrad.cl.device_count())]
-    return devices
-
-
-DEVICES = available_devices()
+# device_supports_fp64: for test files that still import it from here.
+from helpers import DEVICES, device_supports_fp64  # noqa: F401
 
 
 @pytest.fixture(params=DEVICES)
@@ -35,12 +24,6 @@ def cl_device() -> str:
     if not cl:
         pytest.skip("no OpenCL device available")
     return cl[0]
-
-
-def device_supports_fp64(device: str) -> bool:
-    if device == "cpu":
-        return True
-    return clgrad.cl.get_device_properties(clgrad.device(device).index).fp64
 
 
 # -- tests that skipped for want of PyTorch ------------------------------------------------

@@ -7,18 +7,7 @@ import pytest
 
 import clgrad
 from clgrad.autograd import Function
-
-
-class Square(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2 * x
+from helpers import Square, leaf
 
 
 class MulConst(Function):
@@ -47,10 +36,6 @@ class SplitTwo(Function):
     @staticmethod
     def backward(ctx, grad_doubled, grad_flag):
         return grad_doubled * 2
-
-
-def leaf(values, device):
-    return clgrad.tensor(values, dtype=clgrad.float64, device=device, requires_grad=True)
 
 
 def test_graph_structure_and_names(device):

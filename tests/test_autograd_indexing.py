@@ -8,7 +8,7 @@ import pytest
 import clgrad
 from clgrad.autograd import gradcheck, gradgradcheck
 
-from .conftest import device_supports_fp64
+from helpers import skip_without_fp64
 
 pytestmark = pytest.mark.kernel
 
@@ -65,8 +65,7 @@ def _inputs(device):
 
 @pytest.mark.parametrize("name,fn", CASES, ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
 def test_gradcheck(device, name, fn):
-    if not device_supports_fp64(device):
-        pytest.skip("no float64")
+    skip_without_fp64(device)
     x, s = _inputs(device)
     assert type(fn(x, s, device).grad_fn).__name__ == name
     assert gradcheck(lambda a, b: fn(a, b, device), (x, s))
@@ -74,8 +73,7 @@ def test_gradcheck(device, name, fn):
 
 @pytest.mark.parametrize("fn", [CASES[0][1], CASES[6][1], CASES[13][1], CASES[18][1]])
 def test_gradgradcheck(device, fn):
-    if not device_supports_fp64(device):
-        pytest.skip("no float64")
+    skip_without_fp64(device)
     x, s = _inputs(device)
     assert gradgradcheck(lambda a, b: fn(a, b, device) * (a.sum() + b.sum()), (x, s))
 

@@ -6,15 +6,14 @@ import pytest
 
 import clgrad
 from clgrad.autograd import gradcheck, gradgradcheck
-from conftest import device_supports_fp64
+from helpers import skip_without_fp64
 
 RNG = np.random.default_rng(1)
 
 
 @pytest.fixture
 def dev64(device):
-    if not device_supports_fp64(device):
-        pytest.skip("gradcheck needs float64")
+    skip_without_fp64(device)
     return device
 
 

@@ -8,7 +8,7 @@ import pytest
 import clgrad
 from clgrad.autograd import gradcheck, gradgradcheck
 
-from conftest import device_supports_fp64
+from helpers import device_supports_fp64, skip_without_fp64
 
 BINARY = [(2, 3), (3,)]        # broadcast: the engine sums the second gradient back
 BROADCAST2 = [(2, 1), (1, 3)]
@@ -156,8 +156,7 @@ def _inputs(device, shapes, domains, seed=0):
 
 
 def _need_fp64(device):
-    if not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
+    skip_without_fp64(device)
 
 
 @pytest.mark.parametrize("name, fn, shapes, domains", OPS, ids=[op[0] for op in OPS])

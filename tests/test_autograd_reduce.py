@@ -10,6 +10,7 @@ import pytest
 import clgrad
 from clgrad.autograd import gradcheck
 from clgrad.ops import reduce_grad
+from helpers import leaf
 
 INF = math.inf
 
@@ -20,11 +21,6 @@ def distinct(shape, seed=0, offset=0.5):
     rs = np.random.RandomState(seed)
     values = (rs.permutation(n) * 0.3 + offset) * rs.choice([-1.0, 1.0], n)
     return values.reshape(shape)
-
-
-def leaf(values, device):
-    return clgrad.tensor(np.asarray(values, np.float64), dtype=clgrad.float64, device=device,
-                         requires_grad=True)
 
 
 # (id, fn(module, x), input shape): fn runs with (clgrad, tensor) and (torch, tensor).

@@ -12,16 +12,14 @@ import numpy as np
 import pytest
 
 import clgrad
-from clgrad.autograd import Function, gradcheck
-
-from conftest import device_supports_fp64
+from clgrad.autograd import gradcheck
+from helpers import Square, skip_without_fp64
 
 F64 = clgrad.float64
 
 
 def need_fp64(device: str) -> None:
-    if not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
+    skip_without_fp64(device)
 
 
 def inputs(module, device=None, requires_grad=True) -> dict:
@@ -425,8 +423,7 @@ def test_copy_fill_zero_tril_in_place_names(device):
 
 
 def test_copy_across_devices_and_dtypes(cl_device):
-    if not device_supports_fp64(cl_device):
-        pytest.skip("no float64")
+    skip_without_fp64(cl_device)
     x = clgrad.zeros(2, 3, device=cl_device, requires_grad=True)
     src = clgrad.tensor([1.0, 2.0, 3.0], dtype=F64, requires_grad=True)  # cpu, float64
     y = x.clone()
@@ -515,18 +512,6 @@ def test_out_arguments_refuse_autograd(device):
     with clgrad.no_grad():
         clgrad.cat([x, x], out=out)
     assert out.tolist() == [[1.0, 1.0]] * 4
-
-
-class Square(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2 * x
 
 
 @pytest.mark.parametrize("write", [

@@ -5,17 +5,10 @@ import numpy as np
 import pytest
 
 import clgrad
-from conftest import device_supports_fp64
+from helpers import same, skip_without_fp64
 
 # Small shapes: these also run on Oclgrind (tox -e oclgrind selects `kernel`).
 pytestmark = pytest.mark.kernel
-
-
-def same(t, expected) -> None:
-    got = np.asarray(t)
-    assert got.shape == np.shape(expected)
-    assert got.dtype == np.asarray(expected).dtype
-    np.testing.assert_array_equal(got, expected)
 
 
 def test_arange(device):
@@ -84,8 +77,7 @@ def test_logspace(device):
 
 
 def test_float64_ranges(device):
-    if not device_supports_fp64(device):
-        pytest.skip("no fp64 on this device")
+    skip_without_fp64(device)
     same(clgrad.arange(0, 2, 0.5, dtype=clgrad.float64, device=device),
          np.arange(0, 2, 0.5))
     np.testing.assert_allclose(np.asarray(clgrad.linspace(-1, 1, 11, dtype=clgrad.float64,

@@ -8,23 +8,12 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import pattern_tensor, same
 
 # Small shapes: these also run on Oclgrind (tox -e oclgrind selects `kernel`).
 pytestmark = pytest.mark.kernel
 
 DTYPES = ["float32", "int64", "bool"]
-
-
-def make(shape, dtype, device):
-    arr = (np.arange(int(np.prod(shape))) % 7).reshape(shape)
-    arr = arr.astype(np.bool_) if dtype == "bool" else arr.astype(dtype)
-    return clgrad.tensor(arr, device=device), arr
-
-
-def same(t, expected) -> None:
-    got = np.asarray(t)
-    assert got.shape == np.shape(expected)
-    np.testing.assert_array_equal(got, expected)
 
 
 def idx(values, device, dtype=clgrad.int64):
@@ -49,7 +38,7 @@ KEYS = [
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_getitem_advanced(device, dtype):
-    x, a = make((3, 4, 5), dtype, device)
+    x, a = pattern_tensor((3, 4, 5), dtype, device)
     xt, at = x.permute(2, 0, 1), a.transpose(2, 0, 1)
     for make_key in KEYS:
         key = make_key(device)
@@ -61,7 +50,7 @@ def test_getitem_advanced(device, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_getitem_masks(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     m = (np.arange(12).reshape(3, 4) % 3) == 0
     same(x[clgrad.tensor(m, device=device)], a[m])
     row = np.broadcast_to(m[0], (3, 4))
@@ -77,7 +66,7 @@ def test_getitem_masks(device, dtype):
 
 
 def test_getitem_is_a_copy(device):
-    x, a = make((3, 4), "float32", device)
+    x, a = pattern_tensor((3, 4), "float32", device)
     y = x[[0, 1]]
     assert y._storage is not x._storage
     y[0, 0] = 100.0
@@ -86,12 +75,12 @@ def test_getitem_is_a_copy(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_setitem_advanced(device, dtype):
-    x, a = make((3, 4, 5), dtype, device)
+    x, a = pattern_tensor((3, 4, 5), dtype, device)
     value = np.ones((), a.dtype)
     x[idx([0, 2], device), :, idx([1, 3], device)] = 1
     a[[0, 2], :, [1, 3]] = value
     same(x, a)
-    v, va = make((2, 5), dtype, device)
+    v, va = pattern_tensor((2, 5), dtype, device)
     x[1, [3, 0]] = v
     a[1, [3, 0]] = va
     same(x, a)
@@ -99,7 +88,7 @@ def test_setitem_advanced(device, dtype):
     x[clgrad.tensor(m, device=device)] = 0
     a[m] = 0
     same(x, a)
-    b, ba = make((4, 1), dtype, device)
+    b, ba = pattern_tensor((4, 1), dtype, device)
     x[idx([2], device)] = b  # broadcast value
     a[[2]] = ba
     same(x, a)
@@ -131,7 +120,7 @@ def test_index_put_accumulate(device):
 
 
 def test_indexing_errors(device):
-    x, _ = make((3, 4), "float32", device)
+    x, _ = pattern_tensor((3, 4), "float32", device)
     with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
         x[idx([0, 5], device)]
     with pytest.raises(IndexError, match="index -5 is out of bounds for dimension 0 with size 4"):
@@ -156,18 +145,19 @@ def test_indexing_errors(device):
         x.index_put_((idx([0], device),), clgrad.ones(4, dtype=clgrad.float64, device=device))
     with pytest.raises(IndexError, match="too many indices"):
         x[[0], [0], [0]]
-    same(x, make((3, 4), "float32", device)[1])  # the failed writes wrote nothing valid-less
+    # the failed writes wrote nothing valid-less
+    same(x, pattern_tensor((3, 4), "float32", device)[1])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gather_scatter(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     i = np.array([[0, 2, 1, 0], [2, 2, 0, 1]])
     same(x.gather(0, idx(i, device)), np.take_along_axis(a, i, 0))
     j = np.array([[3, 0], [1, 1], [0, 2]])
     same(clgrad.gather(x, 1, idx(j, device)), np.take_along_axis(a, j, 1))
     same(x.t().gather(1, idx(i.T[:, :2].copy(), device)), np.take_along_axis(a.T, i.T[:, :2], 1))
-    src, sa = make((2, 4), dtype, device)
+    src, sa = pattern_tensor((2, 4), dtype, device)
     perm = np.array([[0, 2, 1, 0], [1, 0, 2, 2]])  # distinct along dim 0 per column
     out = x.scatter(0, idx(perm, device), src)
     expected = a.copy()
@@ -215,7 +205,7 @@ def test_scatter_add_and_reduce(device):
 
 
 def test_gather_scatter_errors(device):
-    x, _ = make((3, 4), "float32", device)
+    x, _ = pattern_tensor((3, 4), "float32", device)
     bad = idx([[5, 0]], device)
     for fn in (lambda: x.gather(0, bad), lambda: x.clone().scatter_(0, bad, 1.0),
                lambda: x.scatter_add(0, bad, clgrad.ones(1, 2, device=device)),
@@ -252,11 +242,11 @@ def test_gather_scatter_errors(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_index_family(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     i = np.array([2, 0, 2])
     same(x.index_select(0, idx(i, device)), a[i])
     same(clgrad.index_select(x.t(), 1, idx(i, device, clgrad.int32)), a.T[:, i])
-    src, sa = make((3, 3), dtype, device)
+    src, sa = pattern_tensor((3, 3), dtype, device)
     if dtype != "bool":
         expected = a.copy()
         np.add.at(expected.T, i, sa.T * 2)
@@ -276,7 +266,7 @@ def test_index_family(device, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_masked_ops(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     m = (np.arange(12).reshape(3, 4) % 3) == 1
     mask = clgrad.tensor(m, device=device)
     same(x.masked_fill(mask, 1), np.where(m, np.ones((), a.dtype), a))
@@ -284,7 +274,7 @@ def test_masked_ops(device, dtype):
          np.where(m[0], np.zeros((), a.dtype), a))
     same(x.masked_select(mask), a[m])
     same(clgrad.masked_select(x, mask[:1]), a[np.broadcast_to(m[:1], (3, 4))])
-    src, sa = make((12,), dtype, device)
+    src, sa = pattern_tensor((12,), dtype, device)
     out = a.copy()
     out[m] = sa[:m.sum()]
     same(x.masked_scatter(mask, src), out)
@@ -298,7 +288,7 @@ def test_masked_ops(device, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_nonzero(device, dtype):
-    x, a = make((3, 4, 2), dtype, device)
+    x, a = pattern_tensor((3, 4, 2), dtype, device)
     same(x.nonzero(), np.argwhere(a))
     same(clgrad.argwhere(x), np.argwhere(a))
     for got, exp in zip(clgrad.nonzero(x, as_tuple=True), np.nonzero(a)):
@@ -312,7 +302,7 @@ def test_nonzero(device, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_take_put(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     i = np.array([[11, 0], [-1, 5]])
     same(x.take(idx(i, device)), np.take(a, i))
     same(x.t().take(idx(i, device)), np.take(a.T, i))
@@ -321,7 +311,7 @@ def test_take_put(device, dtype):
     same(clgrad.take_along_dim(x, idx([0, 5], device)), a.reshape(-1)[[0, 5]])
     j = np.array([[2, 1, 0, 0]])
     same(x.take_along_dim(idx(j, device), 0), np.take_along_axis(a, j, 0))
-    src, sa = make((3,), dtype, device)
+    src, sa = pattern_tensor((3,), dtype, device)
     src = src.to(x.dtype)
     expected = a.copy()
     np.put(expected, [1, 7, -2], sa)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import pattern_tensor, same
 
 # Small shapes: these also run on Oclgrind (tox -e oclgrind selects `kernel`).
 pytestmark = pytest.mark.kernel
@@ -17,21 +18,9 @@ KEYS = [0, -1, (1, 2), (slice(None), 1), slice(1, None), slice(None, None, 2),
         (slice(5, None),), (slice(None), slice(3, 1)), (slice(None), -3, slice(1, None, 3))]
 
 
-def make(shape, dtype, device):
-    arr = (np.arange(int(np.prod(shape))) % 7).reshape(shape)
-    arr = arr.astype(np.bool_) if dtype == "bool" else arr.astype(dtype)
-    return clgrad.tensor(arr, device=device), arr
-
-
-def same(t, expected) -> None:
-    got = np.asarray(t)
-    assert got.shape == np.shape(expected)
-    np.testing.assert_array_equal(got, expected)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_getitem_views(device, dtype):
-    x, a = make((3, 4, 5), dtype, device)
+    x, a = pattern_tensor((3, 4, 5), dtype, device)
     xt, at = x.permute(2, 0, 1), a.transpose(2, 0, 1)  # non-contiguous
     for key in KEYS:
         for t, arr in ((x, a), (xt, at)):
@@ -42,7 +31,7 @@ def test_getitem_views(device, dtype):
 
 
 def test_getitem_errors(device):
-    x, _ = make((2, 3), "float32", device)
+    x, _ = pattern_tensor((2, 3), "float32", device)
     with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 2"):
         x[5]
     with pytest.raises(IndexError, match="index -4 is out of bounds for dimension 1 with size 3"):
@@ -61,7 +50,7 @@ def test_getitem_errors(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_setitem_scalar(device, dtype):
-    x, a = make((3, 4), dtype, device)
+    x, a = pattern_tensor((3, 4), dtype, device)
     xt = x.t()
     before = x._version_count
     xt[1:, ::2] = 1
@@ -97,8 +86,8 @@ def test_setitem_converts_values(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_setitem_tensor_noncontiguous(device, dtype):
-    x, a = make((4, 5), dtype, device)
-    src, s = make((5, 2), dtype, device)
+    x, a = pattern_tensor((4, 5), dtype, device)
+    src, s = pattern_tensor((5, 2), dtype, device)
     x[1:3] = src.t()
     a[1:3] = s.T
     same(x, a)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import pattern_tensor, same
 
 # Small shapes: these also run on Oclgrind (tox -e oclgrind selects `kernel`).
 pytestmark = pytest.mark.kernel
@@ -13,21 +14,12 @@ DTYPES = ["float32", "int64", "bool"]
 
 
 def make(shape, dtype, device, transpose=False):
-    arr = (np.arange(int(np.prod(shape))) % 5 - 1).reshape(shape)
-    arr = arr.astype(np.bool_) if dtype == "bool" else arr.astype(dtype)
-    t = clgrad.tensor(arr, device=device)
+    t, arr = pattern_tensor(shape, dtype, device, modulo=5, offset=-1)
     if transpose:  # a non-contiguous input with the same values
         t = clgrad.tensor(np.ascontiguousarray(arr.swapaxes(0, -1)), device=device)
         t = t.transpose(0, -1)
         assert not t.is_contiguous() or arr.ndim < 2
     return t, arr
-
-
-def same(t, expected) -> None:
-    got = np.asarray(t)
-    assert got.shape == np.shape(expected)
-    assert got.dtype == np.asarray(expected).dtype
-    np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

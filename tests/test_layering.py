@@ -40,12 +40,16 @@ LAYERS = (
                   "clgrad.autograd.grad_mode", "clgrad.autograd.anomaly",
                   "clgrad.autograd.inplace", "clgrad.autograd.function",
                   "clgrad.autograd.tensor_methods")),
-    # The op layer: the op table, the ops and the Tensor methods they attach, fused ops.
-    ("ops", ("clgrad.ops",)),
+    # The op layer: the op table, the ops and the Tensor methods they attach, fused ops, and
+    # the generators the random ops draw from (clgrad.random, torch.random's Generator).
+    ("ops", ("clgrad.ops", "clgrad.random")),
     # Everything a user calls: the clgrad namespace, nn, optim, linalg, special, autograd's
-    # public package (backward, grad, functional, gradcheck), utils, vision, distributions,
-    # and the global switches of _settings (set_default_tensor_type, deterministic mode...).
-    ("api", ("clgrad", "clgrad._settings")),
+    # public package (functional, gradcheck, Variable), utils, vision, distributions, the
+    # global switches of _settings (set_default_tensor_type, deterministic mode...), and
+    # ops/pairs.py, which completes torch.X / Tensor.X pairs by calling nn.functional and
+    # linalg (Tensor.relu, Tensor.det, ...): an api module kept under ops/, imported only by
+    # clgrad/__init__.
+    ("api", ("clgrad", "clgrad._settings", "clgrad.ops.pairs")),
 )
 
 # (importer, imported): why this upward import stays. Keep it short; each entry is a debt.
@@ -166,6 +170,7 @@ def test_layers_read_as_designed():
     assert layer_of("clgrad.autograd") == layer_of("clgrad.nn")  # the public package
     assert layer_of("clgrad._device") < layer_of("clgrad._tensor")
     assert layer_of("clgrad.backends.cl.runtime") == layer_of("clgrad.backends")
+    assert layer_of("clgrad.ops.pairs") == layer_of("clgrad") > layer_of("clgrad.ops.shape")
 
 
 def test_imports_point_down(modules):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import clgrad
-from conftest import device_supports_fp64
+from helpers import device_supports_fp64
 
 RNG = np.random.default_rng(0)
 TOL = {"float32": 1e-4, "float64": 1e-10, "float16": 2e-2}

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import skip_without_fp64
 
 # Pairs clgrad does not have, each with why. Keep this short: implement rather than exclude.
 EXCLUDED = {
@@ -175,9 +176,7 @@ def test_function_forms_of_methods(device):
 
 
 def test_gradients_of_composed_pairs(device):
-    from conftest import device_supports_fp64
-    if not device_supports_fp64(device):
-        pytest.skip("gradcheck needs float64")
+    skip_without_fp64(device)
     a = clgrad.tensor(A, dtype=clgrad.float64, device=device).requires_grad_()
     b = clgrad.tensor(B, dtype=clgrad.float64, device=device).requires_grad_()
     gradcheck = clgrad.autograd.gradcheck

@@ -3,13 +3,10 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import to_numpy
 
 nn = clgrad.nn
 F = clgrad.nn.functional
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 def _conv3d_numpy(x, w, b):
@@ -31,7 +28,7 @@ def test_conv3d_matches_numpy(device):
     b = rng.standard_normal(2).astype(np.float32)
     got = F.conv3d(clgrad.tensor(x, device=device), clgrad.tensor(w, device=device),
                    clgrad.tensor(b, device=device))
-    np.testing.assert_allclose(_np(got), _conv3d_numpy(x, w, b), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(to_numpy(got), _conv3d_numpy(x, w, b), rtol=1e-4, atol=1e-4)
     unbatched = F.conv3d(clgrad.tensor(x[0], device=device), clgrad.tensor(w, device=device))
     assert tuple(unbatched.shape) == (2, 3, 3, 3)
 
@@ -94,15 +91,15 @@ def test_3d_layers_match_torch(device):
         tx = torch.tensor(x, requires_grad=True)
         cx = clgrad.tensor(x, device=device, requires_grad=True)
         to, co = tm(tx), cm(cx)
-        np.testing.assert_allclose(_np(co), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(co), to.detach().numpy(), rtol=1e-4, atol=1e-5)
         (to * to).sum().backward()
         (co * co).sum().backward()
-        np.testing.assert_allclose(_np(cx.grad), tx.grad.numpy(), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-3, atol=1e-4)
         if has_state and getattr(tm, "running_mean", None) is not None:
-            np.testing.assert_allclose(_np(cm.running_var), tm.running_var.numpy(), rtol=1e-5)
+            np.testing.assert_allclose(to_numpy(cm.running_var), tm.running_var.numpy(), rtol=1e-5)
     tv, ti = torch.nn.functional.max_pool3d(torch.tensor(x), 2, stride=(1, 2, 2), padding=1,
                                             return_indices=True)
     cv, ci = F.max_pool3d(clgrad.tensor(x, device=device), 2, stride=(1, 2, 2), padding=1,
                           return_indices=True)
-    np.testing.assert_array_equal(_np(ci), ti.numpy())
+    np.testing.assert_array_equal(to_numpy(ci), ti.numpy())
     assert ci.dtype == clgrad.int64

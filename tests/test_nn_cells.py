@@ -3,15 +3,12 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import to_numpy
 
 
 def _copy_from_torch(cm, tm):
     cm.load_state_dict({k: clgrad.tensor(v.detach().numpy()) for k, v in
                         tm.state_dict().items()})
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize("name,chunks", [("RNNCell", 1), ("LSTMCell", 4), ("GRUCell", 3)])
@@ -22,7 +19,7 @@ def test_cell_parameters_and_init(device, name, chunks):
     assert tuple(cell.weight_ih.shape) == (chunks * 5, 3)
     assert tuple(cell.weight_hh.shape) == (chunks * 5, 5)
     bound = 1 / np.sqrt(5)
-    assert all(np.abs(_np(p)).max() <= bound for p in cell.parameters())
+    assert all(np.abs(to_numpy(p)).max() <= bound for p in cell.parameters())
     no_bias = getattr(clgrad.nn, name)(3, 5, bias=False)
     assert no_bias.bias_ih is None and len(list(no_bias.parameters())) == 2
 
@@ -62,11 +59,11 @@ def test_cell_matches_numpy(device, name):
     hx = (clgrad.tensor(h, device=device), clgrad.tensor(c, device=device)) \
         if name == "LSTMCell" else clgrad.tensor(h, device=device)
     out = cell(clgrad.tensor(x, device=device), hx)
-    want_h, want_c = _numpy_step(name, x, h, c, *[_np(p) for p in cell.parameters()])
+    want_h, want_c = _numpy_step(name, x, h, c, *[to_numpy(p) for p in cell.parameters()])
     got_h = out[0] if name == "LSTMCell" else out
-    np.testing.assert_allclose(_np(got_h), want_h, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(got_h), want_h, rtol=1e-5, atol=1e-5)
     if name == "LSTMCell":
-        np.testing.assert_allclose(_np(out[1]), want_c, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(out[1]), want_c, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -78,7 +75,7 @@ def test_cell_unbatched_and_default_state(device, name):
     assert tuple(h.shape) == (4,)
     batched = cell(x.unsqueeze(0))
     hb = batched[0] if name == "LSTMCell" else batched
-    np.testing.assert_allclose(_np(h), _np(hb[0]), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(h), to_numpy(hb[0]), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "GRUCell", "LSTMCell"])
@@ -127,10 +124,10 @@ def test_cell_matches_torch(device, name):
     to, co = tm(tx), cm(cx)
     if name == "LSTMCell":
         to, co = to[0] * 2 + to[1], co[0] * 2 + co[1]
-    np.testing.assert_allclose(_np(co), to.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(co), to.detach().numpy(), rtol=1e-5, atol=1e-6)
     (to ** 2).sum().backward()
     (co ** 2).sum().backward()
-    np.testing.assert_allclose(_np(cx.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(_np(cm.weight_hh.grad), tm.weight_hh.grad.numpy(), rtol=1e-4,
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(cm.weight_hh.grad), tm.weight_hh.grad.numpy(), rtol=1e-4,
                                atol=1e-6)
     assert repr(cm) == repr(tm)

@@ -9,7 +9,8 @@ import clgrad.nn as nn
 import clgrad.nn.functional as F
 from clgrad.autograd import gradcheck, gradgradcheck
 
-from conftest import device_supports_fp64
+from helpers import (assert_grads_like_torch, backward_like_torch, leaves_like_torch,
+                     skip_without_fp64)
 
 RNG = np.random.default_rng(7)
 
@@ -72,18 +73,14 @@ def test_conv2d_matches_torch_with_grads(device, case):
     n, c, h, w, oc, k, s, p, d, g = case
     k2 = (k, k) if isinstance(k, int) else k
     arrays = [_rand(n, c, h, w), _rand(oc, c // g, *k2), _rand(oc)]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     yt = torch.nn.functional.conv2d(*ts, s, p, d, g)
     y = F.conv2d(*cs, s, p, d, g)
     assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__ == "ConvolutionBackward0"
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-4,
                                atol=1e-4)
-    gn = _rand(*yt.shape)
-    yt.backward(torch.tensor(gn))
-    y.backward(clgrad.tensor(gn, device=device))
-    for a, b in zip(cs, ts):
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+    backward_like_torch(torch, yt, y, _rand(*yt.shape), device)
+    assert_grads_like_torch(cs, ts)
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, output_padding=1),
@@ -91,34 +88,28 @@ def test_conv2d_matches_torch_with_grads(device, case):
 def test_conv_transpose2d_matches_torch(device, kwargs):
     torch = pytest.importorskip("torch")
     arrays = [_rand(2, 4, 5, 4), _rand(4, 3, 3, 2), _rand(3 * kwargs.get("groups", 1))]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     yt = torch.nn.functional.conv_transpose2d(*ts, **kwargs)
     y = F.conv_transpose2d(*cs, **kwargs)
     assert type(y.grad_fn).__name__ == "ConvolutionBackward0"
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-4,
                                atol=1e-4)
-    gn = _rand(*yt.shape)
-    yt.backward(torch.tensor(gn))
-    y.backward(clgrad.tensor(gn, device=device))
-    for a, b in zip(cs, ts):
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+    backward_like_torch(torch, yt, y, _rand(*yt.shape), device)
+    assert_grads_like_torch(cs, ts)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid", 2])
 def test_conv1d_matches_torch(device, padding):
     torch = pytest.importorskip("torch")
     arrays = [_rand(2, 4, 9), _rand(6, 2, 4), _rand(6)]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     yt = torch.nn.functional.conv1d(*ts, padding=padding, groups=2)
     y = F.conv1d(*cs, padding=padding, groups=2)
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-4,
                                atol=1e-4)
     y.sum().backward()
     yt.sum().backward()
-    for a, b in zip(cs, ts):
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_grads_like_torch(cs, ts)
 
 
 def test_unfold_fold_match_torch(device):
@@ -141,8 +132,7 @@ def test_unfold_fold_match_torch(device):
 
 
 def test_conv_gradcheck_and_double_backward(device):
-    if not device_supports_fp64(device):
-        pytest.skip("no float64 on this device")
+    skip_without_fp64(device)
     x = clgrad.tensor(RNG.standard_normal((1, 2, 4, 3)), device=device, requires_grad=True)
     w = clgrad.tensor(RNG.standard_normal((2, 1, 2, 2)), device=device, requires_grad=True)
     b = clgrad.tensor(RNG.standard_normal(2), device=device, requires_grad=True)

@@ -17,7 +17,7 @@ import pytest
 
 import clgrad
 
-from conftest import DEVICES
+from helpers import DEVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = re.compile(r"on (\S+): loss (\S+) -> (\S+) in (\d+) steps")

@@ -8,6 +8,7 @@ import clgrad
 import clgrad.nn as nn
 import clgrad.nn.functional as F
 from clgrad.autograd import gradcheck, gradgradcheck
+from helpers import skip_without_fp64
 
 RNG = np.random.default_rng(2)
 
@@ -42,9 +43,7 @@ def test_softmax_numpy_reference_and_stability(device):
     lambda x, t: F.binary_cross_entropy(x.sigmoid(), t.sigmoid()),
 ])
 def test_gradcheck_and_double_backward(fn, device):
-    from conftest import device_supports_fp64
-    if not device_supports_fp64(device):
-        pytest.skip("no float64 on this device")
+    skip_without_fp64(device)
     x = _x(device, 3, 4)
     if fn.__name__ == "<lambda>" and fn.__code__.co_argcount == 2:
         target = _x(device, 3, 4, grad=False)
@@ -54,9 +53,7 @@ def test_gradcheck_and_double_backward(fn, device):
 
 
 def test_cross_entropy_gradcheck(device):
-    from conftest import device_supports_fp64
-    if not device_supports_fp64(device):
-        pytest.skip("no float64 on this device")
+    skip_without_fp64(device)
     x = _x(device, 4, 3)
     t = clgrad.tensor([0, 2, 1, -100], device=device)
     w = clgrad.tensor([0.2, 1.0, 3.0], dtype=clgrad.float64, device=device)

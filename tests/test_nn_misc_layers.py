@@ -3,31 +3,28 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import to_numpy
 
 nn = clgrad.nn
 
 
-def _np(t):
-    return t.detach().cpu().numpy()
-
-
 def test_embedding_bag_by_hand(device):
     bag = nn.EmbeddingBag(5, 2, mode="sum", device=device)
-    w = _np(bag.weight)
+    w = to_numpy(bag.weight)
     idx = clgrad.tensor([0, 1, 2, 4, 4], device=device)
     off = clgrad.tensor([0, 2, 2], device=device)  # bags: [0,1], [], [2,4,4]
     out = bag(idx, off)
-    np.testing.assert_allclose(_np(out), [w[0] + w[1], [0, 0], w[2] + 2 * w[4]], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), [w[0] + w[1], [0, 0], w[2] + 2 * w[4]], rtol=1e-6)
     psw = clgrad.tensor([1.0, 2.0, 0.5, 1.0, -1.0], device=device, requires_grad=True)
     out = bag(idx, off, per_sample_weights=psw)
-    np.testing.assert_allclose(_np(out)[0], w[0] + 2 * w[1], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(out)[0], w[0] + 2 * w[1], rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(_np(psw.grad), w[[0, 1, 2, 4, 4]].sum(1), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(psw.grad), w[[0, 1, 2, 4, 4]].sum(1), rtol=1e-5)
     mean = nn.EmbeddingBag(5, 2, padding_idx=4, device=device)
-    w = _np(mean.weight)
+    w = to_numpy(mean.weight)
     np.testing.assert_array_equal(w[4], 0)
     got = mean(clgrad.tensor([[0, 4, 2], [4, 4, 4]], device=device))
-    np.testing.assert_allclose(_np(got), [(w[0] + w[2]) / 2, [0, 0]], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(got), [(w[0] + w[2]) / 2, [0, 0]], rtol=1e-6)
 
 
 def test_embedding_bag_gradcheck():
@@ -65,10 +62,10 @@ def test_embedding_bag_matches_torch(device, mode, last):
     off = [0, 3, 3, 6] + ([8] if last else [])
     to = tb(torch.tensor(idx), torch.tensor(off))
     co = cb(clgrad.tensor(idx, device=device), clgrad.tensor(off, device=device))
-    np.testing.assert_allclose(_np(co), to.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(co), to.detach().numpy(), rtol=1e-6, atol=1e-6)
     (to * torch.arange(to.numel()).reshape(to.shape)).sum().backward()
     (co * clgrad.arange(co.numel(), device=device).reshape(co.shape)).sum().backward()
-    np.testing.assert_allclose(_np(cb.weight.grad), tb.weight.grad.numpy(), rtol=1e-6,
+    np.testing.assert_allclose(to_numpy(cb.weight.grad), tb.weight.grad.numpy(), rtol=1e-6,
                                atol=1e-6)
     assert repr(cb) == repr(tb)
 
@@ -101,11 +98,11 @@ def test_layers_match_torch(device):
         t = ta if not isinstance(tm, torch.nn.CircularPad1d) else ta[0]
         got = cm(x, cb) if two else cm(x)
         want = tm(t, tb) if two else tm(t)
-        np.testing.assert_allclose(_np(got), want.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(got), want.numpy(), rtol=1e-5, atol=1e-6)
         assert repr(cm) == repr(tm)
     cols = torch.nn.Unfold(2)(ta)
     fold_t = torch.nn.Fold((5, 6), 2)
     fold_c = nn.Fold((5, 6), 2)
-    np.testing.assert_allclose(_np(fold_c(clgrad.tensor(cols.numpy(), device=device))),
+    np.testing.assert_allclose(to_numpy(fold_c(clgrad.tensor(cols.numpy(), device=device))),
                                fold_t(cols).numpy(), rtol=1e-5, atol=1e-6)
     assert repr(fold_c) == repr(fold_t)

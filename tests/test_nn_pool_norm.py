@@ -9,7 +9,8 @@ import clgrad.nn as nn
 import clgrad.nn.functional as F
 from clgrad.autograd import gradcheck, gradgradcheck
 
-from conftest import device_supports_fp64
+from helpers import (assert_grads_like_torch, backward_like_torch, leaves_like_torch,
+                     skip_without_fp64)
 
 RNG = np.random.default_rng(11)
 
@@ -21,20 +22,14 @@ def _rand(*shape):
 def _torch_parity(device, name, args, kwargs, arrays, atol=1e-5, grad_rtol=1e-4):
     """Forward, grad_fn name and gradients of F.<name> against torch's."""
     torch = pytest.importorskip("torch")
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     yt = getattr(torch.nn.functional, name)(*ts, *args, **kwargs)
     y = getattr(F, name)(*cs, *args, **kwargs)
     assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-5,
                                atol=atol)
-    gn = _rand(*yt.shape)
-    yt.backward(torch.tensor(gn))
-    y.backward(clgrad.tensor(gn, device=device))
-    for a, b in zip(cs, ts):
-        scale = max(1.0, float(np.abs(b.grad.numpy()).max()))
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=grad_rtol,
-                                   atol=grad_rtol * scale)
+    backward_like_torch(torch, yt, y, _rand(*yt.shape), device)
+    assert_grads_like_torch(cs, ts, rtol=grad_rtol, atol=grad_rtol, scaled=True)
 
 
 # -- pooling --------------------------------------------------------------------------------
@@ -109,8 +104,7 @@ def test_avg_pool2d_matches_numpy(device):
 
 
 def test_pool_gradcheck(device):
-    if not device_supports_fp64(device):
-        pytest.skip("no float64 on this device")
+    skip_without_fp64(device)
     x = clgrad.tensor(RNG.standard_normal((1, 2, 5, 4)), device=device, requires_grad=True)
     assert gradcheck(lambda x: F.max_pool2d(x, 2, 1, 1), (x,))
     assert gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True,
@@ -164,20 +158,15 @@ def test_batch_norm_matches_torch(device, training):
     rmt, rvt = torch.tensor(rm), torch.tensor(rv)
     rmc, rvc = clgrad.tensor(rm, device=device), clgrad.tensor(rv, device=device)
     arrays = [_rand(4, 6, 5, 3) * 3 + 10, _rand(6), _rand(6)]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     yt = torch.nn.functional.batch_norm(ts[0], rmt, rvt, ts[1], ts[2], training, 0.3)
     y = F.batch_norm(cs[0], rmc, rvc, cs[1], cs[2], training, 0.3)
     assert type(y.grad_fn).__name__ == "NativeBatchNormBackward0"
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), atol=3e-5)
     np.testing.assert_allclose(rmc.cpu().numpy(), rmt.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(rvc.cpu().numpy(), rvt.numpy(), rtol=1e-5, atol=1e-6)
-    gn = _rand(*yt.shape)
-    yt.backward(torch.tensor(gn))
-    y.backward(clgrad.tensor(gn, device=device))
-    for a, b in zip(cs, ts):
-        scale = max(1.0, float(np.abs(b.grad.numpy()).max()))
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), atol=1e-4 * scale)
+    backward_like_torch(torch, yt, y, _rand(*yt.shape), device)
+    assert_grads_like_torch(cs, ts, rtol=1e-7, scaled=True)
 
 
 @pytest.mark.parametrize("name, args, shapes", [
@@ -192,19 +181,14 @@ def test_layer_group_norm_match_torch(device, name, args, shapes):
     params = arrays[1:]
 
     torch = pytest.importorskip("torch")
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    cs = [clgrad.tensor(a, device=device, requires_grad=True) for a in arrays]
+    ts, cs = leaves_like_torch(torch, arrays, device)
     call = lambda mod, t: getattr(mod, name)(t[0], *args, *t[1:])  # noqa: E731
     yt, y = call(torch.nn.functional, ts), call(F, cs)
     assert inputs and len(params) in (0, 2)
     assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), atol=3e-5)
-    gn = _rand(*yt.shape)
-    yt.backward(torch.tensor(gn))
-    y.backward(clgrad.tensor(gn, device=device))
-    for a, b in zip(cs, ts):
-        scale = max(1.0, float(np.abs(b.grad.numpy()).max()))
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), atol=1e-4 * scale)
+    backward_like_torch(torch, yt, y, _rand(*yt.shape), device)
+    assert_grads_like_torch(cs, ts, rtol=1e-7, scaled=True)
 
 
 def test_instance_norm_matches_torch(device):
@@ -212,8 +196,7 @@ def test_instance_norm_matches_torch(device):
 
 
 def test_norm_gradcheck_and_double_backward(device):
-    if not device_supports_fp64(device):
-        pytest.skip("no float64 on this device")
+    skip_without_fp64(device)
     x = clgrad.tensor(RNG.standard_normal((3, 2, 2)), device=device, requires_grad=True)
     w = clgrad.tensor(RNG.standard_normal(2), device=device, requires_grad=True)
     b = clgrad.tensor(RNG.standard_normal(2), device=device, requires_grad=True)

@@ -3,16 +3,13 @@ import numpy as np
 import pytest
 
 import clgrad
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
+from helpers import to_numpy
 
 
 def test_square_subsequent_mask(device):
     mask = clgrad.nn.Transformer.generate_square_subsequent_mask(3, device=device)
     want = np.array([[0, -np.inf, -np.inf], [0, 0, -np.inf], [0, 0, 0]], np.float32)
-    np.testing.assert_array_equal(_np(mask), want)
+    np.testing.assert_array_equal(to_numpy(mask), want)
     assert mask.dtype == clgrad.float32
 
 
@@ -38,7 +35,7 @@ def test_transformer_errors():
 
 def test_transformer_init_is_xavier():
     model = clgrad.nn.Transformer(8, 2, 1, 1, 16)
-    w = _np(model.encoder.layers[0].linear1.weight)
+    w = to_numpy(model.encoder.layers[0].linear1.weight)
     assert np.abs(w).max() <= np.sqrt(6 / (8 + 16)) + 1e-6
 
 
@@ -62,7 +59,7 @@ def test_causal_mask_hides_the_future(device):
     changed = tgt.clone()
     changed[3] = 5.0
     again = dec(changed, mem, tgt_mask=mask)
-    np.testing.assert_allclose(_np(full)[:3], _np(again)[:3], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(full)[:3], to_numpy(again)[:3], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parity
@@ -101,8 +98,8 @@ def test_transformer_matches_torch(device, norm_first, batch_first):
             src_key_padding_mask=clgrad.tensor(pad, device=device),
             memory_key_padding_mask=clgrad.tensor(pad, device=device),
             tgt_key_padding_mask=clgrad.tensor(tpad, device=device))
-    np.testing.assert_allclose(_np(co), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(co), to.detach().numpy(), rtol=1e-4, atol=1e-5)
     (to ** 2).sum().backward()
     (co ** 2).sum().backward()
-    np.testing.assert_allclose(_np(cs.grad), ts.grad.numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(cs.grad), ts.grad.numpy(), rtol=1e-3, atol=1e-5)
     assert repr(cm.decoder.layers[0]) == repr(tm.decoder.layers[0])

@@ -3,12 +3,9 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import to_numpy
 
 rnn_utils = clgrad.nn.utils.rnn
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
 
 
 def test_pad_sequence(device):
@@ -18,9 +15,9 @@ def test_pad_sequence(device):
     assert tuple(out.shape) == (4, 3, 3)
     bf = rnn_utils.pad_sequence(seqs, batch_first=True, padding_value=-1.0)
     assert tuple(bf.shape) == (3, 4, 3)
-    np.testing.assert_array_equal(_np(bf)[0, :, 0], [1, 1, -1, -1])
+    np.testing.assert_array_equal(to_numpy(bf)[0, :, 0], [1, 1, -1, -1])
     left = rnn_utils.pad_sequence(seqs, batch_first=True, padding_side="left")
-    np.testing.assert_array_equal(_np(left)[2, :, 0], [0, 0, 0, 3])
+    np.testing.assert_array_equal(to_numpy(left)[2, :, 0], [0, 0, 0, 3])
     with pytest.raises(ValueError, match="Expected padding_side to be one of left or right"):
         rnn_utils.pad_sequence(seqs, padding_side="up")
 
@@ -34,11 +31,11 @@ def test_pack_roundtrip(device):
     assert packed.batch_sizes.device.type == "cpu"
     padded, lengths = rnn_utils.pad_packed_sequence(packed, total_length=5)
     assert lengths.tolist() == [2, 4, 3] and lengths.dtype == clgrad.int64
-    want = _np(x).copy()
+    want = to_numpy(x).copy()
     want[2:, 0] = 0
     want[3:, 2] = 0
-    np.testing.assert_array_equal(_np(padded)[:4], want)
-    np.testing.assert_array_equal(_np(padded)[4], 0)
+    np.testing.assert_array_equal(to_numpy(padded)[:4], want)
+    np.testing.assert_array_equal(to_numpy(padded)[4], 0)
     seqs = rnn_utils.unpack_sequence(rnn_utils.pack_sequence(
         [x[:2, 0], x[:4, 1], x[:3, 2]], enforce_sorted=False))
     assert [tuple(s.shape) for s in seqs] == [(2, 2), (4, 2), (3, 2)]
@@ -73,9 +70,10 @@ def test_packed_rnn_equals_per_sequence_runs(device, name):
     h = state[0] if name == "LSTM" else state
     for b, n in enumerate(lengths):
         alone, alone_state = model(x[:n, b:b + 1])
-        np.testing.assert_allclose(_np(padded)[:n, b], _np(alone)[:, 0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(padded)[:n, b], to_numpy(alone)[:, 0], rtol=1e-5,
+                                   atol=1e-5)
         ah = alone_state[0] if name == "LSTM" else alone_state
-        np.testing.assert_allclose(_np(h)[:, b], _np(ah)[:, 0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(h)[:, b], to_numpy(ah)[:, 0], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parity
@@ -103,19 +101,19 @@ def test_packed_rnn_matches_torch(device, name):
     to, ts = tm(tp, th0)
     co, cs = cm(cp, ch0)
     assert co.batch_sizes.tolist() == to.batch_sizes.tolist()
-    np.testing.assert_allclose(_np(co.data), to.data.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(co.data), to.data.detach().numpy(), rtol=1e-5, atol=1e-5)
     th = ts[1] if name == "LSTM" else ts
     chh = cs[1] if name == "LSTM" else cs
-    np.testing.assert_allclose(_np(chh), th.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(chh), th.detach().numpy(), rtol=1e-5, atol=1e-5)
     tpad, tl = torch.nn.utils.rnn.pad_packed_sequence(to, batch_first=True)
     cpad, cl = rnn_utils.pad_packed_sequence(co, batch_first=True)
     assert cl.tolist() == tl.tolist()
     ((tpad ** 2).sum() + th.sum()).backward()
     ((cpad ** 2).sum() + chh.sum()).backward()
-    np.testing.assert_allclose(_np(cx.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
     seqs = [torch.randn(n, 2) for n in (3, 1, 2)]
     ref = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=7.0,
                                           padding_side="left")
     got = rnn_utils.pad_sequence([clgrad.tensor(s.numpy(), device=device) for s in seqs],
                                  batch_first=True, padding_value=7.0, padding_side="left")
-    np.testing.assert_array_equal(_np(got), ref.numpy())
+    np.testing.assert_array_equal(to_numpy(got), ref.numpy())

@@ -9,6 +9,7 @@ import pytest
 
 import clgrad
 from clgrad import optim
+from helpers import skip_without_fp64
 
 STEPS = 6
 
@@ -154,9 +155,7 @@ def test_against_torch(device, name, kw):
 def test_half_and_double(device):
     p0, grads = _grads((3, 5))
     if device != "cpu":
-        from conftest import device_supports_fp64
-        if not device_supports_fp64(device):
-            pytest.skip("no fp64")
+        skip_without_fp64(device)
     ref = _np_adam(p0, grads, 0.01)
     ours, _ = _run_clgrad("Adam", dict(lr=0.01), p0, grads, device, clgrad.float64)
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import clgrad
-from conftest import DEVICES, device_supports_fp64
+from helpers import DEVICES, device_supports_fp64
 
 # -- inputs -----------------------------------------------------------------------------------
 SHAPE = (3, 4, 5)
@@ -50,11 +50,6 @@ def on_device(base: np.ndarray, view: np.ndarray, device: str) -> clgrad.Tensor:
 
 def host(t) -> np.ndarray:
     return np.asarray(t.cpu().numpy())
-
-
-def skip_fp64(device: str, dtype: str) -> None:
-    if dtype == "float64" and not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
 
 
 def check(got: clgrad.Tensor, want, dtype: str, rtol=1e-5, atol=1e-5) -> None:

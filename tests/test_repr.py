@@ -8,7 +8,7 @@ import pytest
 
 import clgrad
 from clgrad._formatting import get_printoptions, printoptions, set_printoptions
-from conftest import device_supports_fp64
+from helpers import device_supports_fp64
 
 NAN, INF = math.nan, math.inf
 

@@ -5,26 +5,14 @@ import numpy as np
 import pytest
 
 import clgrad
+from helpers import pattern_tensor, same
 
 DTYPES = ["float32", "int64", "bool"]
 
 
-def make(shape, dtype, device):
-    arr = (np.arange(int(np.prod(shape))) % 7).reshape(shape)
-    arr = arr.astype(np.bool_) if dtype == "bool" else arr.astype(dtype)
-    return clgrad.tensor(arr, device=device), arr
-
-
-def same(t, expected) -> None:
-    got = np.asarray(t)
-    assert got.shape == np.shape(expected)
-    assert got.dtype == np.asarray(expected).dtype
-    np.testing.assert_array_equal(got, expected)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_view_reshape_flatten(device, dtype):
-    x, a = make((2, 3, 4), dtype, device)
+    x, a = pattern_tensor((2, 3, 4), dtype, device)
     same(x.view(6, 4), a.reshape(6, 4))
     same(x.view(-1), a.reshape(-1))
     same(x.view_as(clgrad.zeros(4, 6)), a.reshape(4, 6))
@@ -43,7 +31,7 @@ def test_view_reshape_flatten(device, dtype):
 
 
 def test_view_errors(device):
-    x, _ = make((2, 3), "float32", device)
+    x, _ = pattern_tensor((2, 3), "float32", device)
     with pytest.raises(RuntimeError, match=r"shape '\[4, 2\]' is invalid for input of size 6"):
         x.view(4, 2)
     with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
@@ -61,7 +49,7 @@ def test_view_errors(device):
 
 
 def test_views_share_storage_and_version(device):
-    x, a = make((3, 4), "float32", device)
+    x, a = pattern_tensor((3, 4), "float32", device)
     for v in (x.view(12), x.t(), x.T, x[1], x.narrow(1, 1, 2), x.unsqueeze(0), x.diagonal(),
               x.expand(2, 3, 4), x.select(0, 2), x.as_strided((2, 2), (1, 4), 1), x.mT,
               x.movedim(0, 1), x.split(2)[1], x.chunk(2, 1)[0], x.unbind(1)[3]):
@@ -80,7 +68,7 @@ def test_views_share_storage_and_version(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dims(device, dtype):
-    x, a = make((2, 1, 3, 1), dtype, device)
+    x, a = pattern_tensor((2, 1, 3, 1), dtype, device)
     same(x.squeeze(), a.squeeze())
     same(x.squeeze(1), a.squeeze(1))
     same(x.squeeze((1, 3)), a.squeeze((1, 3)))
@@ -94,19 +82,19 @@ def test_dims(device, dtype):
     same(x.swapdims(0, 1), a.swapaxes(0, 1))
     same(x.movedim((0, 2), (3, 0)), np.moveaxis(a, (0, 2), (3, 0)))
     same(clgrad.moveaxis(x, 0, -1), np.moveaxis(a, 0, -1))
-    y, b = make((2, 3), dtype, device)
+    y, b = pattern_tensor((2, 3), dtype, device)
     same(y.t(), b.T)
     same(y.T, b.T)
     same(y.mT, b.T)
     same(clgrad.t(y[0]), b[0])
-    z, c = make((2, 3, 4), dtype, device)
+    z, c = pattern_tensor((2, 3, 4), dtype, device)
     same(z.mT, c.swapaxes(1, 2))
     with pytest.warns(UserWarning, match="deprecated"):
         same(z.T, c.transpose(2, 1, 0))
 
 
 def test_dim_errors(device):
-    x, _ = make((2, 3), "float32", device)
+    x, _ = pattern_tensor((2, 3), "float32", device)
     with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got 2"):
         x.transpose(0, 2)
     with pytest.raises(IndexError):
@@ -129,14 +117,14 @@ def test_dim_errors(device):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_expand_broadcast(device, dtype):
-    x, a = make((3, 1), dtype, device)
+    x, a = pattern_tensor((3, 1), dtype, device)
     e = x.expand(2, 3, 4)
     assert e.stride() == (0, 1, 0)
     same(e, np.broadcast_to(a, (2, 3, 4)))
     same(x.expand(-1, 5), np.broadcast_to(a, (3, 5)))
     same(x.expand_as(clgrad.zeros(3, 2)), np.broadcast_to(a, (3, 2)))
     same(clgrad.broadcast_to(x, (2, 3, 2)), np.broadcast_to(a, (2, 3, 2)))
-    y, b = make((4,), dtype, device)
+    y, b = pattern_tensor((4,), dtype, device)
     p, q = clgrad.broadcast_tensors(x, y)
     same(p, np.broadcast_to(a, (3, 4)))
     same(q, np.broadcast_to(b, (3, 4)))
@@ -151,7 +139,7 @@ def test_expand_broadcast(device, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_slicing_views(device, dtype):
-    x, a = make((4, 5), dtype, device)
+    x, a = pattern_tensor((4, 5), dtype, device)
     xt, at = x.t(), a.T
     same(xt.narrow(0, 1, 3), at[1:4])
     same(x.narrow(1, -2, 2), a[:, 3:5])
@@ -176,13 +164,13 @@ def test_slicing_views(device, dtype):
     same(x.diagonal(2), np.diagonal(a, 2))
     same(xt.diagonal(-1), np.diagonal(at, -1))
     same(clgrad.diagonal(x, 7), np.diagonal(a, 7))
-    z, c = make((2, 3, 4), dtype, device)
+    z, c = pattern_tensor((2, 3, 4), dtype, device)
     same(z.diagonal(1, 0, 2), np.diagonal(c, 1, 0, 2))
     same(z.diagonal(-1, -1, 1), np.diagonal(c, -1, -1, 1))
 
 
 def test_slicing_errors(device):
-    x, _ = make((2, 3), "float32", device)
+    x, _ = pattern_tensor((2, 3), "float32", device)
     with pytest.raises(RuntimeError, match=r"start \(2\) \+ length \(2\) exceeds"):
         x.narrow(1, 2, 2)
     with pytest.raises(IndexError, match="start out of range"):
@@ -202,7 +190,7 @@ def test_slicing_errors(device):
 
 
 def test_resize_(device):
-    x, a = make((2, 3), "float32", device)
+    x, a = pattern_tensor((2, 3), "float32", device)
     v = x.view(6)
     x.resize_(4, 4)
     assert x.shape == (4, 4) and x.stride() == (4, 1)

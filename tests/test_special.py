@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import clgrad
-from conftest import device_supports_fp64
+from helpers import device_supports_fp64, skip_without_fp64
 
 X = [-6.5, -3.3, -0.5, 0.0, 0.3, 1.0, 2.5, 7.0, 31.0, -40.0]
 POS = [0.6, 1.5, 3.0, 8.0, 12.5]
@@ -109,8 +109,7 @@ def test_special_names_exist():
 
 
 def test_gradients(device):
-    if not device_supports_fp64(device):
-        pytest.skip("gradcheck needs float64")
+    skip_without_fp64(device)
     x = _t([0.7, 1.3, 2.2, 4.0], device).requires_grad_()
     xs = _t([-1.7, -0.4, 0.6, 2.1], device).requires_grad_()
     fns = [clgrad.lgamma, clgrad.digamma, lambda a: clgrad.polygamma(2, a),
