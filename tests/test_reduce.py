@@ -509,3 +509,12 @@ def test_torch_parity(device):
                           torch.tensor([1, 4, 4]).bincount())):
         assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
         np.testing.assert_array_equal(host(ours), theirs.numpy())
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_arg_reductions_refuse_bool_as_pytorch(op, device):
+    x = clgrad.tensor([True, False], device=device)
+    with pytest.raises(RuntimeError, match=f"{op}\\(\\): does not support bool input"):
+        getattr(clgrad, op)(x)
+    with pytest.raises(RuntimeError, match="does not support bool"):
+        getattr(x, op)(dim=0)

@@ -352,6 +352,8 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 def _arg(kind: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     op = "arg" + kind
     check_input(input, op)
+    if input.dtype is dt.bool:
+        raise RuntimeError(f"{op}(): does not support bool input")
     if dim is None:
         if input.numel() == 0:
             raise IndexError(f"{op}(): Expected reduction dim to be specified for "
