@@ -264,3 +264,60 @@ def test_strided_tensor_argument_checks_its_rank(cl_device):
     with pytest.raises(TypeError, match="kernel nn_im2col: argument x has 4 strides, got a "
                                         "tensor of rank 3"):
         kernel.pack(values)
+
+
+# -- allocation failures ---------------------------------------------------------------------
+def test_allocation_above_the_device_limit_is_out_of_memory(cl_device):
+    before = clgrad.cl.memory_allocated()
+    with pytest.raises(clgrad.OutOfMemoryError, match=r"^cl:\d+ out of memory\. Tried to "
+                                                      r"allocate 37252\.90 GiB\. Device \d+ "):
+        clgrad.empty(10 ** 13, device=cl_device)
+    assert issubclass(clgrad.OutOfMemoryError, RuntimeError)
+    assert clgrad.cl.memory_allocated() == before
+
+
+class _FailingPool:
+    """A memory pool whose first `failures` allocations raise `error`."""
+
+    def __init__(self, pool, failures: int, error):
+        self.pool, self.failures, self.error = pool, failures, error
+        self.freed = 0
+        self.managed_bytes = pool.managed_bytes
+
+    def allocate(self, nbytes):
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        return self.pool.allocate(nbytes)
+
+    def free_held(self):
+        self.freed += 1
+
+
+def _driver_error(kind, code):
+    return kind(cl._cl._ErrorRecord("clCreateBuffer", code, "planted"))
+
+
+@pytest.mark.parametrize("make_error", [
+    lambda: _driver_error(cl.MemoryError, cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE),
+    lambda: _driver_error(cl.LogicError, cl.status_code.INVALID_BUFFER_SIZE),
+    lambda: _driver_error(cl.RuntimeError, cl.status_code.OUT_OF_RESOURCES),
+], ids=["allocation-failure", "invalid-buffer-size", "out-of-resources"])
+def test_driver_allocation_failures_retry_once_then_raise(cl_device, monkeypatch, make_error):
+    rt = _runtime(cl_device)
+    pool = _FailingPool(rt.pool, 1, make_error())
+    monkeypatch.setattr(rt, "pool", pool)
+    assert clgrad.ones(4, device=cl_device).sum().item() == 4  # the retry succeeded
+    assert pool.freed == 1
+    pool.failures = 2
+    with pytest.raises(clgrad.OutOfMemoryError, match="Tried to allocate 16 bytes") as info:
+        clgrad.empty(4, device=cl_device)
+    assert pool.freed == 2 and isinstance(info.value.__cause__, cl.Error)
+
+
+def test_other_driver_errors_are_not_out_of_memory(cl_device, monkeypatch):
+    rt = _runtime(cl_device)
+    error = _driver_error(cl.LogicError, cl.status_code.INVALID_CONTEXT)
+    monkeypatch.setattr(rt, "pool", _FailingPool(rt.pool, 1, error))
+    with pytest.raises(cl.LogicError, match="INVALID_CONTEXT"):
+        clgrad.empty(4, device=cl_device)

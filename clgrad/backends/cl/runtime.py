@@ -212,6 +212,19 @@ class DeviceRuntime:
         """Copy buf from byte `offset` into the host array (waits for the device)."""
         cl.enqueue_copy(self.queue, array, buf, src_offset=offset, is_blocking=True)
 
+    def _out_of_memory(self, nbytes: int) -> OutOfMemoryError:
+        # PyTorch's form: "CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total
+        # capacity of ... Of the allocated memory ... is allocated by PyTorch, ..."
+        reserved = self.pool.managed_bytes
+        return OutOfMemoryError(
+            f"cl:{self.index} out of memory. Tried to allocate {format_size(nbytes)}. Device "
+            f"{self.index} ({self.caps.name}) has a total capacity of "
+            f"{format_size(self.caps.global_mem_size)} and allocates at most "
+            f"{format_size(self.caps.max_alloc_size)} at once. Of the allocated memory "
+            f"{format_size(self.allocated)} is allocated by clgrad, and "
+            f"{format_size(max(reserved - self.allocated, 0))} is reserved by clgrad but "
+            "unallocated.")
+
     def group_limit(self, kernel, bytes_per_item: int) -> int:
         """The largest power-of-two work-group `kernel` may use here, holding bytes_per_item
         of local memory per work-item within half the device's local memory."""
@@ -220,22 +233,47 @@ class DeviceRuntime:
                                 kernel.max_group(self.device), local_items))
 
     def allocate(self, nbytes: int):
+        """A pooled buffer of nbytes; every kind of allocation failure (the pool's, the
+        driver's INVALID_BUFFER_SIZE or MEM_OBJECT_ALLOCATION_FAILURE, a size above the
+        device's largest allocation) raises OutOfMemoryError, after one retry with the pool's
+        cached blocks returned to the driver."""
         if nbytes < 1:
             nbytes = 1
+        if nbytes > self.caps.max_alloc_size:
+            raise self._out_of_memory(nbytes)
         try:
             buf = self.pool.allocate(nbytes)
-        except cl.MemoryError:
+        except cl.Error as exc:
+            if not _allocation_failure(exc):
+                raise
             self.pool.free_held()
             try:
                 buf = self.pool.allocate(nbytes)
-            except cl.MemoryError as exc:
-                raise OutOfMemoryError(
-                    f"cl:{self.index} ({self.caps.name}): out of memory allocating {nbytes} "
-                    f"bytes; {self.allocated} bytes allocated by tensors") from exc
+            except cl.Error as again:
+                if not _allocation_failure(again):
+                    raise
+                raise self._out_of_memory(nbytes) from again
         self.allocated += nbytes
         if self.allocated > self.peak_allocated:
             self.peak_allocated = self.allocated
         return buf
+
+
+def _allocation_failure(exc) -> bool:
+    """Whether a pyopencl error says the device could not provide the memory."""
+    code = getattr(exc, "code", None)
+    return isinstance(exc, cl.MemoryError) or code in (
+        cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE, cl.status_code.INVALID_BUFFER_SIZE,
+        cl.status_code.OUT_OF_RESOURCES, cl.status_code.OUT_OF_HOST_MEMORY)
+
+
+def format_size(nbytes: int) -> str:
+    """A byte count as PyTorch's allocator messages write it."""
+    if nbytes < 1024:
+        return f"{nbytes} bytes"
+    for unit, scale in (("KiB", 2 ** 10), ("MiB", 2 ** 20), ("GiB", 2 ** 30)):
+        if nbytes < scale * 1024 or unit == "GiB":
+            return f"{nbytes / scale:.2f} {unit}"
 
 
 def _explain(kernel, args: list, exc: Exception) -> str:
