@@ -199,16 +199,14 @@ def test_backward_without_create_graph_records_nothing(device):
 
 # -- nn/ and optim/ touch no backend ---------------------------------------------------------
 PACKAGE = pathlib.Path(clgrad.__file__).parent
-FORBIDDEN_ATTRIBUTES = {"_storage", "backend", "backends"}
 FORBIDDEN_MODULES = {"backends", "kernels"}
-# Public API names PyTorch gives these words: nn.attention's sdpa_kernel(backends) and
-# SDPBackend choose among attention implementations, not clgrad backends.
-ALLOWED_NAMES = {("nn/attention/__init__.py", "backends")}
-
-
+# Public API names PyTorch gives nn.attention: SDPBackend and sdpa_kernel(backends) choose
+# among attention implementations, not clgrad backends.
+ALLOWED_NAMES = {("nn/attention/__init__.py", "SDPBackend"),
+                 ("nn/attention/__init__.py", "backends")}
 # Backend kernel methods no nn/optim code may call (ops.fused calls them). Names a kernel
 # shares with a Tensor or functional name (softmax, im2col, norm_apply ...) are left out:
-# the _storage/backend checks above already stop any way of reaching a backend.
+# the _storage / backend checks already stop every way of reaching a backend.
 KERNELS = {"softmax_backward", "nll", "nll_backward", "norm_bwd_sums", "norm_bwd_apply",
            "pool_forward", "pool_backward", "optim_step", "gemm", "pointwise", "index_map",
            "gather_dim", "scatter_dim", "random_fill", "philox_raw", "to_host", "from_host"}
@@ -220,6 +218,20 @@ def _kernel_names() -> set:
         backend = type(clgrad.zeros(1, device=device)._storage.backend)
         assert KERNELS <= set(dir(backend)), KERNELS - set(dir(backend))
     return KERNELS
+
+
+def _identifiers(node):
+    """The names a syntax node introduces or reads, with what kind of name each is."""
+    if isinstance(node, ast.Name):
+        yield "uses", node.id
+    elif isinstance(node, ast.Attribute):
+        yield "uses .", node.attr
+    elif isinstance(node, ast.arg):
+        yield "names an argument", node.arg
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield "defines", node.name
+    elif isinstance(node, ast.alias):
+        yield "imports the name", node.asname or node.name
 
 
 def _offences(source: str, rel: str, kernels: set) -> list:
@@ -235,15 +247,12 @@ def _offences(source: str, rel: str, kernels: set) -> list:
             for alias in node.names:
                 if FORBIDDEN_MODULES & set(alias.name.split(".")):
                     found.append(f"{where} imports {alias.name}")
-        elif isinstance(node, ast.Attribute):
-            if node.attr in FORBIDDEN_ATTRIBUTES or node.attr in kernels:
-                found.append(f"{where} uses .{node.attr}")
-        elif isinstance(node, ast.Name) and node.id in FORBIDDEN_ATTRIBUTES:
-            if (rel, node.id) not in ALLOWED_NAMES:
-                found.append(f"{where} uses {node.id}")
-        elif isinstance(node, ast.arg) and node.arg in FORBIDDEN_ATTRIBUTES:
-            if (rel, node.arg) not in ALLOWED_NAMES:
-                found.append(f"{where} names an argument {node.arg}")
+        for kind, name in _identifiers(node):
+            if (rel, name) in ALLOWED_NAMES:
+                continue
+            if "backend" in name.lower() or name == "_storage" or (
+                    kind == "uses ." and name in kernels):
+                found.append(f"{where} {kind}{'' if kind.endswith('.') else ' '}{name}")
     return found
 
 
@@ -259,9 +268,11 @@ def test_nn_and_optim_use_no_backend():
 def test_backend_check_flags_each_kind_of_reference():
     """The check above is not vacuous: it flags each kind of reference it looks for."""
     code = ("from ...backends import cpu\nimport clgrad.kernels\n"
-            "def f(x, backend):\n    x._storage.backend.nll_backward(x)\n    return x.view\n")
+            "def f(x, backend):\n    x._storage.backend.nll_backward(x)\n    return x.view\n"
+            "class SDPBackend:\n    pass\n")
     found = _offences(code, "nn/sample.py", _kernel_names())
     assert sorted(found) == sorted([
         "nn/sample.py:1 imports backends", "nn/sample.py:2 imports clgrad.kernels",
         "nn/sample.py:3 names an argument backend", "nn/sample.py:4 uses .nll_backward",
-        "nn/sample.py:4 uses .backend", "nn/sample.py:4 uses ._storage"])
+        "nn/sample.py:4 uses .backend", "nn/sample.py:4 uses ._storage",
+        "nn/sample.py:6 defines SDPBackend"])
