@@ -5,7 +5,9 @@ through these methods. Tensors arrive as clgrad Tensors whose `_storage.data` is
 backend's own buffer; shapes, strides and offsets are in elements. A kernel method writes
 its `out` argument(s) in place and returns None unless said otherwise; it never waits for
 the device. Only `to_host`, `write_host` and `synchronize` (and `index_map`'s bounds flag,
-`nonzero`'s count and `philox_raw`'s words) return to the host.
+`nonzero`'s count and `philox_raw`'s words) return to the host. A backend whose storages are
+host numpy arrays (cpu) also offers view(t) and flat(t), numpy views of a tensor and of its
+storage; callers use them for cpu tensors only, so they are not part of the contract.
 
 A new backend is one package under backends/ (its class in `backend.py`, one module per
 kernel family, as backends/cpu/ and backends/cl/) and one line in backends/__init__.py's
