@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _dtype as dt
 from ._device import device as Device
+from ._memory_format import contiguous_format, is_contiguous_as
 from ._storage import Storage
 from ._strides import contiguous_strides, is_contiguous, normalize_dim, numel
 from .backends import backend_for
@@ -141,7 +142,6 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         if memory_format is not None:
-            from ._memory_format import contiguous_format, is_contiguous_as
             if memory_format is not contiguous_format:
                 return is_contiguous_as(self._shape, self._stride, memory_format)
         contig = self._contig

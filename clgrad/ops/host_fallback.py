@@ -12,6 +12,7 @@ from .._tensor import Tensor, register
 from .._typenames import SCALAR_NAMES as _TYPE_NAMES
 from ..autograd.graph import needs_grad
 from . import reduce_grad as rg
+from .creation import from_host_array
 from .reduce_args import RETURN_TYPES, check_input, one_dim, require_nonempty
 
 __all__ = ["mode", "unique", "histc"]
@@ -25,7 +26,6 @@ def _host(input: Tensor, op: str) -> np.ndarray:
 
 
 def _device_tensor(array: np.ndarray, dtype: dt.dtype, device) -> Tensor:
-    from .creation import from_host_array
     return from_host_array(np.ascontiguousarray(array, dtype=dtype.np), dtype, device)
 
 

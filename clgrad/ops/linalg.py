@@ -14,12 +14,13 @@ from .. import _dtype as dt
 from .._checks import check_tensor, not_tensor
 from .._strides import broadcast_shapes, contiguous_strides
 from .._tensor import Tensor, register
+from .._typenames import SCALAR_NAMES as _TYPE
+from ..autograd.grad_mode import no_grad
 from ..autograd.graph import needs_grad, record
+from .creation import eye
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addmv", "addbmm", "baddbmm", "einsum", "tensordot", "kron", "trace"]
-
-from .._typenames import SCALAR_NAMES as _TYPE  # noqa: E402  (one shared table)
 
 
 # -- the GEMM call ---------------------------------------------------------------------------
@@ -469,14 +470,12 @@ def trace(input: Tensor) -> Tensor:
     if input.dim() != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim "
                            f"{input.dim()}")
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         result = input.diagonal().sum()
     if needs_grad(input):
         shape = input._shape
 
         def rule(g):
-            from .creation import eye
             return (eye(shape[0], shape[1], dtype=g.dtype, device=g.device) * g,)
         record("TraceBackward0", result, (input,), rule)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Union
 
 from .. import _dtype as dt
+from .._typenames import scalar_name
 
 # Result dtype rules, applied to the promoted dtype of the inputs.
 PROMOTE = "promote"      # the promoted dtype (add, mul, maximum, ...)
@@ -64,7 +65,7 @@ class PointwiseOp:
         category = ("bool", "int", "float")[promoted.category]
         if category not in self.accepts:
             raise NotImplementedError(f'"{self.name}" not implemented for '
-                               f"'{_torch_type_name(promoted)}'")
+                                      f"'{scalar_name(promoted)}'")
         compute = promoted
         if self.compute_in == FLOAT and not promoted.is_floating_point:
             compute = dt.get_default_dtype()
@@ -118,9 +119,4 @@ class Derivative:
         return f"Derivative({self.node})"
 
 
-def _torch_type_name(d: dt.dtype) -> str:
-    from .._typenames import scalar_name  # the one table of PyTorch's type names
-    return scalar_name(d)
-
-
-torch_type_name = _torch_type_name
+torch_type_name = scalar_name  # the one table of PyTorch's type names

@@ -13,6 +13,9 @@ from __future__ import annotations
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.graph import needs_grad, record
 from .._tensor import Tensor
+from .creation import ones, zeros
+from .join import cat
+from .pointwise import where
 
 
 def kept_shape(shape: tuple, dims: tuple) -> tuple:
@@ -31,11 +34,6 @@ def saved_output(detached: Tensor, recompute) -> Tensor:
     return recompute() if is_grad_enabled() else detached
 
 
-def _where(cond: Tensor, a, b) -> Tensor:
-    from .pointwise import where
-    return where(cond, a, b)
-
-
 # -- placing values at indices along a dim -------------------------------------------------------
 def _contiguous(t: Tensor) -> Tensor:
     return t if t.is_contiguous() else t.contiguous()
@@ -45,7 +43,6 @@ def scatter_dim(src: Tensor, dim: int, index: Tensor, size: int,
                 accumulate: bool = False) -> Tensor:
     """Zeros with `size` along dim holding src at index along dim (added up when accumulate,
     for repeated indices); index (int64) is shaped like src."""
-    from .creation import zeros
     shape = list(src._shape)
     shape[dim] = size
     out = zeros(tuple(shape), dtype=src.dtype, device=src.device)
@@ -109,8 +106,6 @@ def scale_by_count(g: Tensor, x: Tensor, value: Tensor, dims: tuple, keepdim: bo
 # -- products -------------------------------------------------------------------------------
 def _exclusive_prod(x: Tensor, dim: int) -> Tensor:
     """The product of all other elements along dim, exact with zeros (no division)."""
-    from .creation import ones
-    from .join import cat
     n = x._shape[dim]
     shape = list(x._shape)
     shape[dim] = 1
@@ -154,7 +149,7 @@ def var_backward(g: Tensor, x: Tensor, dims: tuple, keepdim: bool, correction: f
 
 def std_backward(g: Tensor, x: Tensor, result: Tensor, dims: tuple, keepdim: bool,
                  correction: float) -> Tensor:
-    g_var = _where(result == 0, 0.0, g / (result * 2))
+    g_var = where(result == 0, 0.0, g / (result * 2))
     return var_backward(g_var, x, dims, keepdim, correction)
 
 
@@ -176,16 +171,16 @@ def norm_backward(g: Tensor, x: Tensor, norm: Tensor, p: float, dims: tuple,
         return x.sign() * g
     norm = unreduce(norm, shape, dims, keepdim)
     if p == 2.0:
-        return g * _where(norm == 0, 0.0, x / norm)
+        return g * where(norm == 0, 0.0, x / norm)
     if p in (float("inf"), float("-inf")):
         absolute = x.abs()
         mask = (absolute == norm) | absolute.isnan()
         return x.sign() * ((g / mask.sum(dims, keepdim=True)) * mask)
     if p < 1.0:
-        scaled = x.sign() * _where(x == 0, 0.0, x.abs().pow(p - 1))
+        scaled = x.sign() * where(x == 0, 0.0, x.abs().pow(p - 1))
         return scaled * g * norm.pow(1 - p)
     scaled = x.sign() * x.abs().pow(p - 1) if p < 2.0 else x * x.abs().pow(p - 2)
-    return scaled * _where(norm == 0, 0.0, g / norm.pow(p - 1))
+    return scaled * where(norm == 0, 0.0, g / norm.pow(p - 1))
 
 
 def logsumexp_backward(g: Tensor, x: Tensor, result: Tensor, dims: tuple,

@@ -13,6 +13,7 @@ from .._typenames import SCALAR_NAMES as _TYPE_NAMES
 from ..autograd.grad_mode import no_grad
 from ..autograd.graph import needs_grad, record
 from . import reduce_grad as rg
+from .creation import full
 from .reduce import aminmax
 from .reduce_args import RETURN_TYPES, check_input, one_dim, require_nonempty
 
@@ -96,7 +97,6 @@ def _median(mode: str, input: Tensor, dim, keepdim: bool):
         with no_grad():
             flat = input.reshape(-1)
         if flat.numel() == 0:
-            from .creation import full
             value = full((), math.nan, dtype=input.dtype, device=input.device)
         else:
             value = _select(flat, 0, False, 1, False, mode=mode)[0]
