@@ -5,6 +5,7 @@ from .simple import Normal, Uniform, Exponential, Laplace  # noqa: F401
 from .discrete import Bernoulli, Categorical, OneHotCategorical  # noqa: F401
 from .independent import Independent  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
+from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: F401
 from .exp_family import ExponentialFamily  # noqa: F401
 from .gamma import Gamma, Chi2  # noqa: F401
 from .dirichlet import Dirichlet, Beta  # noqa: F401
