@@ -8,6 +8,7 @@ import clgrad
 
 from . import constraints
 from .exp_family import ExponentialFamily
+from .incomplete_gamma import regularized_gamma_p
 from .utils import broadcast_all
 
 __all__ = ["Gamma", "Chi2"]
@@ -65,6 +66,11 @@ class Gamma(ExponentialFamily):
     def entropy(self):
         return (self.concentration - clgrad.log(self.rate) + clgrad.lgamma(self.concentration)
                 + (1.0 - self.concentration) * clgrad.digamma(self.concentration))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return regularized_gamma_p(self.concentration, self.rate * value)
 
     @property
     def _natural_params(self):
