@@ -56,6 +56,7 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         self.rt = runtime(device.index)
         self.queue = self.rt.queue
         self.group_size = self.rt.group_size
+        self._kernels = self.rt.kernels
 
     # -- memory -----------------------------------------------------------------------------
     def check_dtype(self, dtype) -> None:
@@ -118,13 +119,14 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         n = numel(out._shape)
         if n == 0:
             return
-        tensors = [x for x in operands if x.__class__ not in _SCALARS]
-        for x in tensors:
-            if not (x._contig or (x._contig is None and x.is_contiguous())):
+        for x in operands:
+            if x.__class__ not in _SCALARS and not (
+                    x._contig or (x._contig is None and x.is_contiguous())):
                 break
         else:
             if out._contig or out.is_contiguous():
                 return self._pointwise_contiguous(op, out, operands, compute, n)
+        tensors = [x for x in operands if x.__class__ not in _SCALARS]
         self._pointwise_strided(op, out, operands, tensors, compute, n)
 
     def _pointwise_contiguous(self, op, out, operands, compute, n) -> None:
@@ -145,9 +147,11 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
                 big = big or n + x._offset > INT32_LIMIT
         key.append(big)
         key = tuple(key)
-        kernel = get_kernel(self.rt, _EW, "pointwise", key,
-                            lambda: self._pointwise_params(op, out.dtype, "c", key[3:-1], 0,
-                                                           compute, big))
+        # get_kernel's own cache, read here directly: a hit costs no call and no closure.
+        kernel = self._kernels.get((_EW, "pointwise", key))
+        if kernel is None:
+            kernel = get_kernel(self.rt, _EW, "pointwise", key, self._pointwise_params(
+                op, out.dtype, "c", key[3:-1], 0, compute, big))
         self.rt.launch(kernel, n, None, args)
 
     def _pointwise_strided(self, op, out, operands, tensors, compute, n) -> None:

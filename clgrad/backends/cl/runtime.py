@@ -170,7 +170,7 @@ class DeviceRuntime:
         self.queue = cl.CommandQueue(self.context)
         self.pool = MemoryPool(ImmediateAllocator(self.queue))
         self.kernels: dict = {}  # (template, def, key) -> programs.Kernel
-        self.launches = 0  # kernels enqueued so far (clgrad.cl.launch_count)
+        self.launches = 0  # kernels enqueued on this device so far (see launch_count())
         # Called as launch_hook(kernel, global_size, local_size, args) before every enqueue:
         # the point where capture/replay records launches and device-side checks attach.
         # CLGRAD_DEBUG sets a logger; None costs one attribute test per launch.
@@ -301,3 +301,8 @@ def runtime(index: int) -> DeviceRuntime:
 
 def started_runtimes() -> list[DeviceRuntime]:
     return list(_runtimes.values())
+
+
+def launch_count() -> int:
+    """Kernels enqueued so far on every started device (what benchmarks report as launches)."""
+    return sum(rt.launches for rt in _runtimes.values())
