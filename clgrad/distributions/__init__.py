@@ -13,7 +13,8 @@ from .counts import Poisson, Binomial, Geometric  # noqa: F401
 from .heavy_tailed import StudentT, Cauchy  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .transformed_distribution import TransformedDistribution  # noqa: F401
-from .transformed_families import LogNormal, HalfNormal, Gumbel  # noqa: F401
+from .transformed_families import (LogNormal, HalfNormal, Gumbel, HalfCauchy,  # noqa: F401
+                                   Pareto, Weibull, InverseGamma)
 from .kl import kl_divergence, register_kl  # noqa: F401
 
 
@@ -28,7 +29,8 @@ def _bind_torch_module_paths() -> None:
              "one_hot_categorical": ["OneHotCategorical"], "chi2": ["Chi2"], "beta": ["Beta"],
              "poisson": ["Poisson"], "binomial": ["Binomial"], "geometric": ["Geometric"],
              "studentT": ["StudentT"], "cauchy": ["Cauchy"], "log_normal": ["LogNormal"],
-             "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"]}
+             "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
+             "pareto": ["Pareto"], "weibull": ["Weibull"], "inverse_gamma": ["InverseGamma"]}
     for module, names in paths.items():
         alias = types.ModuleType(f"{__name__}.{module}")
         for name in names:

@@ -11,10 +11,10 @@ import clgrad
 
 from . import constraints
 from .independent import _sum_rightmost
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["Transform", "ComposeTransform", "identity_transform", "ExpTransform",
-           "AbsTransform", "AffineTransform", "SigmoidTransform"]
+           "AbsTransform", "AffineTransform", "PowerTransform", "SigmoidTransform"]
 
 
 class Transform:
@@ -278,6 +278,46 @@ class ExpTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         return x
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent on the positive reals."""
+    domain = constraints.positive
+    codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent, cache_size: int = 0):
+        super().__init__(cache_size=cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
+
+    @lazy_property
+    def sign(self):
+        return self.exponent.sign()
+
+    def __eq__(self, other):
+        if not isinstance(other, PowerTransform):
+            return False
+        return self.exponent.eq(other.exponent).all().item()
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return clgrad.broadcast_shapes(shape, _shape_of(self.exponent))
+
+    def inverse_shape(self, shape):
+        return clgrad.broadcast_shapes(shape, _shape_of(self.exponent))
 
 
 class SigmoidTransform(Transform):
