@@ -6,6 +6,7 @@ import operator
 from collections import namedtuple
 
 from .. import _dtype as dt
+from .._checks import not_tensor
 from .._strides import contiguous_strides, normalize_dim
 from .._tensor import Tensor
 from .reduce_table import ReduceSpec
@@ -31,8 +32,7 @@ RETURN_TYPES["aminmax"] = _return_type("aminmax", ("min", "max"))
 def check_input(x, op: str) -> None:
     """PyTorch's TypeError when `x`, the op's first argument, is not a Tensor."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(x).__name__}")
+        raise not_tensor(op, x)
 
 
 def reduced_dims(x: Tensor, dim) -> tuple:

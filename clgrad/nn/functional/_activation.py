@@ -12,6 +12,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..._checks import not_tensor
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import needs_grad, record
@@ -176,8 +177,7 @@ _grad(SOFTSHRINK, "SoftshrinkBackward0",
 # -- running a primitive ------------------------------------------------------------------
 def _check(fn: str, input) -> None:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
-                        f"{type(input).__name__}")
+        raise not_tensor(fn, input)
 
 
 def _apply(op: PointwiseOp, input: Tensor, *params, inplace: bool = False,

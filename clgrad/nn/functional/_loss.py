@@ -13,6 +13,7 @@ import warnings
 from typing import Optional
 
 from ... import _dtype as dt
+from ..._checks import not_tensor
 from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
@@ -55,8 +56,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _need_tensor(fn: str, x, arg: str, pos: int) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be Tensor, not "
-                        f"{type(x).__name__}")
+        raise not_tensor(fn, x, arg, pos)
 
 
 def _size_warning(input: Tensor, target: Tensor, fn: str) -> None:
