@@ -53,7 +53,6 @@ def overhead(torch) -> None:
             ta, tb = torch.ones(1), torch.ones(1)
             others["torch"] = best_time(lambda: ta + tb, repeat=5, number=number) * 1e6
         if dev == "cl":
-            import pyopencl as cl
             import pyopencl.array as cla
             from clgrad.backends import backend_for
             queue = backend_for(a.device).queue

@@ -97,5 +97,6 @@ def main() -> None:
                 print(f"    clgrad on {d} takes {seconds / best:.2f}x PyTorch CPU's best time "
                       "(issue 5 asks for at most 1.5x)")
 
+
 if __name__ == "__main__":
     main()

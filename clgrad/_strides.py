@@ -76,8 +76,8 @@ def broadcast_shapes(*shapes) -> tuple:
             elif size != 1 and size != cur:
                 raise RuntimeError(
                     f"The size of tensor a ({cur}) must match the size of tensor b ({size}) at "
-                    f"non-singleton dimension {offset + i}; shapes {', '.join(str(list(s)) for s in shapes)}"
-                    " cannot be broadcast together")
+                    f"non-singleton dimension {offset + i}; shapes "
+                    f"{', '.join(str(list(s)) for s in shapes)} cannot be broadcast together")
     return tuple(result)
 
 

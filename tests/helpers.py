@@ -74,6 +74,11 @@ def leaf(values, device: str, dtype=clgrad.float64):
 
 
 # -- comparing with PyTorch ---------------------------------------------------------------
+def grad_fn_name(t) -> str:
+    """The class name of a tensor's grad_fn ('AddBackward0'), clgrad's or torch's alike."""
+    return type(t.grad_fn).__name__
+
+
 def leaves_like_torch(torch, arrays, device: str) -> tuple:
     """([torch leaves], [clgrad leaves]) holding the same arrays, all requiring grad."""
     return ([torch.tensor(a, requires_grad=True) for a in arrays],

@@ -400,8 +400,8 @@ def test_setitem_broadcast_value_and_cpu_scalar(device):
     assert names(y)[0][:2] == ["CopySlices", "CopyBackwards"]
     values, g = seed((2, 3), device)
     y.backward(g)
-    np.testing.assert_array_equal(row.grad.cpu().numpy(), [[values[:, 0].sum(), 0,
-                                                      values[:, 2].sum()]])
+    want = [[values[:, 0].sum(), 0, values[:, 2].sum()]]
+    np.testing.assert_array_equal(row.grad.cpu().numpy(), want)
     assert scalar.grad.item() == values[:, 1].sum() and scalar.grad.device.type == "cpu"
     np.testing.assert_array_equal(x.grad.cpu().numpy(), np.zeros((2, 3)))
 

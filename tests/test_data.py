@@ -157,7 +157,7 @@ def test_default_collate_types():
 
 
 def test_default_collate_matches_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import default_collate as tcollate
     cases = [[1, 2], [1.0, 2.0], [True, False], [1, 2.5], [np.float32(1), np.float32(2)],
              [np.int16(1), np.int16(2)], [np.zeros((2, 3), np.uint8)] * 2]
@@ -248,7 +248,7 @@ def test_dataloader_option_errors():
 
 
 def test_dataloader_option_errors_match_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import DataLoader as TLoader
     cases = [dict(sampler=[0], shuffle=True), dict(batch_sampler=[[0]], batch_size=2),
              dict(batch_size=None, drop_last=True), dict(num_workers=-1), dict(timeout=-1),

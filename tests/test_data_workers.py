@@ -80,8 +80,8 @@ class Sharded(IterableDataset):
 def test_workers_keep_order_and_return_cpu_tensors():
     loader = DataLoader(Arrays(), batch_size=3, num_workers=2)
     batches = list(loader)
-    assert [b[1].tolist() for b in batches] == [list(range(i, min(i + 3, 20)))
-                                               for i in range(0, 20, 3)]
+    want = [list(range(i, min(i + 3, 20))) for i in range(0, 20, 3)]
+    assert [b[1].tolist() for b in batches] == want
     assert isinstance(batches[0][0], clgrad.Tensor) and batches[0][0].shape == (3, 2, 2)
     assert batches[0][0].device.type == "cpu" and batches[0][0].dtype == clgrad.float32
     assert _no_children()
@@ -150,8 +150,8 @@ def test_early_break_shuts_down():
 
 
 def test_iterable_dataset_workers():
-    got = sorted(sum((b.tolist() for b in DataLoader(Sharded(11), batch_size=2,
-                                                       num_workers=2)), []))
+    loader = DataLoader(Sharded(11), batch_size=2, num_workers=2)
+    got = sorted(sum((b.tolist() for b in loader), []))
     assert got == list(range(11))
     assert _no_children()
 

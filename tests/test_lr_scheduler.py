@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import clgrad
-from clgrad import optim
 from clgrad.optim import lr_scheduler as S
 
 STEPS = 40
@@ -57,20 +56,19 @@ CASES = {
     "cosine": dict(make=lambda lib, o: L(lib).CosineAnnealingLR(o, T_max=9, eta_min=0.001)),
     "warm_restarts": dict(make=lambda lib, o: L(lib).CosineAnnealingWarmRestarts(
         o, T_0=4, T_mult=2, eta_min=0.01)),
-    "onecycle": dict(make=lambda lib, o: L(lib).OneCycleLR(o, max_lr=[1.0, 2.0],
-                                                            total_steps=STEPS)),
+    "onecycle": dict(make=lambda lib, o: L(lib).OneCycleLR(
+        o, max_lr=[1.0, 2.0], total_steps=STEPS)),
     "onecycle3": dict(make=lambda lib, o: L(lib).OneCycleLR(
         o, max_lr=0.5, total_steps=STEPS + 1, three_phase=True, anneal_strategy="linear"),
         opt=dict(name="Adam", groups=1)),
-    "cyclic": dict(make=lambda lib, o: L(lib).CyclicLR(o, 0.01, 0.1, step_size_up=5,
-                                                        step_size_down=3),
-                   opt=dict(momentum=0.9)),
-    "cyclic2": dict(make=lambda lib, o: L(lib).CyclicLR(o, [0.01, 0.02], 0.1, step_size_up=4,
-                                                         mode="triangular2",
-                                                         cycle_momentum=False)),
-    "cyclic_exp": dict(make=lambda lib, o: L(lib).CyclicLR(o, 0.01, 0.1, step_size_up=3,
-                                                            mode="exp_range", gamma=0.9),
-                       opt=dict(name="Adam", groups=1)),
+    "cyclic": dict(make=lambda lib, o: L(lib).CyclicLR(
+        o, 0.01, 0.1, step_size_up=5, step_size_down=3),
+        opt=dict(momentum=0.9)),
+    "cyclic2": dict(make=lambda lib, o: L(lib).CyclicLR(
+        o, [0.01, 0.02], 0.1, step_size_up=4, mode="triangular2", cycle_momentum=False)),
+    "cyclic_exp": dict(make=lambda lib, o: L(lib).CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, mode="exp_range", gamma=0.9),
+        opt=dict(name="Adam", groups=1)),
     "sequential": dict(make=lambda lib, o: L(lib).SequentialLR(
         o, [L(lib).LinearLR(o, 0.1, total_iters=5), L(lib).ExponentialLR(o, 0.9),
             L(lib).StepLR(o, 3)], milestones=[5, 20])),
@@ -92,8 +90,8 @@ def test_matches_torch(case):
 def test_plateau_matches_torch():
     torch = pytest.importorskip("torch")
     metric = [5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2.9999, 3, 3, 3, 3] * 2
-    build = dict(make=lambda lib, o: L(lib).ReduceLROnPlateau(o, patience=2, cooldown=1,
-                                                               factor=0.5, min_lr=[0.02, 0.0]))
+    build = dict(make=lambda lib, o: L(lib).ReduceLROnPlateau(
+        o, patience=2, cooldown=1, factor=0.5, min_lr=[0.02, 0.0]))
     ours, _ = _sequence(clgrad, build, metric=metric.__getitem__)
     theirs, _ = _sequence(torch, build, metric=metric.__getitem__)
     assert ours == theirs

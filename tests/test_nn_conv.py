@@ -9,8 +9,8 @@ import clgrad.nn as nn
 import clgrad.nn.functional as F
 from clgrad.autograd import gradcheck, gradgradcheck
 
-from helpers import (assert_grads_like_torch, backward_like_torch, leaves_like_torch,
-                     skip_without_fp64)
+from helpers import (assert_grads_like_torch, backward_like_torch, grad_fn_name,
+                     leaves_like_torch, skip_without_fp64)
 
 RNG = np.random.default_rng(7)
 
@@ -76,7 +76,7 @@ def test_conv2d_matches_torch_with_grads(device, case):
     ts, cs = leaves_like_torch(torch, arrays, device)
     yt = torch.nn.functional.conv2d(*ts, s, p, d, g)
     y = F.conv2d(*cs, s, p, d, g)
-    assert type(y.grad_fn).__name__ == type(yt.grad_fn).__name__ == "ConvolutionBackward0"
+    assert grad_fn_name(y) == grad_fn_name(yt) == "ConvolutionBackward0"
     np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-4,
                                atol=1e-4)
     backward_like_torch(torch, yt, y, _rand(*yt.shape), device)

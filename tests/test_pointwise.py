@@ -367,8 +367,8 @@ def test_special_values(device):
     same(clgrad.maximum(t([nan, 1.0]), t([1.0, nan])), [nan, nan])
     same(clgrad.fmax(t([nan, 1.0]), t([1.0, nan])), [1, 1])
     same(clgrad.fmin(t([nan, 3.0]), t([1.0, 2.0])), [1, 2])
-    same(clgrad.nan_to_num(t([nan, inf, -inf, 1.0])), [0, 3.4028234663852886e38,
-                                                        -3.4028234663852886e38, 1])
+    big = 3.4028234663852886e38  # float32's largest value
+    same(clgrad.nan_to_num(t([nan, inf, -inf, 1.0])), [0, big, -big, 1])
     same(clgrad.nan_to_num(t([nan, inf, -inf], dtype=clgrad.float16)), [0, 65504, -65504])
     same(clgrad.nan_to_num(t([1, 2])), [1, 2])
     same(t([-7.0, 7.0, 0.0]) // 0.0, [-inf, inf, nan])
@@ -449,9 +449,9 @@ UNARY_DTYPES = {
     'logical_not': 'bool bool bool bool bool bool bool',
     'bitwise_not': 'bool uint8 int32 int64 E E E',
     'nan_to_num': 'bool uint8 int32 int64 float16 float32 float64',
+}
 # (op, lhs, rhs, expected): a dtype name is a 1-d tensor, "0d_<dtype>" a 0-dim tensor,
 # a number a Python scalar; "E": RuntimeError; "TypeError". Taken from PyTorch 2.13.
-}
 BINARY_DTYPES = [
     ('add', 'int32', 'int32', 'int32'),
     ('add', 'int32', 'int64', 'int64'),

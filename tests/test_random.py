@@ -8,11 +8,7 @@ import pytest
 import clgrad
 from clgrad.backends import backend_for
 from clgrad.backends.cpu.random import philox4x32_10
-
-
-
-def device_supports_fp64(device: str) -> bool:
-    return device == "cpu" or clgrad.cl.get_device_properties(clgrad.device(device).index).fp64
+from helpers import device_supports_fp64
 
 # Random123's published known-answer vectors (kat_vectors, philox4x32 with 10 rounds).
 KAT = [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import clgrad
-from helpers import DEVICES, device_supports_fp64
+from helpers import device_supports_fp64
 
 # -- inputs -----------------------------------------------------------------------------------
 SHAPE = (3, 4, 5)

@@ -2,7 +2,6 @@
 (ToCopyBackward0 sends the gradient back to the input's device and dtype)."""
 from __future__ import annotations
 
-from .. import _dtype as dt
 from .. import _memory_format as mf
 from .._checks import not_tensor
 from .._tensor import Tensor, register

@@ -12,7 +12,6 @@ import numpy as np
 from .. import _dtype as dt
 from .. import _memory_format as mf
 from .._device import canonical
-from .._strides import numel
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad
 from ..autograd.inplace import check_inplace, record_inplace

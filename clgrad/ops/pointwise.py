@@ -35,8 +35,9 @@ __all__ = [
 
 # -- argument checks ----------------------------------------------------------------------
 def _is_bool(x) -> builtins.bool:
-    return x.dtype is dt.bool if isinstance(x, Tensor) else isinstance(x, (builtins.bool,
-                                                                            np.bool_))
+    if isinstance(x, Tensor):
+        return x.dtype is dt.bool
+    return isinstance(x, (builtins.bool, np.bool_))
 
 
 def _check_bool_sub(a, b) -> None:

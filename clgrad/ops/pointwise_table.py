@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from . import npmath, npspecial
-from .pointwise_spec import BOOL, FLOAT, OUT, PROMOTE, Derivative, PointwiseOp
+from .pointwise_spec import BOOL, FLOAT, OUT, Derivative, PointwiseOp
 
 # PyTorch computes inf and nan silently; numpy warns (see backends/cpu.py).
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)

@@ -8,7 +8,6 @@ again (PyTorch's SelectBackwardBackward0 and friends), so double backward works.
 from __future__ import annotations
 
 import builtins
-import math
 import numbers
 import warnings
 
@@ -80,7 +79,6 @@ def _view_strides(old_shape: tuple, old_stride: tuple, new_shape: tuple):
     if view_d != -1:
         return None
     return tuple(new_stride)
-
 
 
 def _shape_args(shape) -> tuple:
@@ -635,7 +633,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     size = tuple(operator_index(s) for s in size)
     stride = tuple(operator_index(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
                            f"strides: {list(stride)}")

@@ -165,7 +165,7 @@ class Module:
         state = None
         if backward_hooks or self._backward_pre_hooks:
             state = _BackwardHookState(self, backward_hooks,
-                                      list(self._backward_pre_hooks.values()))
+                                       list(self._backward_pre_hooks.values()))
             args = state.wrap_inputs(args)
         result = self.forward(*args, **kwargs)
         for key, hook in itertools.chain(list(_global_forward_hooks.items()),
@@ -611,7 +611,7 @@ class Module:
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
-                                                         persistent.items()) if v is not None}
+                                                        persistent.items()) if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name

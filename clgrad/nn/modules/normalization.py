@@ -137,7 +137,6 @@ class InstanceNorm2d(_InstanceNorm):
     _dims = 2
 
 
-
 def _affine_parameters(module: Module, shape, affine: bool, bias: bool, device, dtype) -> None:
     """LayerNorm/GroupNorm's weight and (optional) bias, or None entries when not affine."""
     module.register_parameter(

@@ -90,9 +90,9 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        return [[getattr(self, n) for n in self._flat_weights_names[i:i + (4 if self.bias
-                                                                            else 2)]]
-                for i in range(0, len(self._flat_weights_names), 4 if self.bias else 2)]
+        per_layer = 4 if self.bias else 2
+        return [[getattr(self, n) for n in self._flat_weights_names[i:i + per_layer]]
+                for i in range(0, len(self._flat_weights_names), per_layer)]
 
     def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"

@@ -249,5 +249,3 @@ def default_convert(data):
         except TypeError:
             return [default_convert(d) for d in data]
     return data
-
-

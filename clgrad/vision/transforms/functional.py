@@ -136,8 +136,8 @@ def to_tensor(pic) -> Tensor:
         return host_tensor(arr)
     if not _is_pil(pic):
         raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
-    arr = np.array(pic, dtype=np.uint8 if pic.mode in ("L", "RGB", "RGBA", "P", "CMYK",
-                                                        "YCbCr", "LAB", "HSV", "LA") else None)
+    eight_bit = pic.mode in ("L", "RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV", "LA")
+    arr = np.array(pic, dtype=np.uint8 if eight_bit else None)
     if pic.mode == "1":
         arr = 255 * arr.astype(np.uint8)
     return to_tensor(arr)
