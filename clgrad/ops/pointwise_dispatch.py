@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 from .. import _dtype as dt
+from .._memory_format import channels_last, is_non_overlapping_and_dense, strides_for
 from .._strides import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
@@ -69,13 +70,100 @@ def check_out_target(op_name: str, target: Tensor, shape: tuple, result: dt.dtyp
 _SIMPLE_SCALARS = (int, float)
 
 
+# -- the output's layout: TensorIterator's rule ----------------------------------------------
+def output_strides(shape: tuple, tensors, scalars: bool = False) -> tuple | None:
+    """The strides PyTorch's TensorIterator gives a new output of `shape` computed from
+    `tensors` (broadcast to `shape`) and, when `scalars`, Python numbers; None when that is
+    C-contiguous.
+
+    Same-shape tensors and no numbers (TensorIterator's fast setup): all contiguous (or empty)
+    give a contiguous output, all channels_last a channels_last one, all dense with equal
+    strides those strides. Otherwise (a number counts as a 0-dim operand) the dims are ordered
+    fastest first by the operands' strides (the first decides; a later one only breaks ties,
+    broadcast dims never do) and the output is dense in that order, so a channels_last or
+    transposed operand's layout carries through a broadcasting op.
+    """
+    ndim = len(shape)
+    if not scalars and all(t._shape == shape for t in tensors):
+        if 0 in shape or all(t.is_contiguous() for t in tensors):
+            return None
+        if ndim == 4 and all(t.is_contiguous(memory_format=channels_last) for t in tensors):
+            return strides_for(shape, channels_last)
+        first = tensors[0]._stride
+        if all(t._stride == first for t in tensors) and \
+                is_non_overlapping_and_dense(shape, first):
+            return first
+    elif 0 not in shape and all(t.is_contiguous() for t in tensors):
+        # The ordering below would give C order too, up to the strides of size-1 dims
+        # (which no index multiplies): skip it on this common path.
+        return None
+    if ndim <= 1:
+        return None
+    aligned = []  # per operand, its strides over `shape`; 0 where it is broadcast
+    for t in tensors:
+        lead = ndim - len(t._shape)
+        strides = [0] * ndim
+        for i, (size, stride) in enumerate(zip(t._shape, t._stride)):
+            strides[lead + i] = 0 if size == 1 and shape[lead + i] != 1 else stride
+        aligned.append(strides)
+
+    def order(d0: int, d1: int) -> int:
+        """1: d0 goes after d1 (is slower); -1: before; 0: no operand says."""
+        for strides in aligned:
+            s0, s1 = strides[d0], strides[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:  # equal strides: the smaller dim goes first
+                return 1
+        return 0
+
+    perm = list(range(ndim - 1, -1, -1))  # fastest first; C order to start with
+    for i in range(1, ndim):  # insertion sort that leaves ambiguous pairs where they are
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            comparison = order(perm[d0], perm[d1])
+            if comparison > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif comparison < 0:
+                break
+    if perm == list(range(ndim - 1, -1, -1)):
+        return None
+    strides = [0] * ndim
+    step = 1
+    for d in perm:
+        strides[d] = step
+        step *= shape[d]
+    return tuple(strides)
+
+
+def new_output(shape: tuple, dtype, device, operands) -> Tensor:
+    """An uninitialised output laid out as TensorIterator lays it out (see output_strides)."""
+    out = Tensor._empty(shape, dtype, device)
+    for x in operands:  # the common case first: operands known to be C-contiguous
+        if isinstance(x, Tensor) and x._contig is not True:
+            break
+    else:
+        if 0 not in shape:
+            return out
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    strides = output_strides(shape, tensors, len(tensors) < len(operands))
+    if strides is not None and strides != out._stride:
+        out._stride = strides
+        out._contig = None
+    return out
+
+
 def _fast_path(inputs):
-    """(common dtype, whether an operand requires grad) when promotion is trivial, else None.
+    """(common dtype, whether an operand requires grad, whether every tensor is known to be
+    C-contiguous) when promotion is trivial, else None.
 
     Trivial: tensors of one dtype, shape and device, plus Python numbers that cannot raise the
     category (a float number with a float tensor, an int number with an int or float tensor).
-    The requires-grad flags are read in the same pass, so the no-grad path pays next to
-    nothing for autograd.
+    The requires-grad and contiguity flags are read in the same pass, so the no-grad path
+    pays next to nothing for autograd or for the output's layout.
     """
     first = inputs[0]
     if not isinstance(first, Tensor):
@@ -83,6 +171,7 @@ def _fast_path(inputs):
     storage = first._storage
     dtype = storage.dtype
     tracked = first._requires_grad
+    plain = first._contig  # True: known C-contiguous (None: not known yet)
     for x in inputs[1:]:
         if isinstance(x, Tensor):
             other = x._storage
@@ -90,12 +179,13 @@ def _fast_path(inputs):
                     x._shape != first._shape:
                 return None
             tracked = tracked or x._requires_grad
+            plain = plain and x._contig
         elif type(x) is float:
             if dtype.category != dt.FLOAT:
                 return None
         elif type(x) is not int or dtype.category == dt.BOOL:
             return None
-    return dtype, tracked
+    return dtype, tracked, plain
 
 
 def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
@@ -112,7 +202,10 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
         if fast is not None:
             compute, result = op.dtypes(fast[0])
             first = inputs[0]
-            out = Tensor._empty(first._shape, result, first._storage.device)
+            if fast[2]:
+                out = Tensor._empty(first._shape, result, first._storage.device)
+            else:
+                out = new_output(first._shape, result, first._storage.device, inputs)
             out._storage.backend.pointwise(op, out, inputs, compute)
             if fast[1] and is_grad_enabled():
                 _record(op, grad, out, tuple(inputs), None)
@@ -133,7 +226,7 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
             break
     before = None
     if out is None:
-        out = Tensor._empty(shape, result, first.device)
+        out = new_output(shape, result, first.device, operands)
     else:
         if out.device != first.device:
             raise RuntimeError(f"{op.name}: Expected out tensor to be on {first.device} but "
