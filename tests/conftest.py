@@ -9,8 +9,7 @@ import os
 
 import pytest
 
-# device_supports_fp64: for test files that still import it from here.
-from helpers import DEVICES, device_supports_fp64  # noqa: F401
+from helpers import DEVICES
 
 
 @pytest.fixture(params=DEVICES)

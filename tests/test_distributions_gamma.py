@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import clgrad
-from conftest import DEVICES, device_supports_fp64
+from helpers import DEVICES, device_supports_fp64
 
 D = clgrad.distributions
 

@@ -14,7 +14,7 @@ import pytest
 
 import clgrad
 import clgrad.nn.functional as F
-from conftest import device_supports_fp64
+from helpers import skip_without_fp64
 
 RNG = np.random.default_rng(7)
 
@@ -128,15 +128,10 @@ def _clgrad_side(fn, arrays, device):
     return _derivatives(clgrad, F, fn, arrays, const, make)
 
 
-def _skip_without_fp64(device):
-    if not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_double_backward_matches_torch(device, case):
     torch = pytest.importorskip("torch")
-    _skip_without_fp64(device)
+    skip_without_fp64(device)
     arrays, fn = CASES[case]
 
     def const(a):
@@ -163,7 +158,7 @@ def test_double_backward_matches_torch(device, case):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_gradgradcheck(device, case):
-    _skip_without_fp64(device)
+    skip_without_fp64(device)
     arrays, fn = CASES[case]
 
     def const(a):

@@ -28,7 +28,7 @@ def _values(t):
 
 
 def _skip_fp64(device):
-    from conftest import device_supports_fp64
+    from helpers import device_supports_fp64
     if not device_supports_fp64(device):
         pytest.skip("no fp64 on this device")
 
