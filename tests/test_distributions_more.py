@@ -392,3 +392,69 @@ def test_lowrank_multivariate_normal_matches_torch(device):
                                atol=0.08)
     with pytest.raises(ValueError, match="cov_factor must be a batch of matrices"):
         D.LowRankMultivariateNormal(mk([0.0, 1.0]), mk(W), mk(d))
+
+
+@pytest.mark.parity
+def test_multinomial_negative_binomial_and_mixture_match_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    td = torch.distributions
+
+    def mk(x):
+        return _t(x, device, f64)
+
+    def tk(x):
+        return torch.tensor(x, dtype=torch.float64)
+
+    probs = [[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]
+    m, tm = D.Multinomial(5, mk(probs)), td.Multinomial(5, tk(probs))
+    value = [[1.0, 2.0, 2.0], [5.0, 0.0, 0.0]]
+    np.testing.assert_allclose(_np(m.log_prob(mk(value))), tm.log_prob(tk(value)).numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(_np(m.entropy()), tm.entropy().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_np(m.variance), tm.variance.numpy(), rtol=1e-12)
+    assert repr(m.support).split("(")[0] == repr(tm.support).split("(")[0]
+    clgrad.manual_seed(0)
+    draws = _np(m.sample((20000,)))
+    assert draws.shape == (20000, 2, 3) and (draws.sum(-1) == 5).all()
+    np.testing.assert_allclose(draws.mean(0), 5 * np.array(probs), atol=0.05)
+    with pytest.raises(NotImplementedError, match="inhomogeneous"):
+        D.Multinomial(mk([2.0]), mk(probs))
+    nb = D.NegativeBinomial(mk([3.0, 0.5]), mk([0.4, 0.7]))
+    tnb = td.NegativeBinomial(tk([3.0, 0.5]), tk([0.4, 0.7]))
+    counts = [0.0, 4.0]
+    np.testing.assert_allclose(_np(nb.log_prob(mk(counts))), tnb.log_prob(tk(counts)).numpy(),
+                               rtol=1e-12)
+    for attr in ("mean", "mode", "variance"):
+        np.testing.assert_allclose(_np(getattr(nb, attr)), getattr(tnb, attr).numpy(),
+                                   rtol=1e-12, err_msg=attr)
+    x = _np(nb.sample((40000,)))
+    np.testing.assert_allclose(x.mean(0), tnb.mean.numpy(), rtol=0.03)
+    np.testing.assert_allclose(x.var(0), tnb.variance.numpy(), rtol=0.08)
+    mix = D.MixtureSameFamily(D.Categorical(mk([0.3, 0.7])),
+                              D.Normal(mk([-1.0, 2.0]), mk([0.5, 1.0])))
+    tmix = td.MixtureSameFamily(td.Categorical(tk([0.3, 0.7])),
+                                td.Normal(tk([-1.0, 2.0]), tk([0.5, 1.0])))
+    v = [0.3, -1.0, 2.5]
+    for method in ("log_prob", "cdf"):
+        np.testing.assert_allclose(_np(getattr(mix, method)(mk(v))),
+                                   getattr(tmix, method)(tk(v)).numpy(), rtol=1e-12)
+    for attr in ("mean", "variance"):
+        np.testing.assert_allclose(_np(getattr(mix, attr)), getattr(tmix, attr).numpy(),
+                                   rtol=1e-12)
+    assert repr(mix).replace(f", device='{device}'", "") == \
+        repr(tmix).replace("torch.", "clgrad.")
+    assert repr(mix.support) == repr(tmix.support)
+    s = _np(mix.sample((40000,)))
+    np.testing.assert_allclose([s.mean(), s.var()], [1.1, 2.665], rtol=0.04)
+    vec = D.MixtureSameFamily(D.Categorical(mk([0.3, 0.7])),
+                              D.Independent(D.Normal(mk([[0.0] * 3] * 2), mk([[1.0] * 3] * 2)), 1))
+    tvec = td.MixtureSameFamily(td.Categorical(tk([0.3, 0.7])),
+                                td.Independent(td.Normal(tk([[0.0] * 3] * 2),
+                                                         tk([[1.0] * 3] * 2)), 1))
+    assert tuple(vec.sample((4,)).shape) == (4, 3)
+    np.testing.assert_allclose(_np(vec.log_prob(mk([0.1, 0.2, 0.3]))),
+                               tvec.log_prob(tk([0.1, 0.2, 0.3])).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="does not equal"):
+        D.MixtureSameFamily(D.Categorical(mk([0.3, 0.2, 0.5])),
+                            D.Normal(mk([-1.0, 2.0]), mk([0.5, 1.0])))

@@ -9,12 +9,13 @@ from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: F401
 from .exp_family import ExponentialFamily  # noqa: F401
 from .gamma import Gamma, Chi2  # noqa: F401
 from .dirichlet import Dirichlet, Beta  # noqa: F401
-from .counts import Poisson, Binomial, Geometric  # noqa: F401
+from .counts import Poisson, Binomial, Geometric, NegativeBinomial, Multinomial  # noqa: F401
 from .heavy_tailed import StudentT, Cauchy  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .transformed_distribution import TransformedDistribution  # noqa: F401
 from .transformed_families import (LogNormal, HalfNormal, Gumbel, HalfCauchy,  # noqa: F401
                                    Pareto, Weibull, InverseGamma)
+from .mixture_same_family import MixtureSameFamily  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 
 
@@ -30,7 +31,8 @@ def _bind_torch_module_paths() -> None:
              "poisson": ["Poisson"], "binomial": ["Binomial"], "geometric": ["Geometric"],
              "studentT": ["StudentT"], "cauchy": ["Cauchy"], "log_normal": ["LogNormal"],
              "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
-             "pareto": ["Pareto"], "weibull": ["Weibull"], "inverse_gamma": ["InverseGamma"]}
+             "pareto": ["Pareto"], "weibull": ["Weibull"], "inverse_gamma": ["InverseGamma"],
+             "negative_binomial": ["NegativeBinomial"], "multinomial": ["Multinomial"]}
     for module, names in paths.items():
         alias = types.ModuleType(f"{__name__}.{module}")
         for name in names:
