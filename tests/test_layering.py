@@ -70,15 +70,26 @@ def layer_of(module: str) -> int:
 
 
 def package_modules(root: str) -> dict:
-    """{dotted module name: file path} for every .py file of the package at `root`."""
+    """{dotted module name: file path} for every .py file of the package at `root`.
+
+    In a source tree the kernel templates' package is kernels/ beside clgrad/ (setup.cfg
+    maps it to clgrad.kernels); in a wheel it is clgrad/kernels/. Both are walked."""
+    modules = _walk(root, os.path.basename(root))
+    beside = os.path.join(os.path.dirname(root), "kernels")
+    if not os.path.isdir(os.path.join(root, "kernels")) and os.path.isfile(
+            os.path.join(beside, "__init__.py")):
+        modules.update(_walk(beside, os.path.basename(root) + ".kernels"))
+    return modules
+
+
+def _walk(folder: str, package: str) -> dict:
     modules = {}
-    top = os.path.dirname(root)
-    for folder, _, names in os.walk(root):
+    for where, _, names in os.walk(folder):
         for name in names:
             if not name.endswith(".py"):
                 continue
-            path = os.path.join(folder, name)
-            dotted = os.path.relpath(path, top)[:-3].replace(os.sep, ".")
+            path = os.path.join(where, name)
+            dotted = package + "." + os.path.relpath(path, folder)[:-3].replace(os.sep, ".")
             modules[dotted[:-len(".__init__")] if dotted.endswith(".__init__") else dotted] = path
     return modules
 
