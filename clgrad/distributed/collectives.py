@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as dt
 from . import _host
 from .process_group import GroupMember, Work, mpi, resolve, wait_requests
 from .reduce_op import RedOpType, ReduceOp, mpi_op
@@ -16,13 +17,12 @@ _KINDS = {name: i for i, name in enumerate(
     ["all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
      "reduce", "gather", "scatter", "barrier"])}
 _SIG = 12
-_DTYPES = ["torch.bool", "torch.uint8", "torch.int8", "torch.int16", "torch.int32", "torch.int64",
-           "torch.float16", "torch.bfloat16", "torch.float32", "torch.float64"]
+# A dtype's code in the signature: its place in clgrad's own list (the same on every rank).
+_DTYPES = dt.all_dtypes + (dt.bfloat16,)
 
 
 def _dtype_code(dtype) -> int:
-    name = str(dtype).replace("clgrad.", "torch.")
-    return _DTYPES.index(name) if name in _DTYPES else len(_DTYPES)
+    return _DTYPES.index(dtype) if dtype in _DTYPES else len(_DTYPES)
 
 
 def _signature(kind: str, t) -> np.ndarray:
@@ -54,7 +54,7 @@ def _describe(row) -> str:
     kind = [k for k, v in _KINDS.items() if v == row[0]]
     shape = [int(d) for d in row[3:3 + max(int(row[2]), 0)]]
     code = int(row[1])
-    dtype = _DTYPES[code].replace("torch.", "clgrad.") if 0 <= code < len(_DTYPES) else "?"
+    dtype = _DTYPES[code] if 0 <= code < len(_DTYPES) else "?"
     return f"{kind[0] if kind else '?'} shape={shape} dtype={dtype}"
 
 
