@@ -329,20 +329,72 @@ def _as_key_tuple(key) -> tuple:
     return (key,)
 
 
+_NUMPY_INDEX_TYPES = ("float64, float32, float16, complex64, complex128, int64, int32, int16, "
+                      "int8, uint64, uint32, uint16, uint8, and bool")
+_INT64_RANGE = (-2.0 ** 63, 2.0 ** 63)  # as doubles: PyTorch's checked conversion
+
+
+def _index_from_data(data, device) -> Tensor:
+    """A list, tuple or numpy array index as PyTorch's indexing_tensor_from_data makes it: bool
+    and uint8 data stay (masks), anything else becomes int64, floats truncated."""
+    from .. import _dtype as dt
+    from .creation import tensor
+    if isinstance(data, np.ndarray):
+        kind = data.dtype.kind
+        if kind == "b" or data.dtype == np.uint8:
+            return tensor(data, device=device)
+        if kind == "c":
+            warnings.warn("Casting complex values to real discards the imaginary part",
+                          UserWarning, stacklevel=6)
+            data, kind = data.real, "f"
+        if kind not in "iuf":
+            raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.type.__name__}"
+                            f". The only supported types are: {_NUMPY_INDEX_TYPES}.")
+        with np.errstate(invalid="ignore"):  # numpy's cast, as PyTorch's: NaN -> INT64_MIN
+            return tensor(data.astype(np.int64), device=device)
+    if not data:
+        return tensor([], dtype=dt.int64, device=device)
+    try:
+        host = tensor(data)
+    except TypeError:
+        _refuse_non_integers(data)
+        raise
+    if host.dtype in (dt.bool, dt.uint8):
+        return host.to(device)
+    if host.dtype.is_floating_point:
+        _refuse_non_integers(data)
+        values = host.numpy()
+        if not (np.isfinite(values).all() and (values >= _INT64_RANGE[0]).all()
+                and (values <= _INT64_RANGE[1]).all()):
+            raise RuntimeError("value cannot be converted to type int64 without overflow")
+        with np.errstate(invalid="ignore"):  # 2**63 passes PyTorch's check and wraps
+            return tensor(values.astype(np.int64), device=device)
+    return host.to(device=device, dtype=dt.int64)
+
+
+def _refuse_non_integers(data) -> None:
+    """PyTorch reads each element of a float-valued index list as a Python float or through
+    __index__: numpy's own float scalars and complex numbers have neither."""
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            _refuse_non_integers(item)
+        elif isinstance(item, (complex, np.floating, np.complexfloating)) and \
+                not isinstance(item, float):
+            name = type(item).__name__ if type(item).__module__ == "builtins" else \
+                f"numpy.{type(item).__name__}"
+            raise TypeError(f"'{name}' object cannot be interpreted as an integer")
+
+
 def _classify(item, device):
     """("basic", item) | ("index", int64 tensor) | ("mask", bool tensor)."""
     from .. import _dtype as dt
     from .creation import tensor
     if isinstance(item, bool):
         return ("mask", tensor(item, device=device))
-    if isinstance(item, np.ndarray):
-        item = tensor(item, device=device)  # then classified as the tensor it becomes
-    elif isinstance(item, range):
+    if isinstance(item, range):
         item = list(item)
-    if isinstance(item, (list, tuple)):
-        t = tensor(item, device=device) if len(item) else tensor([], dtype=dt.int64,
-                                                                 device=device)
-        return ("mask", t) if t.dtype is dt.bool else ("index", t.to(dt.int64))
+    if isinstance(item, (list, tuple, np.ndarray)):
+        item = _index_from_data(item, device)  # then classified as the tensor it becomes
     if isinstance(item, Tensor):
         if item.dtype is dt.uint8:
             warnings.warn("indexing with dtype clgrad.uint8 is now deprecated, please use a "
