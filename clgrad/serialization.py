@@ -40,18 +40,16 @@ from . import _dtype as dt
 from ._device import canonical, device as Device
 from .backends import is_accelerator
 from ._tensor import Tensor
+from ._typenames import SCALAR_NAMES
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
 
-_STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage",
-                  "int16": "ShortStorage", "int32": "IntStorage", "int64": "LongStorage",
-                  "float16": "HalfStorage", "float32": "FloatStorage",
-                  "float64": "DoubleStorage", "bfloat16": "BFloat16Storage"}
+# dtype name -> PyTorch's legacy storage class name (FloatStorage), from the one type-name table.
+_STORAGE_NAMES = {name: scalar + "Storage" for name, scalar in SCALAR_NAMES.items()}
 _DTYPE_OF_STORAGE = {name: getattr(dt, key) for key, name in _STORAGE_NAMES.items()}
 _ALIGNMENT = 64
-_DTYPE_NAMES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
-                "float64", "bfloat16")
+_DTYPE_NAMES = tuple(SCALAR_NAMES)
 
 
 # -- writing --------------------------------------------------------------------------------
