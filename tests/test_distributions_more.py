@@ -458,3 +458,58 @@ def test_multinomial_negative_binomial_and_mixture_match_torch(device):
     with pytest.raises(ValueError, match="does not equal"):
         D.MixtureSameFamily(D.Categorical(mk([0.3, 0.2, 0.5])),
                             D.Normal(mk([-1.0, 2.0]), mk([0.5, 1.0])))
+
+
+@pytest.mark.parity
+def test_transforms_match_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    tt = torch.distributions.transforms
+    x = [[-1.5, 0.2, 0.7], [2.0, -0.3, 0.1]]
+    pos = [[0.5, 1.2, 3.0], [2.0, 0.3, 0.1]]
+    cases = [("ExpTransform", (), x), ("SigmoidTransform", (), x), ("TanhTransform", (), x),
+             ("SoftplusTransform", (), x), ("AbsTransform", (), x),
+             ("PowerTransform", (2.5,), pos), ("AffineTransform", (0.5, -2.0), x),
+             ("StickBreakingTransform", (), x), ("SoftmaxTransform", (), x)]
+    for name, args, value in cases:
+        ours = getattr(D, name)(*[_t(a, device, f64) if name == "PowerTransform" else a
+                                  for a in args])
+        theirs = getattr(tt, name)(*[torch.tensor(a, dtype=torch.float64)
+                                     if name == "PowerTransform" else a for a in args])
+        cx, tx = _t(value, device, f64), torch.tensor(value, dtype=torch.float64)
+        y, ty = ours(cx), theirs(tx)
+        np.testing.assert_allclose(_np(y), ty.numpy(), rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(_np(ours.inv(y)), theirs.inv(ty).numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
+        if name not in ("AbsTransform", "SoftmaxTransform"):
+            np.testing.assert_allclose(_np(ours.log_abs_det_jacobian(cx, y)),
+                                       theirs.log_abs_det_jacobian(tx, ty).numpy(),
+                                       rtol=1e-10, err_msg=name)
+        assert repr(ours.domain) == repr(theirs.domain), name
+        assert repr(ours.codomain) == repr(theirs.codomain), name
+        assert ours.bijective == theirs.bijective, name
+    sb, tsb = D.StickBreakingTransform(), tt.StickBreakingTransform()
+    assert tuple(sb.forward_shape((4, 3))) == tuple(tsb.forward_shape((4, 3))) == (4, 4)
+    ind = D.IndependentTransform(D.ExpTransform(), 1)
+    tind = tt.IndependentTransform(tt.ExpTransform(), 1)
+    cx, tx = _t(x, device, f64), torch.tensor(x, dtype=torch.float64)
+    np.testing.assert_allclose(_np(ind.log_abs_det_jacobian(cx, ind(cx))),
+                               tind.log_abs_det_jacobian(tx, tind(tx)).numpy(), rtol=1e-12)
+    assert repr(ind) == repr(tind)
+    rs = D.ReshapeTransform((2, 3), (6,))
+    assert tuple(rs(cx).shape) == (6,) and tuple(rs.inverse_shape((5, 6))) == (5, 2, 3)
+    # the squashed Gaussian of soft actor-critic: rsample and log_prob through tanh
+    loc = _t([0.1, -0.4], device, f64).requires_grad_()
+    scale = _t([0.5, 1.2], device, f64)
+    pi = D.TransformedDistribution(D.Normal(loc, scale), [D.TanhTransform(cache_size=1)])
+    tpi = torch.distributions.TransformedDistribution(
+        torch.distributions.Normal(torch.tensor([0.1, -0.4], dtype=torch.float64),
+                                   torch.tensor([0.5, 1.2], dtype=torch.float64)),
+        [tt.TanhTransform(cache_size=1)])
+    a = pi.rsample((5,))
+    assert ((a > -1) & (a < 1)).all()
+    np.testing.assert_allclose(_np(pi.log_prob(a)),
+                               tpi.log_prob(torch.tensor(_np(a), dtype=torch.float64)).numpy(),
+                               rtol=1e-8)
+    pi.log_prob(a).sum().backward()
+    assert loc.grad is not None
