@@ -165,6 +165,12 @@ def test_cl_tensors_are_saved_as_cuda_and_come_back_on_cl(cl_device, tmp_path):
     np.testing.assert_array_equal(_values(back(x)), _values(model(x)))
     cpu = load(path, weights_only=False, map_location="cpu")
     assert all(p.device.type == "cpu" for p in cpu.parameters())
+    # A cpu checkpoint goes to cl through map_location in torch's spellings of the device.
+    state = tmp_path / "state.pt"
+    save(cpu.state_dict(), state)
+    for target in ("cuda", f"cuda:{index}", clgrad.device("cuda", index), {"cpu": "cuda"}):
+        moved = load(state, map_location=target)
+        assert all(v.device == clgrad.device(cl_device) for v in moved.values()), target
 
 
 def test_torch_loads_our_cl_checkpoints_with_map_location(cl_device, tmp_path):
