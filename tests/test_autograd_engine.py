@@ -92,6 +92,11 @@ def test_autograd_grad_leaves_dot_grad_alone(device):
     assert gx.tolist() == [1.0] and gw is None
     gx, gw = clgrad.autograd.grad(MulConst.apply(x, 1.0), [x, w], materialize_grads=True)
     assert gw.tolist() == [0.0]
+    assert not gw.requires_grad
+    # Under create_graph the zeros require grad, as torch.zeros_like(requires_grad=True) does.
+    _, gw = clgrad.autograd.grad(MulConst.apply(x, 1.0), [x, w], create_graph=True,
+                                 materialize_grads=True)
+    assert gw.requires_grad and gw.grad_fn is None
 
 
 def test_grad_of_non_leaf_input(device):
