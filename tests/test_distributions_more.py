@@ -513,3 +513,46 @@ def test_transforms_match_torch(device):
                                rtol=1e-8)
     pi.log_prob(a).sum().backward()
     assert loc.grad is not None
+
+
+@pytest.mark.parity
+def test_relaxed_distributions_match_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    td = torch.distributions
+
+    def mk(x):
+        return _t(x, device, f64)
+
+    def tk(x):
+        return torch.tensor(x, dtype=torch.float64)
+
+    rb = D.RelaxedBernoulli(mk(0.5), mk([0.2, 0.7]))
+    trb = td.RelaxedBernoulli(tk(0.5), tk([0.2, 0.7]))
+    v = [0.3, 0.9]
+    np.testing.assert_allclose(_np(rb.log_prob(mk(v))), trb.log_prob(tk(v)).numpy(), rtol=1e-10)
+    probs = [[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]
+    rc = D.RelaxedOneHotCategorical(mk(0.7), mk(probs))
+    trc = td.RelaxedOneHotCategorical(tk(0.7), tk(probs))
+    v = [[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]
+    np.testing.assert_allclose(_np(rc.log_prob(mk(v))), trc.log_prob(tk(v)).numpy(), rtol=1e-10)
+    assert rb.has_rsample and rc.has_rsample
+    assert repr(rc.support) == repr(trc.support)
+    logits = mk([0.5, -1.0, 2.0]).requires_grad_()
+    clgrad.manual_seed(0)
+    y = D.RelaxedOneHotCategorical(mk(0.5), logits=logits).rsample((20000,))
+    np.testing.assert_allclose(_np(y.sum(-1)), 1.0, rtol=1e-9)
+    # low temperature: samples near one-hot, each vertex as often as its probability
+    wins = np.bincount(_np(y).argmax(-1), minlength=3) / 20000
+    np.testing.assert_allclose(wins, _np(clgrad.softmax(logits, -1)), atol=0.015)
+    y[:, 2].mean().backward()
+    assert logits.grad is not None and _np(logits.grad)[2] > 0
+    x = D.RelaxedBernoulli(mk(0.1), mk([0.3])).rsample((20000,))
+    np.testing.assert_allclose(_np((x > 0.5).to(f64).mean()), 0.3, atol=0.015)
+    st = D.OneHotCategoricalStraightThrough(logits=logits)
+    s = st.rsample((3,))
+    assert type(st).__mro__[1] is D.OneHotCategorical and s.grad_fn is not None
+    from clgrad.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
+    from clgrad.distributions.relaxed_categorical import ExpRelaxedCategorical
+    assert LogitRelaxedBernoulli.__name__ == td.relaxed_bernoulli.LogitRelaxedBernoulli.__name__
+    assert ExpRelaxedCategorical.has_rsample

@@ -2,7 +2,8 @@
 from . import constraints  # noqa: F401
 from .distribution import Distribution  # noqa: F401
 from .simple import Normal, Uniform, Exponential, Laplace  # noqa: F401
-from .discrete import Bernoulli, Categorical, OneHotCategorical  # noqa: F401
+from .discrete import (Bernoulli, Categorical, OneHotCategorical,  # noqa: F401
+                       OneHotCategoricalStraightThrough)
 from .independent import Independent  # noqa: F401
 from .multivariate_normal import MultivariateNormal  # noqa: F401
 from .lowrank_multivariate_normal import LowRankMultivariateNormal  # noqa: F401
@@ -16,6 +17,8 @@ from .transformed_distribution import TransformedDistribution  # noqa: F401
 from .transformed_families import (LogNormal, HalfNormal, Gumbel, HalfCauchy,  # noqa: F401
                                    Pareto, Weibull, InverseGamma)
 from .mixture_same_family import MixtureSameFamily  # noqa: F401
+from .relaxed_bernoulli import RelaxedBernoulli  # noqa: F401
+from .relaxed_categorical import RelaxedOneHotCategorical  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
 
 
@@ -27,7 +30,8 @@ def _bind_torch_module_paths() -> None:
     import types
     paths = {"normal": ["Normal"], "uniform": ["Uniform"], "exponential": ["Exponential"],
              "laplace": ["Laplace"], "bernoulli": ["Bernoulli"], "categorical": ["Categorical"],
-             "one_hot_categorical": ["OneHotCategorical"], "chi2": ["Chi2"], "beta": ["Beta"],
+             "one_hot_categorical": ["OneHotCategorical", "OneHotCategoricalStraightThrough"],
+             "chi2": ["Chi2"], "beta": ["Beta"],
              "poisson": ["Poisson"], "binomial": ["Binomial"], "geometric": ["Geometric"],
              "studentT": ["StudentT"], "cauchy": ["Cauchy"], "log_normal": ["LogNormal"],
              "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],

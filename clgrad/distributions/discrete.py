@@ -1,4 +1,5 @@
-"""Bernoulli, Categorical and OneHotCategorical, parameterised by probs or logits."""
+"""Bernoulli, Categorical and OneHotCategorical (and its straight-through form),
+parameterised by probs or logits."""
 from __future__ import annotations
 
 import clgrad
@@ -8,7 +9,7 @@ from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 _BOTH = "Either `probs` or `logits` must be specified, but not both."
 
@@ -270,3 +271,13 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """One-hot samples whose gradient is the probabilities' (the straight-through estimator)."""
+    has_rsample = True
+
+    def rsample(self, sample_shape=clgrad.Size()):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
