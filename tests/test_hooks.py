@@ -95,3 +95,17 @@ def test_removed_tensor_and_module_hooks_stop_running(device):
     module(x)
     assert calls == ["module"]
     assert not module._forward_hooks and not module._forward_hooks_always_called
+
+
+def test_module_pickled_with_plain_hook_dicts_takes_handles_again():
+    module = clgrad.nn.Linear(2, 2)
+    state = module.__dict__.copy()
+    state["_forward_hooks_with_kwargs"] = {}  # as a module pickled by an older clgrad holds
+    del state["_forward_hooks_always_called"]
+    old = clgrad.nn.Linear.__new__(clgrad.nn.Linear)
+    old.__setstate__(state)
+    handle = old.register_forward_hook(lambda m, a, k, o: None, with_kwargs=True,
+                                       always_call=True)
+    assert list(old._forward_hooks_with_kwargs) == [handle.id]
+    handle.remove()
+    assert not old._forward_hooks and not old._forward_hooks_always_called

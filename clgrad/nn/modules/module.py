@@ -28,6 +28,10 @@ _global_backward_hooks: dict = OrderedDict()
 # OrderedDict, as in PyTorch: prepend=True moves a hook to the front, and a RemovableHandle
 # holds weak references, which a plain dict does not accept.
 _HookDict = OrderedDict
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks",
+               "_backward_pre_hooks", "_state_dict_hooks", "_state_dict_pre_hooks",
+               "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 
 
 def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
@@ -117,17 +121,8 @@ class Module:
         d["_buffers"] = {}
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
-        d["_forward_pre_hooks"] = _HookDict()
-        d["_forward_pre_hooks_with_kwargs"] = _HookDict()
-        d["_forward_hooks"] = _HookDict()
-        d["_forward_hooks_with_kwargs"] = _HookDict()
-        d["_forward_hooks_always_called"] = _HookDict()
-        d["_backward_hooks"] = _HookDict()
-        d["_backward_pre_hooks"] = _HookDict()
-        d["_state_dict_hooks"] = _HookDict()
-        d["_state_dict_pre_hooks"] = _HookDict()
-        d["_load_state_dict_pre_hooks"] = _HookDict()
-        d["_load_state_dict_post_hooks"] = _HookDict()
+        for name in _HOOK_DICTS:
+            d[name] = _HookDict()
 
     forward: Callable[..., Any]
 
@@ -332,6 +327,12 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        # A module pickled by an older clgrad may lack a hook dict or hold a plain dict, which
+        # a RemovableHandle cannot reference weakly: give it an OrderedDict, as PyTorch does.
+        d = self.__dict__
+        for name in _HOOK_DICTS:
+            if type(d.get(name)) is not _HookDict:
+                d[name] = _HookDict(d.get(name) or ())
 
     # -- lookup -----------------------------------------------------------------------------
     def get_submodule(self, target: str) -> "Module":
