@@ -77,6 +77,16 @@ def test_geometric_studentt_and_transformed_samples(device):
     np.testing.assert_allclose(wb.mean(), 2.0 * math.gamma(1 + 1 / 1.5), rtol=0.03)
     ig = _np(D.InverseGamma(_t([5.0], device), _t([2.0], device)).rsample((40000,)))
     np.testing.assert_allclose(ig.mean(), 2.0 / 4.0, rtol=0.03)
+    ku = _np(D.Kumaraswamy(_t([2.0], device), _t([3.0], device)).rsample((40000,)))
+    np.testing.assert_allclose(ku.mean(), 3 * math.gamma(1.5) * math.gamma(3) / math.gamma(4.5),
+                               rtol=0.02)
+    fs = _np(D.FisherSnedecor(_t([4.0], device), _t([8.0], device)).rsample((40000,)))
+    np.testing.assert_allclose(fs.mean(), 8.0 / 6.0, rtol=0.04)
+    cb = _np(D.ContinuousBernoulli(_t([0.8], device)).rsample((40000,)))
+    np.testing.assert_allclose(cb.mean(), _np(D.ContinuousBernoulli(_t([0.8], device)).mean),
+                               rtol=0.02)
+    ln = _np(D.LogisticNormal(_t([0.0, 1.0], device), _t([1.0, 0.5], device)).sample((10,)))
+    assert ln.shape == (10, 3) and np.allclose(ln.sum(-1), 1, rtol=1e-5)
 
 
 def test_rsample_gradients_of_transformed_and_studentt(device):
@@ -130,14 +140,28 @@ def test_families_match_torch_exactly_in_float64(device):
          [0.3, 2.0, 1.0]),
         (D.InverseGamma(mk([0.5, 1.5, 3.0]), mk(pos)),
          td.InverseGamma(tk([0.5, 1.5, 3.0]), tk(pos)), [0.3, 2.0, 1.0]),
+        (D.Kumaraswamy(mk(pos), mk([0.5, 1.5, 3.0])),
+         td.Kumaraswamy(tk(pos), tk([0.5, 1.5, 3.0])), [0.3, 0.6, 0.9]),
+        (D.FisherSnedecor(mk([1.0, 3.0, 6.0]), mk([3.0, 5.0, 9.0])),
+         td.FisherSnedecor(tk([1.0, 3.0, 6.0]), tk([3.0, 5.0, 9.0])), [0.3, 2.0, 1.0]),
+        (D.ContinuousBernoulli(mk([0.2, 0.5, 0.9])), td.ContinuousBernoulli(tk([0.2, 0.5, 0.9])),
+         [0.3, 0.6, 0.9]),
+        (D.ContinuousBernoulli(logits=mk(loc)), td.ContinuousBernoulli(logits=tk(loc)),
+         [0.3, 0.6, 0.9]),
     ]
     for ours, theirs, value in cases:
         name = type(ours).__name__
         np.testing.assert_allclose(_np(ours.log_prob(mk(value))),
                                    theirs.log_prob(tk(value)).numpy(), rtol=1e-12, err_msg=name)
         for attr in ("mean", "mode", "variance", "stddev"):
-            np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
-                                       rtol=1e-12, err_msg=f"{name}.{attr}")
+            try:
+                want = getattr(theirs, attr).numpy()
+            except NotImplementedError:  # ContinuousBernoulli has no mode in torch either
+                with pytest.raises(NotImplementedError):
+                    getattr(ours, attr)
+                continue
+            np.testing.assert_allclose(_np(getattr(ours, attr)), want, rtol=1e-12,
+                                       err_msg=f"{name}.{attr}")
         try:
             want = theirs.entropy().numpy()
         except NotImplementedError:  # Poisson: an exponential family with no carrier measure
@@ -154,7 +178,7 @@ def test_families_match_torch_exactly_in_float64(device):
         assert isinstance(ours, D.TransformedDistribution) == \
             isinstance(theirs, td.TransformedDistribution), name
         if name in ("Cauchy", "HalfNormal", "LogNormal", "Gumbel", "HalfCauchy", "Pareto",
-                    "Weibull"):
+                    "Weibull", "Kumaraswamy", "ContinuousBernoulli"):
             np.testing.assert_allclose(_np(ours.cdf(mk(value))), theirs.cdf(tk(value)).numpy(),
                                        rtol=1e-12, err_msg=name)
             q = [0.1, 0.5, 0.8]
@@ -197,6 +221,13 @@ def test_more_kl_pairs_match_torch(device):
         ("Pareto", ([1.0, 2.0], [3.0, 2.5]), "Normal", ([1.0, 2.0], [0.5, 1.5])),
         ("Uniform", ([1.5, 3.0], [2.0, 4.0]), "Pareto", ([1.0, 2.0], [3.0, 2.5])),
         ("Normal", ([1.0, 2.0], [0.5, 1.5]), "Pareto", ([1.0, 2.0], [3.0, 2.5])),
+        ("ContinuousBernoulli", ([0.2, 0.7],), "ContinuousBernoulli", ([0.4, 0.5],)),
+        ("Beta", ([2.0, 0.5], [1.5, 3.0]), "ContinuousBernoulli", ([0.4, 0.8],)),
+        ("ContinuousBernoulli", ([0.2, 0.7],), "Exponential", ([1.0, 2.0],)),
+        ("ContinuousBernoulli", ([0.2, 0.7],), "Normal", ([1.0, 2.0], [0.5, 1.5])),
+        ("ContinuousBernoulli", ([0.2, 0.7],), "Uniform", ([-1.0, 0.5], [2.0, 3.0])),
+        ("Uniform", ([0.1, 0.5], [0.7, 0.9]), "ContinuousBernoulli", ([0.2, 0.7],)),
+        ("Gamma", ([1.0, 2.0], [0.5, 1.5]), "ContinuousBernoulli", ([0.2, 0.7],)),
     ]
     for p_name, p_args, q_name, q_args in pairs:
         ours = D.kl_divergence(getattr(D, p_name)(*map(c, p_args)),
@@ -556,3 +587,18 @@ def test_relaxed_distributions_match_torch(device):
     from clgrad.distributions.relaxed_categorical import ExpRelaxedCategorical
     assert LogitRelaxedBernoulli.__name__ == td.relaxed_bernoulli.LogitRelaxedBernoulli.__name__
     assert ExpRelaxedCategorical.has_rsample
+
+
+@pytest.mark.parity
+def test_logistic_normal_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    ours = D.LogisticNormal(_t([0.0, 1.0], device, f64), _t([1.0, 0.5], device, f64))
+    theirs = torch.distributions.LogisticNormal(torch.tensor([0.0, 1.0], dtype=torch.float64),
+                                                torch.tensor([1.0, 0.5], dtype=torch.float64))
+    v = [0.2, 0.5, 0.3]
+    np.testing.assert_allclose(_np(ours.log_prob(_t(v, device, f64))),
+                               theirs.log_prob(torch.tensor(v, dtype=torch.float64)).numpy(),
+                               rtol=1e-10)
+    assert tuple(ours.event_shape) == tuple(theirs.event_shape) == (3,)
+    assert repr(ours.support) == repr(theirs.support)

@@ -11,12 +11,13 @@ from .exp_family import ExponentialFamily  # noqa: F401
 from .gamma import Gamma, Chi2  # noqa: F401
 from .dirichlet import Dirichlet, Beta  # noqa: F401
 from .counts import Poisson, Binomial, Geometric, NegativeBinomial, Multinomial  # noqa: F401
-from .heavy_tailed import StudentT, Cauchy  # noqa: F401
+from .heavy_tailed import StudentT, Cauchy, FisherSnedecor  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .transformed_distribution import TransformedDistribution  # noqa: F401
 from .transformed_families import (LogNormal, HalfNormal, Gumbel, HalfCauchy,  # noqa: F401
-                                   Pareto, Weibull, InverseGamma)
+                                   Pareto, Weibull, InverseGamma, Kumaraswamy, LogisticNormal)
 from .mixture_same_family import MixtureSameFamily  # noqa: F401
+from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .relaxed_bernoulli import RelaxedBernoulli  # noqa: F401
 from .relaxed_categorical import RelaxedOneHotCategorical  # noqa: F401
 from .kl import kl_divergence, register_kl  # noqa: F401
@@ -36,7 +37,9 @@ def _bind_torch_module_paths() -> None:
              "studentT": ["StudentT"], "cauchy": ["Cauchy"], "log_normal": ["LogNormal"],
              "half_normal": ["HalfNormal"], "gumbel": ["Gumbel"], "half_cauchy": ["HalfCauchy"],
              "pareto": ["Pareto"], "weibull": ["Weibull"], "inverse_gamma": ["InverseGamma"],
-             "negative_binomial": ["NegativeBinomial"], "multinomial": ["Multinomial"]}
+             "negative_binomial": ["NegativeBinomial"], "multinomial": ["Multinomial"],
+             "kumaraswamy": ["Kumaraswamy"], "logistic_normal": ["LogisticNormal"],
+             "fishersnedecor": ["FisherSnedecor"]}
     for module, names in paths.items():
         alias = types.ModuleType(f"{__name__}.{module}")
         for name in names:

@@ -1,4 +1,5 @@
-"""StudentT(df, loc, scale) and Cauchy(loc, scale): location-scale families with heavy tails."""
+"""StudentT(df, loc, scale), Cauchy(loc, scale) and FisherSnedecor(df1, df2): families with
+heavy tails (the first two location-scale, the last a ratio of two Chi2 draws)."""
 from __future__ import annotations
 
 import math
@@ -8,10 +9,10 @@ import clgrad
 
 from . import constraints
 from .distribution import Distribution
-from .gamma import Chi2
+from .gamma import Chi2, Gamma
 from .utils import broadcast_all
 
-__all__ = ["StudentT", "Cauchy"]
+__all__ = ["StudentT", "Cauchy", "FisherSnedecor"]
 
 
 class StudentT(Distribution):
@@ -137,3 +138,69 @@ class Cauchy(Distribution):
 
     def entropy(self):
         return math.log(4 * math.pi) + self.scale.log()
+
+
+class FisherSnedecor(Distribution):
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        if isinstance(df1, numbers.Number) and isinstance(df2, numbers.Number):
+            batch_shape = clgrad.Size()
+        else:
+            batch_shape = self.df1.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(FisherSnedecor, _instance)
+        batch_shape = clgrad.Size(batch_shape)
+        new.df1 = self.df1.expand(batch_shape)
+        new.df2 = self.df2.expand(batch_shape)
+        new._gamma1 = self._gamma1.expand(batch_shape)
+        new._gamma2 = self._gamma2.expand(batch_shape)
+        super(FisherSnedecor, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        df2 = self.df2.clone()
+        df2[df2 <= 2] = math.nan
+        return df2 / (df2 - 2)
+
+    @property
+    def mode(self):
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        mode[self.df1 <= 2] = math.nan
+        return mode
+
+    @property
+    def variance(self):
+        df2 = self.df2.clone()
+        df2[df2 <= 4] = math.nan
+        return (2 * df2.pow(2) * (self.df1 + df2 - 2)
+                / (self.df1 * (df2 - 2).pow(2) * (df2 - 4)))
+
+    def rsample(self, sample_shape=clgrad.Size(())):
+        # (X1 / df1) / (X2 / df2) with Xi ~ Chi2(dfi), as the Gammas' means are 1/2
+        shape = self._extended_shape(sample_shape)
+        X1 = self._gamma1.rsample(sample_shape).view(shape)
+        X2 = self._gamma2.rsample(sample_shape).view(shape)
+        tiny = clgrad.finfo(X2.dtype).tiny
+        X2 = X2.clamp(min=tiny)
+        return (X1 / X2).clamp(min=tiny)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
+        t2 = ct1 * ct3.log() + (ct1 - 1) * clgrad.log(value)
+        t3 = (ct1 + ct2) * clgrad.log1p(ct3 * value)
+        return t1 + t2 - t3

@@ -1,6 +1,6 @@
-"""LogNormal, HalfNormal, Gumbel, HalfCauchy, Pareto, Weibull and InverseGamma: a simpler
-distribution pushed through fixed transforms, as torch defines them (so each is a
-TransformedDistribution), with closed-form moments."""
+"""LogNormal, HalfNormal, Gumbel, HalfCauchy, Pareto, Weibull, InverseGamma, Kumaraswamy and
+LogisticNormal: a simpler distribution pushed through fixed transforms, as torch defines them
+(so each is a TransformedDistribution), with closed-form moments."""
 from __future__ import annotations
 
 import math
@@ -13,11 +13,12 @@ from .gamma import Gamma
 from .heavy_tailed import Cauchy
 from .simple import Exponential, Normal, Uniform
 from .transformed_distribution import TransformedDistribution
-from .transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
+from .transforms import (AbsTransform, AffineTransform, ExpTransform, PowerTransform,
+                         StickBreakingTransform)
 from .utils import broadcast_all
 
 __all__ = ["LogNormal", "HalfNormal", "Gumbel", "HalfCauchy", "Pareto", "Weibull",
-           "InverseGamma"]
+           "InverseGamma", "Kumaraswamy", "LogisticNormal"]
 
 EULER_CONSTANT = 0.57721566490153286060  # Euler-Mascheroni constant
 
@@ -329,3 +330,80 @@ class InverseGamma(TransformedDistribution):
     def entropy(self):
         return (self.concentration + self.rate.log() + self.concentration.lgamma()
                 - (1 + self.concentration) * self.concentration.digamma())
+
+
+def _kumaraswamy_moments(a, b, n):
+    """E[X^n] = b B(1 + n / a, b)."""
+    arg1 = 1 + n / a
+    log_value = clgrad.lgamma(arg1) + clgrad.lgamma(b) - clgrad.lgamma(arg1 + b)
+    return b * clgrad.exp(log_value)
+
+
+class Kumaraswamy(TransformedDistribution):
+    arg_constraints = {"concentration1": constraints.positive,
+                       "concentration0": constraints.positive}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        base_dist = Uniform(clgrad.full_like(self.concentration0, 0),
+                            clgrad.full_like(self.concentration0, 1), validate_args=validate_args)
+        # x = (1 - u^(1 / b))^(1 / a), the inverse cdf of the Kumaraswamy(a, b)
+        transforms = [PowerTransform(exponent=self.concentration0.reciprocal()),
+                      AffineTransform(loc=1.0, scale=-1.0),
+                      PowerTransform(exponent=self.concentration1.reciprocal())]
+        super().__init__(base_dist, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Kumaraswamy, _instance)
+        new.concentration1 = self.concentration1.expand(batch_shape)
+        new.concentration0 = self.concentration0.expand(batch_shape)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def mean(self):
+        return _kumaraswamy_moments(self.concentration1, self.concentration0, 1)
+
+    @property
+    def mode(self):
+        log_mode = (self.concentration0.reciprocal() * (-self.concentration0).log1p()
+                    - (-self.concentration0 * self.concentration1).log1p())
+        log_mode[(self.concentration0 < 1) | (self.concentration1 < 1)] = math.nan
+        return log_mode.exp()
+
+    @property
+    def variance(self):
+        return (_kumaraswamy_moments(self.concentration1, self.concentration0, 2)
+                - clgrad.pow(self.mean, 2))
+
+    def entropy(self):
+        t1 = 1 - self.concentration1.reciprocal()
+        t0 = 1 - self.concentration0.reciprocal()
+        H0 = clgrad.digamma(self.concentration0 + 1) + EULER_CONSTANT
+        return t0 + t1 * H0 - clgrad.log(self.concentration1) - clgrad.log(self.concentration0)
+
+
+class LogisticNormal(TransformedDistribution):
+    """A Normal on R^(K-1) stick-broken onto the K-simplex."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand([1])
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogisticNormal, _instance)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale
