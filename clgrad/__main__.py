@@ -16,7 +16,7 @@ def _info(args: argparse.Namespace) -> int:
 
 def _warmup(args: argparse.Namespace) -> int:
     import clgrad
-    from .backends.cl.warmup import warmup
+    from .warmup import warmup
     warmup(clgrad.device(args.device))
     return 0
 

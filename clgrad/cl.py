@@ -117,7 +117,7 @@ def warmup(device="cl", ops=None, progress=None) -> dict:
     ops; progress(done, total, label), when given, replaces the bar drawn on stderr. Returns
     {"programs": built, "seconds": ..., "skipped": [...]}.
     """
-    from .backends.cl.warmup import warmup as _warmup
+    from .warmup import warmup as _warmup
     return _warmup(device, ops=ops, progress=progress)
 
 

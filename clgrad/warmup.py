@@ -1,12 +1,16 @@
 """`python -m clgrad warmup`: build the kernels most programs need, ahead of their first use.
 
 Running each common op once on a tiny tensor builds its program and fills the driver's disk
-cache (PoCL, NVIDIA) or pyopencl's, so later processes start fast.
+cache (PoCL, NVIDIA) or pyopencl's, so later processes start fast. It runs Tensor ops, so it
+lives above the op layer, not in the cl backend (whose build counter it reads).
 """
 from __future__ import annotations
 
 import sys
 import time
+
+import clgrad
+from .backends.cl.programs import BuildStats
 
 
 def _common_ops():
@@ -28,8 +32,8 @@ def _common_ops():
         ops.append((f"{name} dim", lambda x, y, i, n=name: getattr(x, n)(1)))
     ops.append(("int add", lambda x, y, i: i + i))
     ops.append(("matmul", lambda x, y, i: x @ y))
-    ops.append(("rand", lambda x, y, i: __import__("clgrad").rand(4, device=x.device)))
-    ops.append(("randn", lambda x, y, i: __import__("clgrad").randn(4, device=x.device)))
+    ops.append(("rand", lambda x, y, i: clgrad.rand(4, device=x.device)))
+    ops.append(("randn", lambda x, y, i: clgrad.randn(4, device=x.device)))
     return ops
 
 
@@ -41,8 +45,6 @@ def warmup(device: str = "cl", out=sys.stderr, ops=None, progress=None) -> dict:
     progress: called as progress(done, total, label) before each op (label None at the end),
     in place of the bar drawn on `out`, for callers that show progress their own way.
     """
-    import clgrad
-    from .programs import BuildStats
     x = clgrad.ones(4, 4, device=device)
     y = clgrad.ones(4, 4, device=device)
     i = clgrad.ones(4, 4, dtype=clgrad.int64, device=device)
