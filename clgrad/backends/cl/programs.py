@@ -2,8 +2,10 @@
 
 A kernel is named by (template file, def name, key) where the key holds everything the
 rendering is specialised on (dtypes, rank, contiguity): never sizes, which are arguments. The
-first request renders and builds; later ones are a dict lookup. The driver keeps its own disk
-cache where it has one (PoCL, NVIDIA) and pyopencl's cache covers the others.
+first request renders and builds; later ones are a dict lookup (get_kernel, the one kernel
+cache). The driver keeps its own disk cache where it has one (PoCL, NVIDIA) and pyopencl's
+cache covers the others. A kernel's arguments come from its template's SIGNATURES (see
+kernels/signature.py): they render its parameter list and drive Kernel.pack.
 """
 from __future__ import annotations
 
