@@ -602,3 +602,36 @@ def test_logistic_normal_matches_torch(device):
                                rtol=1e-10)
     assert tuple(ours.event_shape) == tuple(theirs.event_shape) == (3,)
     assert repr(ours.support) == repr(theirs.support)
+
+
+@pytest.mark.parity
+def test_biject_to_and_transform_to_match_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    tc = torch.distributions.constraints
+    C = D.constraints
+    x = [[-1.5, 0.2, 0.7], [2.0, -0.3, 0.1], [0.4, 0.0, -2.0]]
+    pairs = [(C.real, tc.real), (C.positive, tc.positive), (C.nonnegative, tc.nonnegative),
+             (C.greater_than(2.0), tc.greater_than(2.0)), (C.less_than(-1.0), tc.less_than(-1.0)),
+             (C.interval(-2.0, 3.0), tc.interval(-2.0, 3.0)), (C.unit_interval, tc.unit_interval),
+             (C.simplex, tc.simplex), (C.real_vector, tc.real_vector),
+             (C.independent(C.positive, 1), tc.independent(tc.positive, 1)),
+             (C.lower_cholesky, tc.lower_cholesky), (C.positive_definite, tc.positive_definite)]
+    cx, tx = _t(x, device, f64), torch.tensor(x, dtype=torch.float64)
+    for ours_c, theirs_c in pairs:
+        for ours_reg, theirs_reg in ((D.transform_to, torch.distributions.transform_to),
+                                     (D.biject_to, torch.distributions.biject_to)):
+            try:
+                theirs = theirs_reg(theirs_c)
+            except NotImplementedError:
+                with pytest.raises(NotImplementedError):
+                    ours_reg(ours_c)
+                continue
+            ours = ours_reg(ours_c)
+            assert type(ours).__name__ == type(theirs).__name__, repr(theirs_c)
+            y = ours(cx)
+            np.testing.assert_allclose(_np(y), theirs(tx).numpy(), rtol=1e-10,
+                                       err_msg=repr(theirs_c))
+            assert bool(ours_c.check(y).all()), repr(theirs_c)
+    with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
+        D.biject_to(C.boolean)
