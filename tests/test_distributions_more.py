@@ -635,3 +635,26 @@ def test_biject_to_and_transform_to_match_torch(device):
             assert bool(ours_c.check(y).all()), repr(theirs_c)
     with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
         D.biject_to(C.boolean)
+
+
+@pytest.mark.parity
+def test_von_mises_matches_torch_and_its_law(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    loc, kappa = [0.5, -2.0, 3.0], [0.1, 2.0, 20.0]
+    ours = D.VonMises(_t(loc, device, f64), _t(kappa, device, f64))
+    theirs = torch.distributions.VonMises(torch.tensor(loc, dtype=torch.float64),
+                                          torch.tensor(kappa, dtype=torch.float64))
+    v = [0.1, -1.0, 3.1]
+    np.testing.assert_allclose(_np(ours.log_prob(_t(v, device, f64))),
+                               theirs.log_prob(torch.tensor(v, dtype=torch.float64)).numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(_np(ours.variance), theirs.variance.numpy(), rtol=1e-12)
+    clgrad.manual_seed(0)
+    x = _np(D.VonMises(_t(loc, device), _t(kappa, device)).sample((30000,)))
+    assert x.shape == (30000, 3) and (x >= -math.pi).all() and (x < math.pi).all()
+    # the circular mean and the mean resultant length 1 - variance
+    z = np.exp(1j * x).mean(0)
+    np.testing.assert_allclose(np.angle(z[1:]), loc[1:], atol=0.03)
+    np.testing.assert_allclose(np.abs(z), 1 - theirs.variance.numpy(), atol=0.015)
+    assert tuple(D.VonMises(_t(0.0, device), _t(1.0, device)).expand((4,)).sample().shape) == (4,)
