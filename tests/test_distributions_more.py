@@ -658,3 +658,27 @@ def test_von_mises_matches_torch_and_its_law(device):
     np.testing.assert_allclose(np.angle(z[1:]), loc[1:], atol=0.03)
     np.testing.assert_allclose(np.abs(z), 1 - theirs.variance.numpy(), atol=0.015)
     assert tuple(D.VonMises(_t(0.0, device), _t(1.0, device)).expand((4,)).sample().shape) == (4,)
+
+
+@pytest.mark.parity
+def test_generalized_pareto_matches_torch(device):
+    # float32: torch 2.13's GeneralizedPareto.log_prob compares float64 parameters with a
+    # float32 zero and raises
+    torch = pytest.importorskip("torch")
+    loc, scale, conc = [0.2, -1.0, 2.0], [0.5, 1.0, 3.0], [0.0, 0.3, -0.2]
+    ours = D.GeneralizedPareto(_t(loc, device), _t(scale, device), _t(conc, device))
+    theirs = torch.distributions.GeneralizedPareto(torch.tensor(loc), torch.tensor(scale),
+                                                   torch.tensor(conc))
+    v, q = [0.5, 0.0, 2.5], [0.1, 0.5, 0.9]
+    for method, arg in (("log_prob", v), ("cdf", v), ("icdf", q), ("log_survival_function", v)):
+        np.testing.assert_allclose(_np(getattr(ours, method)(_t(arg, device))),
+                                   getattr(theirs, method)(torch.tensor(arg)).numpy(),
+                                   rtol=1e-5, atol=1e-6, err_msg=method)
+    for attr in ("mean", "variance", "mode"):
+        np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
+                                   rtol=1e-6, err_msg=attr)
+    np.testing.assert_allclose(_np(ours.entropy()), theirs.entropy().numpy(), rtol=1e-6)
+    clgrad.manual_seed(0)
+    x = _np(D.GeneralizedPareto(_t([0.0], device), _t([1.0], device),
+                                _t([0.2], device)).rsample((40000,)))
+    np.testing.assert_allclose(x.mean(), 1 / 0.8, rtol=0.03)

@@ -11,7 +11,7 @@ from .exp_family import ExponentialFamily  # noqa: F401
 from .gamma import Gamma, Chi2  # noqa: F401
 from .dirichlet import Dirichlet, Beta  # noqa: F401
 from .counts import Poisson, Binomial, Geometric, NegativeBinomial, Multinomial  # noqa: F401
-from .heavy_tailed import StudentT, Cauchy, FisherSnedecor  # noqa: F401
+from .heavy_tailed import StudentT, Cauchy, FisherSnedecor, GeneralizedPareto  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .transformed_distribution import TransformedDistribution  # noqa: F401
 from .transformed_families import (LogNormal, HalfNormal, Gumbel, HalfCauchy,  # noqa: F401
@@ -41,7 +41,7 @@ def _bind_torch_module_paths() -> None:
              "pareto": ["Pareto"], "weibull": ["Weibull"], "inverse_gamma": ["InverseGamma"],
              "negative_binomial": ["NegativeBinomial"], "multinomial": ["Multinomial"],
              "kumaraswamy": ["Kumaraswamy"], "logistic_normal": ["LogisticNormal"],
-             "fishersnedecor": ["FisherSnedecor"]}
+             "fishersnedecor": ["FisherSnedecor"], "generalized_pareto": ["GeneralizedPareto"]}
     for module, names in paths.items():
         alias = types.ModuleType(f"{__name__}.{module}")
         for name in names:

@@ -1,5 +1,5 @@
-"""StudentT(df, loc, scale), Cauchy(loc, scale) and FisherSnedecor(df1, df2): families with
-heavy tails (the first two location-scale, the last a ratio of two Chi2 draws)."""
+"""StudentT(df, loc, scale), Cauchy(loc, scale), FisherSnedecor(df1, df2) and
+GeneralizedPareto(loc, scale, concentration): families with heavy tails."""
 from __future__ import annotations
 
 import math
@@ -12,7 +12,7 @@ from .distribution import Distribution
 from .gamma import Chi2, Gamma
 from .utils import broadcast_all
 
-__all__ = ["StudentT", "Cauchy", "FisherSnedecor"]
+__all__ = ["StudentT", "Cauchy", "FisherSnedecor", "GeneralizedPareto"]
 
 
 class StudentT(Distribution):
@@ -204,3 +204,103 @@ class FisherSnedecor(Distribution):
         t2 = ct1 * ct3.log() + (ct1 - 1) * clgrad.log(value)
         t3 = (ct1 + ct2) * clgrad.log1p(ct3 * value)
         return t1 + t2 - t3
+
+
+class GeneralizedPareto(Distribution):
+    """The peaks-over-threshold law; concentration 0 is the exponential limit."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive,
+                       "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number) and \
+                isinstance(concentration, numbers.Number):
+            batch_shape = clgrad.Size()
+        else:
+            batch_shape = self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(GeneralizedPareto, _instance)
+        batch_shape = clgrad.Size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        super(GeneralizedPareto, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def rsample(self, sample_shape=clgrad.Size()):
+        shape = self._extended_shape(sample_shape)
+        u = clgrad.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.icdf(u)
+
+    def _safe_concentration(self):
+        """(concentration == 0, concentration with its zeros replaced by 1)."""
+        eq_zero = clgrad.isclose(self.concentration, clgrad.zeros_like(self.concentration))
+        return eq_zero, clgrad.where(eq_zero, clgrad.ones_like(self.concentration),
+                                     self.concentration)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero, safe_conc = self._safe_concentration()
+        y = 1 / safe_conc + clgrad.ones_like(z)
+        where_nonzero = clgrad.where(y == 0, y, y * clgrad.log1p(safe_conc * z))
+        log_scale = (math.log(self.scale) if isinstance(self.scale, numbers.Real)
+                     else self.scale.log())
+        return -log_scale - clgrad.where(eq_zero, z, where_nonzero)
+
+    def log_survival_function(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero, safe_conc = self._safe_concentration()
+        where_nonzero = -clgrad.log1p(safe_conc * z) / safe_conc
+        return clgrad.where(eq_zero, -z, where_nonzero)
+
+    def log_cdf(self, value):
+        return clgrad.log1p(-clgrad.exp(self.log_survival_function(value)))
+
+    def cdf(self, value):
+        return clgrad.exp(self.log_cdf(value))
+
+    def icdf(self, value):
+        eq_zero, safe_conc = self._safe_concentration()
+        logu = clgrad.log1p(-value)
+        where_nonzero = self.loc + self.scale / safe_conc * clgrad.expm1(-safe_conc * logu)
+        where_zero = self.loc - self.scale * logu
+        return clgrad.where(eq_zero, where_zero, where_nonzero)
+
+    def _z(self, x):
+        return (x - self.loc) / self.scale
+
+    @property
+    def mean(self):
+        valid = self.concentration < 1
+        safe_conc = clgrad.where(valid, self.concentration, 0.5)
+        return clgrad.where(valid, self.loc + self.scale / (1 - safe_conc), math.nan)
+
+    @property
+    def variance(self):
+        valid = self.concentration < 0.5
+        safe_conc = clgrad.where(valid, self.concentration, 0.25)
+        result = self.scale ** 2 / ((1 - safe_conc) ** 2 * (1 - 2 * safe_conc))
+        return clgrad.where(valid, result, math.nan)
+
+    def entropy(self):
+        ans = clgrad.log(self.scale) + self.concentration + 1
+        return clgrad.broadcast_to(ans, self._batch_shape)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        lower = self.loc
+        upper = clgrad.where(self.concentration < 0, lower - self.scale / self.concentration,
+                             math.inf)
+        return constraints.interval(lower, upper)
