@@ -7,7 +7,7 @@ keeps the strides of a dense, non-overlapping input, as PyTorch does.
 """
 from __future__ import annotations
 
-from ._strides import contiguous_strides
+from ._strides import contiguous_strides, is_contiguous
 
 
 class memory_format:
@@ -71,12 +71,11 @@ def strides_for(shape: tuple, fmt) -> tuple:
 def is_contiguous_as(shape: tuple, stride: tuple, fmt) -> bool:
     """Tensor.is_contiguous(memory_format=fmt): size-1 dims may have any stride."""
     fmt = _check(fmt)
-    if fmt is preserve_format:
-        fmt = contiguous_format  # what PyTorch answers for it
-    order = tuple(reversed(range(len(shape)))) if fmt is contiguous_format else \
-        _ORDER[fmt.name]
-    if fmt is not contiguous_format and len(shape) != _RANK[fmt.name]:
+    if fmt is preserve_format or fmt is contiguous_format:  # preserve: what PyTorch answers
+        return is_contiguous(shape, stride)
+    if len(shape) != _RANK[fmt.name]:
         return False
+    order = _ORDER[fmt.name]
     expected = 1
     for d in order:
         size = shape[d]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _memory_format as mf
 from .._checks import not_tensor
+from .._strides import contiguous_strides
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
@@ -20,7 +21,9 @@ def copy_into(dst: Tensor, src: Tensor) -> None:
 
 
 def convert(t: Tensor, device, dtype) -> Tensor:
-    """A new contiguous tensor with t's values on `device` as `dtype`."""
+    """A new tensor with t's values on `device` as `dtype`, laid out as PyTorch's
+    preserve_format: a dense input's strides kept (channels_last stays channels_last), any
+    other input in its suggested format."""
     out = _convert(t, device, dtype)
     if needs_grad(t):
         source_device, source_dtype = t.device, t.dtype
@@ -33,15 +36,30 @@ def _convert(t: Tensor, device, dtype) -> Tensor:
     if device != t.device and dtype.name == "float64":
         from ..backends import backend_for
         backend_for(device).check_dtype(dtype)
+    strides = t._stride
+    if t.is_contiguous() and strides == contiguous_strides(t._shape):
+        strides = None  # the common case: a plain contiguous output
+    else:  # a dense layout kept as it is (size-1 dims' strides too), as PyTorch's _to_copy
+        strides = mf.target_strides(t._shape, strides, None)
     if device == t.device:
-        out = Tensor._empty(t._shape, dtype, device)
+        out = Tensor._empty(t._shape, dtype, device) if strides is None else \
+            mf.empty_strided_like(t._shape, strides, dtype, device)
         copy_into(out, t)
         return out
-    host = t._host()
-    if host.dtype != dtype.np:
-        host = host.astype(dtype.np)
-    from .creation import from_host_array
-    return from_host_array(host, dtype, device)
+    if strides is None or strides == contiguous_strides(t._shape):
+        host = t._host()
+        if host.dtype != dtype.np:
+            host = host.astype(dtype.np)
+        from .creation import from_host_array
+        return from_host_array(host, dtype, device)
+    # Both sides walked in the output's storage order: one contiguous host copy each way.
+    out = mf.empty_strided_like(t._shape, strides, dtype, device)
+    order = sorted(range(len(strides)), key=lambda d: -strides[d])
+    shape = tuple(t._shape[d] for d in order)
+    host = t._view(shape, tuple(t._stride[d] for d in order))._host()
+    out._storage.backend.write_host(out._view(shape, tuple(strides[d] for d in order)),
+                                    host.astype(dtype.np, copy=False))
+    return out
 
 
 @register()
