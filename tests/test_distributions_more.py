@@ -682,3 +682,38 @@ def test_generalized_pareto_matches_torch(device):
     x = _np(D.GeneralizedPareto(_t([0.0], device), _t([1.0], device),
                                 _t([0.2], device)).rsample((40000,)))
     np.testing.assert_allclose(x.mean(), 1 / 0.8, rtol=0.03)
+
+
+@pytest.mark.parity
+def test_structural_transforms_match_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    tt = torch.distributions.transforms
+    x = [[-1.5, 0.2, 0.7], [2.0, -0.3, 0.1]]
+    cx, tx = _t(x, device, f64), torch.tensor(x, dtype=torch.float64)
+    cases = [
+        (D.CatTransform([D.ExpTransform(), D.AffineTransform(1.0, 2.0)], dim=-1, lengths=[1, 2]),
+         tt.CatTransform([tt.ExpTransform(), tt.AffineTransform(1.0, 2.0)], dim=-1,
+                         lengths=[1, 2])),
+        (D.StackTransform([D.ExpTransform(), D.TanhTransform()], dim=0),
+         tt.StackTransform([tt.ExpTransform(), tt.TanhTransform()], dim=0)),
+        (D.CorrCholeskyTransform(), tt.CorrCholeskyTransform()),
+        (D.CumulativeDistributionTransform(D.Normal(_t(0.0, device, f64), _t(1.0, device, f64))),
+         tt.CumulativeDistributionTransform(torch.distributions.Normal(
+             torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)))),
+    ]
+    for ours, theirs in cases:
+        name = type(ours).__name__
+        y, ty = ours(cx), theirs(tx)
+        np.testing.assert_allclose(_np(y), ty.numpy(), rtol=1e-10, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(_np(ours.inv(y)), theirs.inv(ty).numpy(), rtol=1e-8,
+                                   atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(_np(ours.log_abs_det_jacobian(cx, y)),
+                                   theirs.log_abs_det_jacobian(tx, ty).numpy(), rtol=1e-10,
+                                   err_msg=name)
+        assert repr(ours.codomain).split("(")[0] == repr(theirs.codomain).split("(")[0], name
+    L = D.CorrCholeskyTransform()(cx)
+    assert tuple(L.shape) == (2, 3, 3) and bool(D.constraints.corr_cholesky.check(L).all())
+    assert type(D.biject_to(D.constraints.corr_cholesky)) is D.CorrCholeskyTransform
+    cat = D.biject_to(D.constraints.cat([D.constraints.positive, D.constraints.real], -1, [1, 2]))
+    assert type(cat) is D.CatTransform and bool((cat(cx)[..., 0] > 0).all())
