@@ -102,20 +102,43 @@ def _is_int(a) -> bool:
     return np.asarray(a).dtype.kind in "iub"
 
 
-def _check_int_divisor(b) -> None:
-    if np.any(np.asarray(b) == 0):
+def _check_int_divisor(a, b) -> None:
+    # Operands are already broadcast (or scalars): an empty dividend divides nothing.
+    if np.size(a) and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+# -- shifts with PyTorch's out-of-range rule (c10's lshift/rshift) ---------------------------
+def _shift_count(a, b):
+    """(b clipped into [0, bits), where b is out of range) for a's integer width."""
+    bits = np.asarray(a).dtype.itemsize * 8
+    b = np.asarray(b)
+    outside = (b < 0) | (b >= bits)
+    return np.where(outside, 0, b).astype(np.asarray(a).dtype), outside
+
+
+def left_shift(a, b):
+    """a << b; 0 where b is negative or at least a's width."""
+    count, outside = _shift_count(a, b)
+    return np.where(outside, 0, np.left_shift(a, count)).astype(np.asarray(a).dtype)
+
+
+def right_shift(a, b):
+    """a >> b (arithmetic); 0 or -1 (by a's sign) where b is negative or too wide."""
+    count, outside = _shift_count(a, b)
+    fill = np.where(np.asarray(a) < 0, -1, 0)
+    return np.where(outside, fill, np.right_shift(a, count)).astype(np.asarray(a).dtype)
 
 
 def floor_divide(a, b):
     if _is_int(a):
-        _check_int_divisor(b)
+        _check_int_divisor(a, b)
     return np.floor_divide(a, b)
 
 
 def trunc_divide(a, b):
     if _is_int(a):
-        _check_int_divisor(b)
+        _check_int_divisor(a, b)
         q = np.floor_divide(a, b)
         fix = (np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0))
         return (q + fix).astype(q.dtype)
@@ -124,7 +147,7 @@ def trunc_divide(a, b):
 
 def remainder(a, b):
     if _is_int(a):
-        _check_int_divisor(b)
+        _check_int_divisor(a, b)
         return np.remainder(a, b)
     mod = np.fmod(a, b)
     fix = (mod != 0) & ((np.asarray(b) < 0) != (mod < 0))
@@ -133,7 +156,7 @@ def remainder(a, b):
 
 def fmod(a, b):
     if _is_int(a):
-        _check_int_divisor(b)
+        _check_int_divisor(a, b)
     return np.fmod(a, b)
 
 

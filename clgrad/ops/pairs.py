@@ -162,17 +162,15 @@ def _shift_operands(op: str, input, other) -> tuple:
 
 
 def bitwise_left_shift(input, other) -> Tensor:
-    """input << other for integer tensors (input * 2 ** other)."""
-    input, other = _shift_operands("lshift", input, other)
-    return input * (2 ** other if not isinstance(other, Tensor)
-                    else other.new_full((), 2).pow(other))
+    """input << other for integer tensors."""
+    from .pointwise import lshift
+    return lshift(*_shift_operands("lshift", input, other))
 
 
 def bitwise_right_shift(input, other) -> Tensor:
-    """input >> other for integer tensors (floor division by 2 ** other, arithmetic)."""
-    input, other = _shift_operands("rshift", input, other)
-    divisor = 2 ** other if not isinstance(other, Tensor) else other.new_full((), 2).pow(other)
-    return input.div(divisor, rounding_mode="floor")
+    """input >> other for integer tensors (arithmetic)."""
+    from .pointwise import rshift
+    return rshift(*_shift_operands("rshift", input, other))
 
 
 def gcd(input: Tensor, other: Tensor) -> Tensor:

@@ -233,6 +233,15 @@ BITWISE_OR = declare("bitwise_or", 2, "a | b", np.bitwise_or, ufunc=np.bitwise_o
                      accepts=BITS)
 BITWISE_XOR = declare("bitwise_xor", 2, "a ^ b", np.bitwise_xor, ufunc=np.bitwise_xor,
                       accepts=BITS)
+# Shifts by a count outside [0, width) give PyTorch's answers (0, or -1 for a negative a >> b);
+# OpenCL masks the count and leaves a negative a >> b to the implementation, so both are spelt
+# out. Primitives rather than multiply/divide by 2 ** b: exact, and no division by zero.
+_OUTSIDE = "(b < 0 || b >= ({T})(sizeof({T}) * 8))"
+LSHIFT = declare("lshift", 2, f"{_OUTSIDE} ? ({{T}})0 : ({{T}})(a << b)", npmath.left_shift,
+                 accepts=("int",))
+RSHIFT = declare("rshift", 2, f"{_OUTSIDE} ? (a < 0 ? ({{T}})-1 : ({{T}})0) : "
+                 "(a < 0 ? ({T})~(~a >> b) : ({T})(a >> b))", npmath.right_shift,
+                 accepts=("int",))
 BITWISE_NOT = declare("bitwise_not", 1, {"bool": "!a", "int": "~a"}, np.invert,
                       ufunc=np.invert, accepts=BITS)
 
