@@ -774,3 +774,17 @@ def test_float16_on_device(device):
     assert y.dtype == clgrad.float16
     expected = 2 / (1 + np.exp(-np.array([0.5, 1.5, -2.0]))) + np.sqrt([0.5, 1.5, 2.0])
     np.testing.assert_allclose(y.tolist(), expected, rtol=4e-3)
+
+
+def test_shifts_follow_pytorchs_out_of_range_rule(device):
+    # Values from torch 2.13: counts outside [0, width) give 0 (or -1 for a negative a >> b).
+    a = clgrad.tensor([1, -1, 5, -7, 100], dtype=clgrad.int8, device=device)
+    b = clgrad.tensor([1, -1, 7, 8, 9], dtype=clgrad.int8, device=device)
+    assert (a << b).tolist() == [2, 0, -128, 0, 0]
+    assert (a >> b).tolist() == [0, -1, 0, -1, 0]
+    wide = clgrad.tensor([3, -3], device=device)
+    assert (wide << 64).tolist() == [0, 0]
+    assert (wide >> 64).tolist() == [0, -1]
+    u = clgrad.tensor([200], dtype=clgrad.uint8, device=device)
+    assert (u >> clgrad.tensor([3], dtype=clgrad.uint8, device=device)).tolist() == [25]
+    assert (u << clgrad.tensor([True], device=device)).dtype == clgrad.uint8
