@@ -371,7 +371,7 @@ def test_class_hierarchy_matches_torch():
 
 def test_bregman_kl_of_the_new_exponential_families(device):
     f64 = _f64(device)
-    bregman = clgrad.distributions.kl._kl_expfamily_expfamily
+    bregman = clgrad.distributions.kl_same_family._kl_expfamily_expfamily
     for p, q in ((D.Normal(_t([0.0, 1.0], device, f64), _t([1.0, 2.0], device, f64)),
                   D.Normal(_t([1.0, -1.0], device, f64), _t([0.5, 1.0], device, f64))),
                  (D.Exponential(_t([1.5, 0.5], device, f64)),

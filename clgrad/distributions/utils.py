@@ -33,6 +33,11 @@ def broadcast_all(*values):
     return tuple(clgrad.broadcast_tensors(*converted))
 
 
+def infinite_like(tensor):
+    """inf in tensor's shape, dtype and device (the KL where p's support leaves q's)."""
+    return clgrad.full_like(tensor, math.inf)
+
+
 def clamp_probs(probs):
     eps = clgrad.finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
