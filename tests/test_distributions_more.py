@@ -717,3 +717,23 @@ def test_structural_transforms_match_torch(device):
     assert type(D.biject_to(D.constraints.corr_cholesky)) is D.CorrCholeskyTransform
     cat = D.biject_to(D.constraints.cat([D.constraints.positive, D.constraints.real], -1, [1, 2]))
     assert type(cat) is D.CatTransform and bool((cat(cx)[..., 0] > 0).all())
+
+
+@pytest.mark.parity
+def test_lkj_cholesky_matches_torch_and_is_a_correlation_factor(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    ours = D.LKJCholesky(3, _t([0.5, 2.0], device, f64))
+    theirs = torch.distributions.LKJCholesky(3, torch.tensor([0.5, 2.0], dtype=torch.float64))
+    clgrad.manual_seed(0)
+    L = ours.sample((4000,))
+    assert tuple(L.shape) == (4000, 2, 3, 3)
+    assert bool(D.constraints.corr_cholesky.check(L).all())
+    value = _np(L[:5])
+    np.testing.assert_allclose(_np(ours.log_prob(L[:5])),
+                               theirs.log_prob(torch.tensor(value)).numpy(), rtol=1e-10)
+    # LKJ(eta) in dimension 3: each correlation has variance 1 / (2 eta + 2)
+    corr = _np(L @ L.mT)[:, :, 1, 0]
+    np.testing.assert_allclose(corr.var(0), [1 / 3.0, 1 / 6.0], rtol=0.1)
+    with pytest.raises(ValueError, match="greater than or equal to 2"):
+        D.LKJCholesky(1)
