@@ -737,3 +737,34 @@ def test_lkj_cholesky_matches_torch_and_is_a_correlation_factor(device):
     np.testing.assert_allclose(corr.var(0), [1 / 3.0, 1 / 6.0], rtol=0.1)
     with pytest.raises(ValueError, match="greater than or equal to 2"):
         D.LKJCholesky(1)
+
+
+@pytest.mark.parity
+def test_wishart_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    f64 = _f64(device)
+    td = torch.distributions
+    cov = [[2.0, 0.3, 0.0], [0.3, 1.0, 0.1], [0.0, 0.1, 1.5]]
+    ref = td.Wishart(torch.tensor([5.0, 7.0], dtype=torch.float64),
+                     covariance_matrix=torch.tensor(cov, dtype=torch.float64))
+    for kw in ("covariance_matrix", "precision_matrix", "scale_tril"):
+        m = getattr(ref, kw)[0].numpy().tolist()
+        ours = D.Wishart(_t([5.0, 7.0], device, f64), **{kw: _t(m, device, f64)})
+        theirs = td.Wishart(torch.tensor([5.0, 7.0], dtype=torch.float64),
+                            **{kw: torch.tensor(m, dtype=torch.float64)})
+        clgrad.manual_seed(0)
+        s = ours.rsample((3,))
+        assert tuple(s.shape) == (3, 2, 3, 3)
+        np.testing.assert_allclose(_np(ours.log_prob(s)),
+                                   theirs.log_prob(torch.tensor(_np(s))).numpy(), rtol=1e-10)
+        for attr in ("mean", "mode", "variance", "precision_matrix", "covariance_matrix"):
+            np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
+                                       rtol=1e-10, atol=1e-12, err_msg=f"{kw} {attr}")
+        np.testing.assert_allclose(_np(ours.entropy()), theirs.entropy().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(_np(D.ExponentialFamily.entropy(ours)), _np(ours.entropy()),
+                               rtol=1e-8)
+    clgrad.manual_seed(1)
+    x = _np(D.Wishart(_t(6.0, device), covariance_matrix=_t(cov, device)).sample((20000,)))
+    np.testing.assert_allclose(x.mean(0) / 6, cov, atol=0.05)
+    with pytest.raises(ValueError, match="expected to be greater than ndim - 1"):
+        D.Wishart(_t(1.0, device), covariance_matrix=_t(cov, device))

@@ -20,6 +20,7 @@ from .mixture_same_family import MixtureSameFamily  # noqa: F401
 from .continuous_bernoulli import ContinuousBernoulli  # noqa: F401
 from .von_mises import VonMises  # noqa: F401
 from .lkj_cholesky import LKJCholesky  # noqa: F401
+from .wishart import Wishart  # noqa: F401
 from .relaxed_bernoulli import RelaxedBernoulli  # noqa: F401
 from .relaxed_categorical import RelaxedOneHotCategorical  # noqa: F401
 from .constraint_registry import biject_to, transform_to  # noqa: F401

@@ -22,6 +22,14 @@ def _batch_mahalanobis(L, x):
     return (y * y).sum(-1)
 
 
+def _precision_to_scale_tril(P):
+    """The lower Cholesky factor of P^-1 without inverting P: flip, factor, solve."""
+    Lf = clgrad.linalg.cholesky(clgrad.flip(P, (-2, -1)))
+    L_inv = clgrad.transpose(clgrad.flip(Lf, (-2, -1)), -2, -1)
+    eye = clgrad.eye(P.shape[-1], dtype=P.dtype, device=P.device)
+    return clgrad.linalg.solve(L_inv, eye.expand(L_inv.shape))
+
+
 class MultivariateNormal(Distribution):
     arg_constraints = {"loc": constraints.real_vector,
                        "covariance_matrix": constraints.positive_definite,
@@ -61,8 +69,7 @@ class MultivariateNormal(Distribution):
         elif covariance_matrix is not None:
             self._unbroadcasted_scale_tril = clgrad.linalg.cholesky(covariance_matrix)
         else:
-            self._unbroadcasted_scale_tril = clgrad.linalg.cholesky(
-                clgrad.linalg.inv(precision_matrix))
+            self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(MultivariateNormal, _instance)
