@@ -768,3 +768,15 @@ def test_wishart_matches_torch(device):
     np.testing.assert_allclose(x.mean(0) / 6, cov, atol=0.05)
     with pytest.raises(ValueError, match="expected to be greater than ndim - 1"):
         D.Wishart(_t(1.0, device), covariance_matrix=_t(cov, device))
+
+
+@pytest.mark.parity
+def test_every_torch_distributions_name_and_module_exists():
+    torch = pytest.importorskip("torch")
+    import pkgutil
+    td = torch.distributions
+    assert [n for n in td.__all__ if not hasattr(D, n)] == []
+    assert [n for n in td.constraints.__all__ if not hasattr(D.constraints, n)] == []
+    assert [n for n in td.transforms.__all__ if not hasattr(D.transforms, n)] == []
+    modules = [m.name for m in pkgutil.iter_modules(td.__path__)]
+    assert [m for m in modules if not hasattr(D, m)] == []
