@@ -83,16 +83,37 @@ CASES = {
     "adaptive_max_pool1d": ((_arr(2, 2, 7),), lambda F, c, x: F.adaptive_max_pool1d(x, 3)),
     "adaptive_avg_pool1d": ((_arr(2, 2, 7),), lambda F, c, x: F.adaptive_avg_pool1d(x, 3)),
     "max_pool3d": ((_arr(1, 1, 4, 4, 4),), lambda F, c, x: F.max_pool3d(x, 2)),
+    "max_pool3d_pad_dilation_ceil": ((_arr(1, 2, 5, 4, 5),), lambda F, c, x: F.max_pool3d(
+        x, (3, 2, 2), (2, 1, 2), padding=(1, 1, 0), dilation=(1, 2, 1), ceil_mode=True)),
     "avg_pool3d": ((_arr(1, 1, 4, 4, 4),), lambda F, c, x: F.avg_pool3d(x, 2)),
+    "avg_pool3d_pad_ceil_exclude": ((_arr(1, 2, 5, 4, 5),), lambda F, c, x: F.avg_pool3d(
+        x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False)),
+    "avg_pool3d_divisor": ((_arr(2, 4, 3, 5),), lambda F, c, x: F.avg_pool3d(
+        x, (2, 2, 3), divisor_override=5)),
     "adaptive_max_pool3d": ((_arr(1, 1, 4, 4, 3),), lambda F, c, x: F.adaptive_max_pool3d(
         x, 2)),
+    "adaptive_max_pool3d_uneven": ((_arr(1, 2, 5, 3, 4),), lambda F, c, x: F.adaptive_max_pool3d(
+        x, (3, 2, 3))),
     "adaptive_avg_pool3d": ((_arr(1, 1, 4, 4, 3),), lambda F, c, x: F.adaptive_avg_pool3d(
         x, 2)),
+    "adaptive_avg_pool3d_uneven": ((_arr(2, 5, 3, 4),), lambda F, c, x: F.adaptive_avg_pool3d(
+        x, (3, None, 3))),
+    "conv3d": ((_arr(2, 2, 3, 4, 3), _arr(3, 2, 2, 2, 2), _arr(3)),
+               lambda F, c, x, w, b: F.conv3d(x, w, b, padding=1)),
+    "conv3d_groups_stride_dilation": ((_arr(1, 4, 5, 4, 5), _arr(4, 2, 2, 2, 3)),
+                                      lambda F, c, x, w: F.conv3d(
+                                          x, w, stride=(2, 1, 2), dilation=(2, 1, 1),
+                                          padding=(1, 0, 1), groups=2)),
+    "conv3d_pointwise": ((_arr(2, 3, 2, 3, 2), _arr(2, 3, 1, 1, 1)),
+                         lambda F, c, x, w: F.conv3d(x, w)),
+    "conv_transpose3d": ((_arr(1, 2, 2, 3, 2), _arr(2, 3, 2, 2, 2), _arr(3)),
+                         lambda F, c, x, w, b: F.conv_transpose3d(x, w, b, stride=2)),
+    "conv_transpose3d_groups_padding": ((_arr(1, 4, 3, 2, 3), _arr(4, 1, 3, 2, 2)),
+                                        lambda F, c, x, w: F.conv_transpose3d(
+                                            x, w, stride=(2, 1, 2), padding=(1, 0, 1),
+                                            output_padding=(1, 0, 0), groups=2,
+                                            dilation=(1, 2, 1))),
 }
-
-# clgrad's 3-d poolings are composites of strided views (nn/functional/_conv3d.py), not fused
-# kernels: their gradients double-backward with other node names than PyTorch's fused ones.
-COMPOSITE_NAMES = {"max_pool3d", "avg_pool3d", "adaptive_max_pool3d", "adaptive_avg_pool3d"}
 
 
 def _scalar(lib, out, const):
@@ -144,8 +165,7 @@ def test_double_backward_matches_torch(device, case):
     want, want_names, want_second = _derivatives(torch, torch.nn.functional, fn, arrays,
                                                  const, make)
     got, names, second = _clgrad_side(fn, arrays, device)
-    if case not in COMPOSITE_NAMES:
-        assert names == want_names
+    assert names == want_names
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-7, atol=1e-9)
     for g, w in zip(second, want_second):

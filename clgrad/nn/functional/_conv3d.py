@@ -1,247 +1,346 @@
-"""conv3d and the 3-d poolings, composed from strided views, stack and matmul (im2col).
+"""conv3d, conv_transpose3d and the 3-d poolings, on the fused ops' 2-d kernels.
 
-Each kernel offset is one strided view of the padded input; stacking the views gives the
-(N, C, K, D', H', W') patch tensor, so autograd and every device come for free.
+A 3-d convolution is vol2col (the depth windows gathered once, then one 2-d im2col per depth
+window) and one batched GEMM; its backward is the transposed GEMMs and col2vol. They record
+ConvolutionBackward0 (ConvolutionBackwardBackward0 under create_graph), as PyTorch. The 3-d
+poolings are ops.fused.pool3d: two separable passes of the 2-d pooling kernels, recording
+PyTorch's MaxPool3DWithIndices / AvgPool3D / AdaptiveMax/AvgPool3D node names.
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 from ..._tensor import Tensor
-from ...ops.creation import ones
-from ...ops.join import cat, stack
+from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.graph import needs_grad, record
+from ...ops.fused import backward_with_graph, col2vol, conv_out_size, pool3d, pool3d_indices
+from ...ops.fused import vol2col
+from ._conv import _check_conv, _check_params, _matmul, _same_padding, _tuple
 
 __all__ = ["conv3d", "conv_transpose3d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d",
-           "adaptive_max_pool3d"]
+           "adaptive_max_pool3d", "max_pool3d_with_indices"]
 
 
-def _triple(value, name: str = "") -> tuple:
-    if isinstance(value, (list, tuple)):
-        if len(value) == 1:
-            return (int(value[0]),) * 3
-        return tuple(int(v) for v in value)
-    return (int(value),) * 3
-
-
-def _pad(input: Tensor, pads: list, value: float) -> Tensor:
-    from . import pad
-    if not any(pads):
-        return input
-    return pad(input, pads, "constant", value)
-
-
-def _patches(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Tensor:
-    """(N, C, D, H, W) already padded -> (N, C, K, D', H', W') with K = kd * kh * kw."""
-    views = []
-    for a in range(kernel[0]):
-        for b in range(kernel[1]):
-            for c in range(kernel[2]):
-                starts = (a * dilation[0], b * dilation[1], c * dilation[2])
-                index = tuple(slice(s, s + st * (o - 1) + 1, st)
-                              for s, st, o in zip(starts, stride, out))
-                views.append(x[(slice(None), slice(None)) + index])
-    return stack(views, 2)
-
-
-def _batched(input: Tensor, op: str):
-    if input.dim() not in (4, 5):
-        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to {op}, but got "
-                           f"input of size: {list(input.shape)}")
-    return (input, False) if input.dim() == 5 else (input.unsqueeze(0), True)
-
-
+# -- convolution ----------------------------------------------------------------------------
 def conv3d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """3-d convolution over (N, C_in, D, H, W) or (C_in, D, H, W)."""
-    x, unbatched = _batched(input, "conv3d")
-    stride, dilation = _triple(stride), _triple(dilation)
-    kernel = tuple(weight.shape[2:])
+    _check_conv("conv3d", input, weight, bias, groups, 3, False)
+    stride, dilation = _tuple(stride, 3, "stride"), _tuple(dilation, 3, "dilation")
+    extra = None
     if isinstance(padding, str):
         if padding == "valid":
-            pads = [0] * 6
+            padding = (0, 0, 0)
         elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            pads = []
-            for k, d in reversed(list(zip(kernel, dilation))):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
+            padding, extra = _same_padding(weight, 3, stride, dilation)
         else:
-            raise ValueError(f"Invalid padding string '{padding}'")
-    else:
-        pads = []
-        for p in reversed(_triple(padding)):
-            pads += [p, p]
-    n, c = x.shape[:2]
-    if c != weight.shape[1] * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
-                           f"expected input{list(x.shape)} to have {weight.shape[1] * groups} "
-                           f"channels, but got {c} channels instead")
-    x = _pad(x, pads, 0.0)
-    out = tuple((size - d * (k - 1) - 1) // s + 1
-                for size, k, s, d in zip(x.shape[2:], kernel, stride, dilation))
-    if any(o <= 0 for o in out):
-        raise RuntimeError("conv3d: kernel size can't be greater than actual input size")
-    cols = _patches(x, kernel, stride, dilation, out)  # (N, C, K, D', H', W')
-    span = weight.shape[1] * math.prod(kernel)
-    cols = cols.reshape(n, groups, span, math.prod(out))
-    w = weight.reshape(groups, weight.shape[0] // groups, span)
-    y = (w.unsqueeze(0) @ cols).reshape((n, weight.shape[0]) + out)
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    padding = _tuple(padding, 3, "padding")
+    _check_params(stride, padding, dilation)
+    x = input if input.dim() == 5 else input.unsqueeze(0)
+    if extra is not None and any(extra):
+        from ._sampling import pad
+        widths = []
+        for e in reversed(extra):
+            widths += [0, e]
+        x = pad(x, widths)
+    out = _convolution3d(x, weight, bias, stride, padding, dilation, groups)
+    return out if input.dim() == 5 else out.squeeze(0)
+
+
+def _out_sizes(x_shape: tuple, kernel: tuple, stride, padding, dilation) -> tuple:
+    return tuple(conv_out_size(size, k, s, p, d) for size, k, s, p, d in
+                 zip(x_shape[2:], kernel, stride, padding, dilation))
+
+
+def _with_bias(y: Tensor, bias) -> Tensor:
+    """(N, od, oc, L) GEMM rows -> the contiguous (N, oc, od, L) output, bias added in place."""
+    out = y.transpose(1, 2).contiguous()
     if bias is not None:
-        y = y + bias.reshape(1, -1, 1, 1, 1)
-    return y.squeeze(0) if unbatched else y
+        out.add_(bias.view(1, -1, 1, 1))
+    return out
+
+
+def _convolution3d(x: Tensor, weight: Tensor, bias, stride, padding, dilation,
+                   groups: int) -> Tensor:
+    """Batched 3-d convolution; records ConvolutionBackward0."""
+    n, c = x._shape[:2]
+    oc, kernel = weight._shape[0], weight._shape[2:]
+    out_size = _out_sizes(x._shape, kernel, stride, padding, dilation)
+    if min(out_size) < 1:
+        padded = " x ".join(str(s + 2 * p) for s, p in zip(x._shape[2:], padding))
+        reach = " x ".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
+        raise RuntimeError(f"Calculated padded input size per channel: ({padded}). Kernel "
+                           f"size: ({reach}). Kernel size can't be greater than actual input "
+                           "size")
+    od, length = out_size[0], out_size[1] * out_size[2]
+    span = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
+    with no_grad():
+        cols = vol2col(x, kernel, stride, padding, dilation, od)  # (N, od, C*K, L)
+        wmat = weight.reshape(groups, oc // groups, span)
+        y = _matmul(wmat, cols.view(n, od, groups, span, length)).view(n, od, oc, length)
+        out = _with_bias(y, bias).view((n, oc) + out_size)
+    if needs_grad(x, weight, bias):
+        want = (x._requires_grad, weight._requires_grad,
+                bias is not None and bias._requires_grad)
+        geometry = (stride, padding, dilation, groups, out_size)
+        saved_cols = cols.detach()
+
+        def rule(g):
+            if not is_grad_enabled():
+                return _conv3d_grads(want, geometry, g, x, weight, saved_cols)
+            # create_graph: the same gradients, recorded as PyTorch's double-backward node
+            return backward_with_graph(
+                "ConvolutionBackwardBackward0", (g, x, weight),
+                lambda: _conv3d_grads(want, geometry, g, x, weight, saved_cols),
+                lambda g_, x_, w_: _conv3d_grads(want, geometry, g_, x_, w_, None))
+        record("ConvolutionBackward0", out, (x, weight, bias), rule, saved=(x, weight))
+    return out
+
+
+def _conv3d_grads(want: tuple, geometry: tuple, g: Tensor, x: Tensor, weight: Tensor, cols):
+    """(grad input, grad weight, grad bias) of a 3-d convolution, with differentiable ops.
+
+    cols: the forward's vol2col columns, or None to recompute them from x (under create_graph
+    they must carry x's history).
+    """
+    stride, padding, dilation, groups, out_size = geometry
+    n, oc, kernel = x._shape[0], weight._shape[0], weight._shape[2:]
+    od, length = out_size[0], out_size[1] * out_size[2]
+    span = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
+    rows = g.reshape(n, oc, od, length).transpose(1, 2).reshape(
+        n, od, groups, oc // groups, length)
+    gx = gw = gb = None
+    if want[0]:
+        wmat = weight.reshape(groups, oc // groups, span)
+        gcols = _matmul(wmat.transpose(-1, -2), rows).reshape(n, od, groups * span, length)
+        gx = col2vol(gcols, x._shape[2:], kernel, stride, padding, dilation)
+    if want[1]:
+        if cols is None:
+            cols = vol2col(x, kernel, stride, padding, dilation, od)
+        per = _matmul(rows, cols.view(n, od, groups, span, length).transpose(-1, -2))
+        gw = per.sum((0, 1)).reshape(weight._shape)
+    if want[2]:
+        gb = g.sum((0, 2, 3, 4))
+    return gx, gw, gb
 
 
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride=1,
                      padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
-    """3-d transposed convolution: conv3d of the stride-dilated, padded input with the
-    flipped, in/out-swapped kernel."""
-    from ...ops.creation import zeros
-    from ...ops.join import flip
-    x, unbatched = _batched(input, "conv_transpose3d")
-    stride, padding = _triple(stride), _triple(padding)
-    output_padding, dilation = _triple(output_padding), _triple(dilation)
-    n, c = x.shape[:2]
-    if c != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
-                           f"input{list(x.shape)} to have {weight.shape[0]} channels, but got "
-                           f"{c} channels instead")
-    kernel = tuple(weight.shape[2:])
-    if any(s > 1 for s in stride):
-        # Insert stride - 1 zeros between input elements.
-        size = tuple((d - 1) * s + 1 for d, s in zip(x.shape[2:], stride))
-        spread = zeros((n, c) + size, dtype=x.dtype, device=x.device)
-        spread[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = x
-        x = spread
-    pads = []
-    for k, d, p, op in reversed(list(zip(kernel, dilation, padding, output_padding))):
-        edge = d * (k - 1) - p
-        pads += [edge, edge + op]
-    if any(p < 0 for p in pads):
-        # Padding beyond the kernel's reach crops the output instead.
-        from . import pad
-        x = pad(x, [min(p, 0) for p in pads])
-        pads = [max(p, 0) for p in pads]
-    x = _pad(x, pads, 0.0)
-    cin_g, cout_g = weight.shape[0] // groups, weight.shape[1]
-    w = weight.reshape((groups, cin_g, cout_g) + kernel).transpose(1, 2)
-    w = flip(w.reshape((groups * cout_g, cin_g) + kernel), (2, 3, 4))
-    y = conv3d(x, w, bias, 1, 0, dilation, groups)
-    return y.squeeze(0) if unbatched else y
+    """3-d transposed convolution ("deconvolution") over (N, C_in, D, H, W) or 4-d."""
+    _check_conv("conv_transpose3d", input, weight, bias, groups, 3, True)
+    stride, padding = _tuple(stride, 3, "stride"), _tuple(padding, 3, "padding")
+    output_padding = _tuple(output_padding, 3, "output_padding")
+    dilation = _tuple(dilation, 3, "dilation")
+    _check_params(stride, padding, dilation)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        names = ("depth", "height", "width")
+        parts = [f"output_padding_{nm}: {v}" for nm, v in zip(names, output_padding)]
+        parts += [f"stride_{nm}: {v}" for nm, v in zip(names, stride)]
+        parts += [f"dilation_{nm}: {v}" for nm, v in zip(names, dilation)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    x = input if input.dim() == 5 else input.unsqueeze(0)
+    out = _transposed3d(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return out if input.dim() == 5 else out.squeeze(0)
 
 
-def _pool_geometry(x: Tensor, kernel, stride, padding, dilation, ceil_mode: bool):
-    kernel = _triple(kernel)
-    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and
-                                          len(stride) == 0) else _triple(stride)
-    padding, dilation = _triple(padding), _triple(dilation)
-    for p, k, d in zip(padding, kernel, dilation):
-        if p > (d * (k - 1) + 1) // 2:
+def _transposed3d(x: Tensor, weight: Tensor, bias, stride, padding, output_padding, dilation,
+                  groups: int) -> Tensor:
+    """col2vol of W^T @ x; records ConvolutionBackward0."""
+    n, c = x._shape[:2]
+    kernel = weight._shape[2:]
+    oc = weight._shape[1] * groups
+    size = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in zip(
+        x._shape[2:], stride, padding, dilation, kernel, output_padding))
+    if min(size) < 1:
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x._shape[2:]))}"
+                           f"). Calculated output size per channel: "
+                           f"({' x '.join(map(str, size))}). Output size is too small")
+    geometry = (kernel, stride, padding, dilation, groups, size)
+    with no_grad():
+        cols = _transposed_cols(x, weight, geometry)
+        out = col2vol(cols, size, kernel, stride, padding, dilation)
+        if bias is not None:
+            out.add_(bias.view(1, oc, 1, 1, 1))
+    if needs_grad(x, weight, bias):
+        want = (x._requires_grad, weight._requires_grad,
+                bias is not None and bias._requires_grad)
+
+        def rule(g):
+            if not is_grad_enabled():
+                return _transposed3d_grads(want, geometry, g, x, weight)
+            return backward_with_graph(
+                "ConvolutionBackwardBackward0", (g, x, weight),
+                lambda: _transposed3d_grads(want, geometry, g, x, weight),
+                lambda g_, x_, w_: _transposed3d_grads(want, geometry, g_, x_, w_))
+        record("ConvolutionBackward0", out, (x, weight, bias), rule, saved=(x, weight))
+    return out
+
+
+def _depth_rows(x: Tensor, groups: int) -> Tensor:
+    """(N, C, D, H, W) -> (N, D, groups, C/groups, H*W): the GEMM operand of a transposed
+    convolution, one block per input depth (the layout vol2col's columns have)."""
+    n, c, d = x._shape[:3]
+    return x.reshape(n, c, d, -1).transpose(1, 2).reshape(n, d, groups, c // groups, -1)
+
+
+def _transposed_cols(x: Tensor, weight: Tensor, geometry: tuple) -> Tensor:
+    kernel, groups = geometry[0], geometry[4]
+    n, c, d, h, w = x._shape
+    kg = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
+    wmat = weight.reshape(groups, c // groups, kg)
+    cols = _matmul(wmat.transpose(-1, -2), _depth_rows(x, groups))  # (N, D, g, kg, H*W)
+    return cols.reshape(n, d, groups * kg, h * w)
+
+
+def _transposed3d_grads(want: tuple, geometry: tuple, g: Tensor, x: Tensor, weight: Tensor):
+    """(grad input, grad weight, grad bias) of a transposed 3-d convolution (differentiable)."""
+    kernel, stride, padding, dilation, groups, _ = geometry
+    n, c, d, h, w = x._shape
+    kg = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
+    gcols = vol2col(g, kernel, stride, padding, dilation, d)  # (N, D, oc*K, L)
+    gcols = gcols.view(n, d, groups, kg, gcols._shape[-1])
+    gx = gw = gb = None
+    if want[0]:
+        wmat = weight.reshape(groups, c // groups, kg)
+        rows = _matmul(wmat, gcols)  # (N, D, g, C/g, H*W)
+        gx = rows.reshape(n, d, c, h * w).transpose(1, 2).reshape(x._shape)
+    if want[1]:
+        per = _matmul(_depth_rows(x, groups), gcols.transpose(-1, -2))
+        gw = per.sum((0, 1)).reshape(weight._shape)
+    if want[2]:
+        gb = g.sum((0, 2, 3, 4))
+    return gx, gw, gb
+
+
+# -- pooling --------------------------------------------------------------------------------
+def _triple(value, name: str, op: str) -> tuple:
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            return (int(value[0]),) * 3
+        if len(value) != 3:
+            raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of "
+                               "three ints")
+        return tuple(int(v) for v in value)
+    return (int(value),) * 3
+
+
+def _pooled_size(size: int, k: int, pad: int, stride: int, dilation: int, ceil: bool) -> int:
+    """PyTorch's pooling_output_shape."""
+    numer = size + 2 * pad - dilation * (k - 1) - 1 + (stride - 1 if ceil else 0)
+    out = numer // stride + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window must start inside the input or the left padding
+    return out
+
+
+def _check_pool_input(input: Tensor) -> None:
+    """The kernels pool every leading (N, C) or (C) plane alike: no batch dim is added."""
+    if input.dim() not in (4, 5) or (input.dim() == 4 and input.numel() == 0) or \
+            any(s == 0 for s in input._shape[1:]):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+
+
+def _window(x: Tensor, kernel_size, stride, padding, dilation, ceil_mode: bool, op: str):
+    """(12-number geometry, (od, oh, ow)) of a 3-d pooling, with PyTorch's checks."""
+    k = _triple(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else _triple(stride, "stride", op)
+    p, d = _triple(padding, "padding", op), _triple(dilation, "dilation", op)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {k[0]} "
+                           f"kH: {k[1]} kW: {k[2]}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationT: {d[0]} "
+                           f"dilationH: {d[1]} dilationW: {d[2]}")
+    for kk, pp, dd in zip(k, p, d):
+        if pp > ((kk - 1) * dd + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
-                               f"pad={p}, kernel_size={k} and dilation={d}")
-    out, extra = [], []
-    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
-        span = size + 2 * p - d * (k - 1) - 1
-        o = (-(-span // s) if ceil_mode else span // s) + 1
-        if ceil_mode and (o - 1) * s >= size + p:
-            o -= 1  # the last window must start inside the input or the left padding
-        if o <= 0:
-            raise RuntimeError(f"Given input size: {tuple(x.shape[1:])}. Calculated output "
-                               "size is too small")
-        out.append(o)
-        extra.append(max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)))
-    return kernel, stride, padding, dilation, tuple(out), extra
+                               f"pad={pp}, kernel_size={kk} and dilation={dd}")
+    sizes = x._shape[-3:]
+    out = tuple(_pooled_size(*args, ceil_mode) for args in zip(sizes, k, p, s, d))
+    if min(out) < 1:
+        given = "x".join(str(v) for v in x._shape[-4:])
+        calc = "x".join(str(v) for v in (x._shape[-4],) + out)
+        raise RuntimeError(f"Given input size: ({given}). Calculated output size: ({calc}). "
+                           "Output size is too small")
+    return k + s + p + d, out
 
 
-def _pads(padding: tuple, extra: list) -> tuple:
-    """F.pad lists for (the symmetric padding) and (the ceil-mode overhang on the right)."""
-    sym, over = [], []
-    for p, e in zip(reversed(padding), reversed(extra)):
-        sym += [p, p]
-        over += [0, e]
-    return sym, over
+def max_pool3d_with_indices(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode: bool = False, return_indices: bool = True):
+    """(values, flat D*H*W indices of the maxima) of a 3-d max pooling."""
+    _check_pool_input(input)
+    geometry, out = _window(input, kernel_size, stride, padding, dilation, ceil_mode,
+                            "max_pool3d")
+    values, saved = pool3d("max", False, input, geometry, out, "MaxPool3DWithIndicesBackward0")
+    return values, pool3d_indices(saved, input._shape, out)
 
 
 def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
-    """3-d max pooling; return_indices gives flat D*H*W positions as PyTorch."""
-    from ...ops.creation import arange
-    x, unbatched = _batched(input, "max_pool3d")
-    kernel, stride, padding, dilation, out, extra = _pool_geometry(
-        x, kernel_size, stride, padding, dilation, ceil_mode)
-    sym, over = _pads(padding, extra)
-    padded = _pad(_pad(x, sym, float("-inf")), over, float("-inf"))
-    patches = _patches(padded, kernel, stride, dilation, out)
-    values, arg = patches.max(2)
-    if not return_indices:
-        return values.squeeze(0) if unbatched else values
-    k1, k2 = kernel[1], kernel[2]
-    offsets = (arg // (k1 * k2), (arg // k2) % k1, arg % k2)
-    coords = []
-    for dim, (off, s, p, d) in enumerate(zip(offsets, stride, padding, dilation)):
-        shape = [1, 1, 1, 1, 1]
-        shape[2 + dim] = out[dim]
-        base = (arange(out[dim], device=x.device) * s - p).reshape(shape)
-        coords.append(base + off * d)
-    h, w = x.shape[3], x.shape[4]
-    indices = coords[0] * (h * w) + coords[1] * w + coords[2]
-    if unbatched:
-        return values.squeeze(0), indices.squeeze(0)
-    return values, indices
+    """3-d max pooling over (N, C, D, H, W) or (C, D, H, W); return_indices gives the flat
+    D*H*W position of each maximum, as PyTorch."""
+    if return_indices:
+        return max_pool3d_with_indices(input, kernel_size, stride, padding, dilation,
+                                       ceil_mode)
+    _check_pool_input(input)
+    geometry, out = _window(input, kernel_size, stride, padding, dilation, ceil_mode,
+                            "max_pool3d")
+    return pool3d("max", False, input, geometry, out, "MaxPool3DWithIndicesBackward0")[0]
 
 
 def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True,
                divisor_override: Optional[int] = None) -> Tensor:
-    """3-d average pooling."""
-    x, unbatched = _batched(input, "avg_pool3d")
-    kernel, stride, padding, dilation, out, extra = _pool_geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode)
-    sym, over = _pads(padding, extra)
-    padded = _pad(_pad(x, sym, 0.0), over, 0.0)
-    total = _patches(padded, kernel, stride, dilation, out).sum(2)
-    if divisor_override:
-        y = total / divisor_override
+    """3-d average pooling over (N, C, D, H, W) or (C, D, H, W)."""
+    _check_pool_input(input)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    geometry, out = _window(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
+    return pool3d("avg", False, input, geometry, out, "AvgPool3DBackward0", count_include_pad,
+                  int(divisor_override or 0))[0]
+
+
+def _adaptive_size(input: Tensor, output_size, op: str) -> tuple:
+    """The output (od, oh, ow), with PyTorch's checks."""
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but got {list(input._shape)}")
+    for d in range(1, input.dim()):
+        if input._shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input._shape)} with "
+                               f"dimension {d} being empty")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for "
+                                  f"'{input.dtype.name.capitalize()}'")
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != 3:
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 3")
+        sizes = tuple(input._shape[-3 + i] if v is None else int(v)
+                      for i, v in enumerate(output_size))
     else:
-        # The divisor of each window: the same pooling of a ones tensor, where the padding
-        # counts when count_include_pad and the ceil-mode overhang never does.
-        one = ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype, device=x.device)
-        one = _pad(_pad(one, sym, 1.0 if count_include_pad else 0.0), over, 0.0)
-        count = _patches(one, kernel, stride, dilation, out).sum(2)
-        y = total / count
-    return y.squeeze(0) if unbatched else y
-
-
-def _adaptive_sizes(input: Tensor, output_size) -> tuple:
-    sizes = output_size if isinstance(output_size, (list, tuple)) else (output_size,) * 3
-    return tuple(input.shape[-3 + i] if s is None else int(s) for i, s in enumerate(sizes))
-
-
-def _adaptive(input: Tensor, output_size, reduce, op: str) -> Tensor:
-    x, unbatched = _batched(input, op)
-    # A box reduction (mean or max) is separable: reduce one dimension at a time.
-    for i, o in enumerate(_adaptive_sizes(x, output_size)):
-        dim = 2 + i
-        size = x.shape[dim]
-        cells = []
-        for j in range(o):
-            start = (j * size) // o
-            end = -(-((j + 1) * size) // o)
-            cells.append(reduce(x.narrow(dim, start, end - start), dim))
-        x = cat(cells, dim)
-    return x.squeeze(0) if unbatched else x
+        sizes = (int(output_size),) * 3
+    if any(v < 0 for v in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: "
+                           f"{list(input._shape[:-3]) + list(sizes)}")
+    return sizes
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
     """3-d adaptive average pooling to output_size (int or triple; None keeps a size)."""
-    return _adaptive(input, output_size, lambda t, d: t.mean(d, keepdim=True),
-                     "adaptive_avg_pool3d")
+    sizes = _adaptive_size(input, output_size, "adaptive_avg_pool3d")
+    if sizes == (1, 1, 1):
+        return input.mean((-1, -2, -3), keepdim=True)  # PyTorch takes the mean here too
+    return pool3d("avg", True, input, None, sizes, "AdaptiveAvgPool3DBackward0")[0]
 
 
-def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False) -> Tensor:
-    """3-d adaptive max pooling (values only: return_indices=True is not supported)."""
-    if return_indices:
-        raise NotImplementedError("clgrad's adaptive_max_pool3d does not return indices")
-    return _adaptive(input, output_size, lambda t, d: t.amax(d, keepdim=True),
-                     "adaptive_max_pool3d")
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """3-d adaptive max pooling to output_size; return_indices gives the flat D*H*W position
+    of each maximum, as PyTorch."""
+    sizes = _adaptive_size(input, output_size, "adaptive_max_pool3d")
+    values, saved = pool3d("max", True, input, None, sizes, "AdaptiveMaxPool3DBackward0")
+    return (values, pool3d_indices(saved, input._shape, sizes)) if return_indices else values

@@ -2,13 +2,18 @@
 
 Each is linear and the other's adjoint, so each one's gradient rule is the other one:
 Im2ColBackward0 runs col2im and Col2ImBackward0 runs im2col, to any order.
+
+vol2col / col2vol are the 3-d forms over (N, C, D, H, W), built on the 2-d kernels: the
+depth windows are gathered first (a strided view of x, copied once: kd / sd times x's size,
+far less than the columns), then each (depth window, plane) is one 2-d im2col. Both are
+Tensor ops and im2col/col2im, so they differentiate to any order.
 """
 from __future__ import annotations
 
 from ..._tensor import Tensor
 from ...autograd.graph import needs_grad, record
 
-__all__ = ["conv_out_size", "im2col", "col2im"]
+__all__ = ["conv_out_size", "im2col", "col2im", "vol2col", "col2vol"]
 
 
 def conv_out_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -45,3 +50,60 @@ def col2im(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tup
         record("Col2ImBackward0", out, (cols,), lambda g: (
             im2col(g, kernel, stride, padding, dilation),))
     return out
+
+
+def _unfold_depth(x: Tensor, kd: int, sd: int, pd: int, dd: int, od: int) -> Tensor:
+    """(N, C, D, H, W) -> (N, od, C, kd, H, W), contiguous, [n, o, c, a] = depth o*sd + a*dd
+    - pd of x (zero in the padding)."""
+    from ..creation import zeros
+    from ..join import cat
+    n, c, _, h, w = x._shape
+    if pd:
+        edge = zeros((n, c, pd, h, w), dtype=x.dtype, device=x.device)
+        x = cat((edge, x, edge), 2)
+    windows = x.unfold(2, (kd - 1) * dd + 1, sd).narrow(2, 0, od)  # (N, C, od, H, W, span)
+    if dd > 1:
+        windows = windows[..., ::dd]
+    return windows.permute(0, 2, 1, 5, 3, 4).contiguous()
+
+
+def _fold_depth(u: Tensor, depth: int, sd: int, pd: int, dd: int) -> Tensor:
+    """The adjoint of _unfold_depth: (N, od, C, kd, H, W) -> (N, C, depth, H, W), each window
+    element added back where it was read (one strided slice add per kernel offset)."""
+    from ..creation import zeros
+    n, od, c, kd, h, w = u._shape
+    total = max(depth + 2 * pd, (od - 1) * sd + (kd - 1) * dd + 1)
+    acc = zeros((n, c, total, h, w), dtype=u.dtype, device=u.device)
+    for a in range(kd):
+        start = a * dd
+        acc[:, :, start:start + (od - 1) * sd + 1:sd] += u[:, :, :, a].transpose(1, 2)
+    return acc if total == depth else acc[:, :, pd:pd + depth].contiguous()
+
+
+def vol2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+            od: int) -> Tensor:
+    """(N, C, D, H, W) -> (N, od, C*kd*kh*kw, oh*ow): the columns of a 3-d convolution, one
+    block of rows per output depth (od windows along the depth)."""
+    n, c, _, h, w = x._shape
+    kd, kh, kw = kernel
+    u = _unfold_depth(x, kd, stride[0], padding[0], dilation[0], od)
+    planes = u.view(n * od, c * kd, h, w)
+    if (kh, kw) == (1, 1) and stride[1:] == (1, 1) and padding[1:] == (0, 0):
+        return planes.view(n, od, c * kd, h * w)  # every window is one pixel: no gather
+    cols = im2col(planes, kernel[1:], stride[1:], padding[1:], dilation[1:])
+    return cols.view(n, od, c * kd * kh * kw, cols._shape[2])
+
+
+def col2vol(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
+            dilation: tuple) -> Tensor:
+    """The adjoint of vol2col: (N, od, C*kd*kh*kw, L) -> (N, C, *size)."""
+    n, od, ck, length = cols._shape
+    kd, kh, kw = kernel
+    c = ck // (kd * kh * kw)
+    d, h, w = size
+    flat = cols.reshape(n * od, ck, length)
+    if (kh, kw) == (1, 1) and stride[1:] == (1, 1) and padding[1:] == (0, 0):
+        planes = flat.view(n * od, c * kd, h, w)
+    else:
+        planes = col2im(flat, (h, w), kernel[1:], stride[1:], padding[1:], dilation[1:])
+    return _fold_depth(planes.view(n, od, c, kd, h, w), d, stride[0], padding[0], dilation[0])
