@@ -254,6 +254,14 @@ def test_sampler_and_validation_errors_match_torch(device):
          lambda: torch.binomial(torch.tensor([1.0]), torch.tensor([0.5], dtype=torch.half))),
         (lambda: clgrad.poisson(_t([1.0], device), generator=3),
          lambda: torch.poisson(torch.tensor([1.0]), generator=3)),
+        (lambda: clgrad.binomial(_t([1.0], device, clgrad.float16),
+                                 _t([0.5], device, clgrad.float16)),
+         lambda: torch.binomial(torch.tensor([1.0], dtype=torch.half),
+                                torch.tensor([0.5], dtype=torch.half))),
+        (lambda: clgrad._standard_gamma(_t([1.0], device, clgrad.bfloat16)),
+         lambda: torch._standard_gamma(torch.tensor([1.0], dtype=torch.bfloat16))),
+        (lambda: clgrad._sample_dirichlet(_t([[1.0, 2.0]], device, clgrad.float16)),
+         lambda: torch._sample_dirichlet(torch.tensor([[1.0, 2.0]], dtype=torch.half))),
     ]
     if device == "cpu":
         raising.append((lambda: clgrad.poisson(_t([-1.0], device)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _dtype as dt
 from .._tensor import Tensor
 from .._typenames import SCALAR_NAMES
 from ..autograd.grad_mode import no_grad
@@ -184,6 +185,8 @@ def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
     if prob.dtype is not count.dtype:
         raise RuntimeError(f"Found dtype {SCALAR_NAMES[prob.dtype.name]} but expected "
                            f"{SCALAR_NAMES[count.dtype.name]}")
+    if count.dtype not in (dt.float32, dt.float64):  # as PyTorch's cpu kernel
+        raise _not_implemented("binomial_cpu", count.dtype)
     gen = _generator(generator, "binomial")
     with no_grad():
         shape = tuple(np.broadcast_shapes(tuple(count.shape), tuple(prob.shape)))
