@@ -788,3 +788,11 @@ def test_every_torch_distributions_name_and_module_exists():
     assert [n for n in td.transforms.__all__ if not hasattr(D.transforms, n)] == []
     modules = [m.name for m in pkgutil.iter_modules(td.__path__)]
     assert [m for m in modules if not hasattr(D, m)] == []
+    assert [n for n in td.utils.__all__ if not hasattr(D.utils, n)] == []
+    assert D.utils.euler_constant == td.utils.euler_constant
+    mat = clgrad.arange(9.0).reshape(3, 3)
+    vec = D.utils.tril_matrix_to_vec(mat, diag=-1)
+    assert _np(vec).tolist() == td.utils.tril_matrix_to_vec(torch.arange(9.0).reshape(3, 3),
+                                                            diag=-1).tolist()
+    assert _np(D.utils.vec_to_tril_matrix(vec, diag=-1)).tolist() == \
+        td.utils.vec_to_tril_matrix(torch.tensor(_np(vec)), diag=-1).tolist()

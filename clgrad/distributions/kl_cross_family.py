@@ -13,8 +13,8 @@ from .discrete import Bernoulli
 from .gamma import Gamma
 from .kl_registry import register_kl
 from .simple import Exponential, Laplace, Normal, Uniform
-from .transformed_families import EULER_CONSTANT, Gumbel, Pareto
-from .utils import infinite_like as _infinite_like
+from .transformed_families import Gumbel, Pareto
+from .utils import euler_constant, infinite_like as _infinite_like
 
 
 def _x_log_x(tensor):
@@ -72,8 +72,8 @@ def _kl_exponential_infinity(p, q):
 def _kl_exponential_gamma(p, q):
     ratio = q.rate / p.rate
     t1 = -q.concentration * clgrad.log(ratio)
-    return (t1 + ratio + q.concentration.lgamma() + q.concentration * EULER_CONSTANT
-            - (1 + EULER_CONSTANT))
+    return (t1 + ratio + q.concentration.lgamma() + q.concentration * euler_constant
+            - (1 + euler_constant))
 
 
 @register_kl(Exponential, Gumbel)
@@ -146,8 +146,8 @@ def _kl_gumbel_normal(p, q):
     param_ratio = p.scale / q.scale
     t1 = (param_ratio / math.sqrt(2 * math.pi)).log()
     t2 = (math.pi * param_ratio * 0.5).pow(2) / 3
-    t3 = ((p.loc + p.scale * EULER_CONSTANT - q.loc) / q.scale).pow(2) * 0.5
-    return -t1 + t2 + t3 - (EULER_CONSTANT + 1)
+    t3 = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (euler_constant + 1)
 
 
 @register_kl(Laplace, Beta)

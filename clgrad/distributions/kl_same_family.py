@@ -20,8 +20,8 @@ from .lowrank_multivariate_normal import (LowRankMultivariateNormal, _batch_lowr
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .simple import Exponential, Laplace, Normal, Uniform
 from .transformed_distribution import TransformedDistribution
-from .transformed_families import EULER_CONSTANT, Gumbel, HalfNormal, Pareto
-from .utils import infinite_like as _infinite_like
+from .transformed_families import Gumbel, HalfNormal, Pareto
+from .utils import euler_constant, infinite_like as _infinite_like
 
 
 def _softplus(x):
@@ -195,9 +195,9 @@ def _kl_gumbel_gumbel(p, q):
     ct2 = q.loc / q.scale
     ct3 = p.loc / q.scale
     t1 = -ct1.log() - ct2 + ct3
-    t2 = ct1 * EULER_CONSTANT
+    t2 = ct1 * euler_constant
     t3 = clgrad.exp(ct2 + (1 + ct1).lgamma() - ct3)
-    return t1 + t2 + t3 - (1 + EULER_CONSTANT)
+    return t1 + t2 + t3 - (1 + euler_constant)
 
 
 @register_kl(Geometric, Geometric)

@@ -15,12 +15,10 @@ from .simple import Exponential, Normal, Uniform
 from .transformed_distribution import TransformedDistribution
 from .transforms import (AbsTransform, AffineTransform, ExpTransform, PowerTransform,
                          StickBreakingTransform)
-from .utils import broadcast_all
+from .utils import broadcast_all, euler_constant
 
 __all__ = ["LogNormal", "HalfNormal", "Gumbel", "HalfCauchy", "Pareto", "Weibull",
            "InverseGamma", "Kumaraswamy", "LogisticNormal"]
-
-EULER_CONSTANT = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 class LogNormal(TransformedDistribution):
@@ -141,7 +139,7 @@ class Gumbel(TransformedDistribution):
 
     @property
     def mean(self):
-        return self.loc + self.scale * EULER_CONSTANT
+        return self.loc + self.scale * euler_constant
 
     @property
     def mode(self):
@@ -156,7 +154,7 @@ class Gumbel(TransformedDistribution):
         return self.stddev.pow(2)
 
     def entropy(self):
-        return self.scale.log() + (1 + EULER_CONSTANT)
+        return self.scale.log() + (1 + euler_constant)
 
 
 class HalfCauchy(TransformedDistribution):
@@ -286,7 +284,7 @@ class Weibull(TransformedDistribution):
             - clgrad.exp(2 * clgrad.lgamma(1 + self.concentration_reciprocal)))
 
     def entropy(self):
-        return (EULER_CONSTANT * (1 - self.concentration_reciprocal)
+        return (euler_constant * (1 - self.concentration_reciprocal)
                 + clgrad.log(self.scale * self.concentration_reciprocal) + 1)
 
 
@@ -380,7 +378,7 @@ class Kumaraswamy(TransformedDistribution):
     def entropy(self):
         t1 = 1 - self.concentration1.reciprocal()
         t0 = 1 - self.concentration0.reciprocal()
-        H0 = clgrad.digamma(self.concentration0 + 1) + EULER_CONSTANT
+        H0 = clgrad.digamma(self.concentration0 + 1) + euler_constant
         return t0 + t1 * H0 - clgrad.log(self.concentration1) - clgrad.log(self.concentration0)
 
 

@@ -9,6 +9,7 @@ import clgrad
 from . import constraints
 from .transforms_core import Transform
 from .transforms_elementwise import _clipped_sigmoid
+from .utils import tril_matrix_to_vec, vec_to_tril_matrix
 
 __all__ = ["SoftmaxTransform", "StickBreakingTransform", "LowerCholeskyTransform",
            "PositiveDefiniteTransform", "CorrCholeskyTransform"]
@@ -110,34 +111,6 @@ class PositiveDefiniteTransform(Transform):
 
     def _inverse(self, y):
         return LowerCholeskyTransform().inv(clgrad.linalg.cholesky(y))
-
-
-def _tril_mask(n, diag, device):
-    arange = clgrad.arange(n, device=device)
-    return arange < arange.view(-1, 1) + (diag + 1)
-
-
-def tril_matrix_to_vec(mat, diag: int = 0):
-    """The lower triangle (below diagonal `diag`) of each matrix, in row order."""
-    n = mat.shape[-1]
-    if diag < -n or diag >= n:
-        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
-    return mat[..., _tril_mask(n, diag, mat.device)]
-
-
-def vec_to_tril_matrix(vec, diag: int = 0):
-    """The inverse of tril_matrix_to_vec: zeros outside the triangle."""
-    # the positive root of D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len = 0
-    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
-                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
-    eps = clgrad.finfo(vec.dtype).eps
-    if round(n) - n > eps:
-        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
-                         "expressed as the lower triangular part of a square D x D matrix.")
-    n = round(n)
-    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
-    mat[..., _tril_mask(n, diag, vec.device)] = vec
-    return mat
 
 
 class CorrCholeskyTransform(Transform):

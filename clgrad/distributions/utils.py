@@ -6,7 +6,11 @@ import numbers
 
 import clgrad
 
+__all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits",
+           "lazy_property", "tril_matrix_to_vec", "vec_to_tril_matrix"]
+
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant
 
 
 def _format(value) -> str:
@@ -105,3 +109,31 @@ def digamma(x):
 def lbeta(concentration):
     """log B(alpha) over the last dim: sum lgamma(alpha_i) - lgamma(sum alpha_i)."""
     return lgamma(concentration).sum(-1) - lgamma(concentration.sum(-1))
+
+
+def _tril_mask(n, diag, device):
+    arange = clgrad.arange(n, device=device)
+    return arange < arange.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The lower triangle (below diagonal `diag`) of each matrix, in row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag, mat.device)]
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """The inverse of tril_matrix_to_vec: zeros outside the triangle."""
+    # the positive root of D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len = 0
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * vec.shape[-1]
+                            + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    eps = clgrad.finfo(vec.dtype).eps
+    if round(n) - n > eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag, vec.device)] = vec
+    return mat
