@@ -1,4 +1,5 @@
-"""Helpers shared by the distributions: broadcasting, probs/logits, lazy properties, gamma fns."""
+"""Helpers shared by the distributions (torch.distributions.utils): broadcasting, probs and
+logits, lazy properties, lower-triangle packing."""
 from __future__ import annotations
 
 import math
@@ -9,7 +10,6 @@ import clgrad
 __all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits",
            "lazy_property", "tril_matrix_to_vec", "vec_to_tril_matrix"]
 
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant
 
 
@@ -74,41 +74,6 @@ class lazy_property:
         value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
-
-
-_SHIFT = 6  # lift the argument to >= 6 where the asymptotic series are accurate to ~1e-10
-
-
-def lgamma(x):
-    """log Gamma(x) for x > 0, from Tensor ops (so it has autograd and runs on every device).
-
-    Recurrence lgamma(x) = lgamma(x + 6) - log(x (x+1) ... (x+5)), then Stirling's series.
-    """
-    prod = x
-    for k in range(1, _SHIFT):
-        prod = prod * (x + k)
-    z = x + _SHIFT
-    inv = 1.0 / z
-    inv2 = inv * inv
-    series = inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)))
-    return (z - 0.5) * clgrad.log(z) - z + _HALF_LOG_2PI + series - clgrad.log(prod)
-
-
-def digamma(x):
-    """psi(x) for x > 0 from Tensor ops: the recurrence, then the asymptotic series."""
-    shift = 0.0
-    for k in range(_SHIFT):
-        shift = shift + 1.0 / (x + k)
-    z = x + _SHIFT
-    inv = 1.0 / z
-    inv2 = inv * inv
-    series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240))))
-    return clgrad.log(z) - 0.5 * inv - series - shift
-
-
-def lbeta(concentration):
-    """log B(alpha) over the last dim: sum lgamma(alpha_i) - lgamma(sum alpha_i)."""
-    return lgamma(concentration).sum(-1) - lgamma(concentration.sum(-1))
 
 
 def _tril_mask(n, diag, device):
