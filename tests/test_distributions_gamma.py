@@ -330,3 +330,21 @@ def test_gamma_cdf_matches_torch_gammainc(device):
     chi = D.Chi2(_t([3.0], device)).cdf(_t([0.0, 2.0], device))
     np.testing.assert_allclose(_np(chi), torch.distributions.Chi2(torch.tensor([3.0])).cdf(
         torch.tensor([0.0, 2.0])).numpy(), rtol=1e-5)
+
+
+def test_reparameterised_samples_are_freed_without_the_garbage_collector(device):
+    import gc
+    import weakref
+    conc = _t([0.5, 2.0, 3.0], device).requires_grad_()
+    gc.disable()
+    try:
+        for draw in (lambda: clgrad._standard_gamma(conc),
+                     lambda: D.Dirichlet(conc).rsample(),
+                     lambda: D.Gamma(conc, 1.0).rsample((2,))):
+            sample = draw()
+            assert sample.grad_fn is not None
+            ref = weakref.ref(sample)
+            del sample
+            assert ref() is None  # no reference cycle through the graph node
+    finally:
+        gc.enable()

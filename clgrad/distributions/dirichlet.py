@@ -25,7 +25,9 @@ class _Dirichlet(Function):
     @staticmethod
     def forward(ctx, concentration):
         x = clgrad._sample_dirichlet(concentration)
-        ctx.save_for_backward(x, concentration)
+        # a detached view (same version counter): saving x itself would make x -> its node
+        # -> ctx -> x a reference cycle, freed only by the garbage collector
+        ctx.save_for_backward(x.detach(), concentration)
         return x
 
     @staticmethod

@@ -75,9 +75,11 @@ def _standard_gamma(input: Tensor, generator=None) -> Tensor:
         draws = _gamma_draws(flat, generator).to(input.dtype)
         out = draws.reshape(input.shape).clamp_min(dt.finfo(input.dtype).tiny)
     if needs_grad(input):
+        # the rule holds detached views (sharing out's version counter), not out itself:
+        # out -> its node -> the rule -> out would be a reference cycle
+        alpha, sample = input.detach(), out.detach()
         record("StandardGammaBackward0", out, (input,),
-               lambda grad: (grad * _standard_gamma_grad(input.detach(), out.detach()),),
-               saved=(out,))
+               lambda grad: (grad * _standard_gamma_grad(alpha, sample),), saved=(sample,))
     return out
 
 
