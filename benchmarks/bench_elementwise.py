@@ -61,7 +61,6 @@ def overhead(torch) -> None:
             pa + pb
             others["pyopencl.array"] = best_time(lambda: pa + pb, repeat=5, number=number,
                                                  sync=queue.finish) * 1e6
-            del cl
         report(f"per-op a + b, 1 element, {dev} (us)", ours, others, "us")
 
 

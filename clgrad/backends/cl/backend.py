@@ -45,6 +45,19 @@ from .softmax import ClSoftmax  # noqa: E402
 from .sort import ClSort  # noqa: E402
 
 
+def _output_order(shape: tuple, stride_sets: list) -> tuple:
+    """The dims permuted so the output's strides descend: each work-item's store is then the
+    next address (an output laid out like a transposed input, as PyTorch lays it out, is stored
+    contiguously and only the other operands are read strided). Pointwise results do not
+    depend on the order elements are visited in."""
+    out = stride_sets[0]
+    if all(out[d] >= out[d + 1] for d in range(len(out) - 1)):
+        return shape, stride_sets
+    order = sorted(range(len(shape)), key=lambda d: -out[d])
+    return (tuple(shape[d] for d in order),
+            [tuple(s[d] for d in order) for s in stride_sets])
+
+
 class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClConv, ClPool,
                 ClNorm, ClSoftmax, ClLoss, ClOptim, Backend):
     """OpenCL backend; kernel families beyond pointwise come from the mixins."""
@@ -156,7 +169,8 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
 
     def _pointwise_strided(self, op, out, operands, tensors, compute, n) -> None:
         big = n > INT32_LIMIT or any(x._storage.numel > INT32_LIMIT for x in tensors + [out])
-        sizes, strides = coalesce(out._shape, [out._stride] + [x._stride for x in tensors])
+        sizes, strides = coalesce(*_output_order(out._shape, [out._stride] +
+                                                 [x._stride for x in tensors]))
         rank = len(sizes)
         out_kind = "c" if is_contiguous(sizes, strides[0]) else "s"
         kinds, dtypes, k = [out_kind], [], 1
