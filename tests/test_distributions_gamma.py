@@ -6,23 +6,13 @@ import numpy as np
 import pytest
 
 import clgrad
-from helpers import DEVICES, device_supports_fp64
+from helpers import DEVICES, skip_without_fp64, to_numpy
 
 D = clgrad.distributions
 
 
 def _t(x, device, dtype=clgrad.float32):
     return clgrad.tensor(x, dtype=dtype, device=device)
-
-
-def _np(t):
-    return t.detach().cpu().numpy()
-
-
-def _f64(device):
-    if not device_supports_fp64(device):
-        pytest.skip(f"{device} has no float64")
-    return clgrad.float64
 
 
 def _grid(seed=0, n=3000):
@@ -36,13 +26,14 @@ def test_standard_gamma_grad_matches_torch(device):
     torch = pytest.importorskip("torch")
     alpha, x = _grid()
     want = torch._standard_gamma_grad(torch.tensor(alpha), torch.tensor(x)).numpy()
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     got = clgrad._standard_gamma_grad(_t(alpha, device, f64), _t(x, device, f64))
     assert got.dtype is clgrad.float64
-    np.testing.assert_allclose(_np(got), want, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-9, atol=0)
     got32 = clgrad._standard_gamma_grad(_t(alpha, device), _t(x, device))
     assert got32.dtype is clgrad.float32
-    np.testing.assert_allclose(_np(got32), want, rtol=2e-3, atol=1e-30)
+    np.testing.assert_allclose(to_numpy(got32), want, rtol=2e-3, atol=1e-30)
 
 
 @pytest.mark.parity
@@ -52,17 +43,19 @@ def test_dirichlet_grad_matches_torch(device):
     x = rng.uniform(0.001, 0.999, 3000)
     a, b = np.exp(rng.uniform(-3, 4, 3000)), np.exp(rng.uniform(-3, 4, 3000))
     want = torch._dirichlet_grad(torch.tensor(x), torch.tensor(a), torch.tensor(a + b)).numpy()
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     got = clgrad._dirichlet_grad(_t(x, device, f64), _t(a, device, f64), _t(a + b, device, f64))
-    np.testing.assert_allclose(_np(got), want, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(to_numpy(got), want, rtol=1e-9, atol=1e-300)
 
 
 def test_standard_gamma_grad_is_the_implicit_derivative_of_the_cdf(device):
     """-(dF/dalpha) / pdf by central differences of a numerically integrated Gamma CDF."""
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     alpha = np.array([0.4, 1.0, 2.5, 5.0, 12.0, 30.0])
     x = np.array([0.3, 1.7, 2.0, 6.5, 11.0, 33.0])
-    got = _np(clgrad._standard_gamma_grad(_t(alpha, device, f64), _t(x, device, f64)))
+    got = to_numpy(clgrad._standard_gamma_grad(_t(alpha, device, f64), _t(x, device, f64)))
 
     def log_pdf(t, a):
         return (a - 1) * np.log(t) - t - np.array([math.lgamma(v) for v in a])
@@ -90,8 +83,8 @@ def test_rsample_gradient_is_standard_gamma_grad_of_the_sample(device):
     x.sum().backward()
     g = (x * rate).detach()  # the standard Gamma draws
     dx_dconc = clgrad._standard_gamma_grad(conc.detach().expand(50, 4), g) / rate.detach()
-    np.testing.assert_allclose(_np(conc.grad), _np(dx_dconc.sum(0)), rtol=1e-4)
-    np.testing.assert_allclose(_np(rate.grad), _np((-x / rate).sum(0)), rtol=1e-4)
+    np.testing.assert_allclose(to_numpy(conc.grad), to_numpy(dx_dconc.sum(0)), rtol=1e-4)
+    np.testing.assert_allclose(to_numpy(rate.grad), to_numpy((-x / rate).sum(0)), rtol=1e-4)
 
 
 def test_standard_gamma_records_its_node_and_its_law(device):
@@ -103,30 +96,30 @@ def test_standard_gamma_records_its_node_and_its_law(device):
     big = _t([0.5, 2.0, 7.0, 15.0], device).requires_grad_()
     draws = clgrad._standard_gamma(big.expand(20000, 4))
     draws.mean(0).sum().backward()
-    np.testing.assert_allclose(_np(big.grad), [1.0] * 4, rtol=0.05)
+    np.testing.assert_allclose(to_numpy(big.grad), [1.0] * 4, rtol=0.05)
 
 
 def test_gamma_samples_follow_the_law(device):
     clgrad.manual_seed(0)
     conc, rate = [0.2, 0.9, 1.0, 3.5, 50.0], [1.0, 2.0, 0.5, 1.5, 4.0]
-    x = _np(D.Gamma(_t(conc, device), _t(rate, device)).sample((40000,)))
+    x = to_numpy(D.Gamma(_t(conc, device), _t(rate, device)).sample((40000,)))
     conc, rate = np.array(conc), np.array(rate)
     np.testing.assert_allclose(x.mean(0), conc / rate, rtol=0.03)
     np.testing.assert_allclose(x.var(0), conc / rate ** 2, rtol=0.08)
     assert (x > 0).all()
-    z = _np(clgrad._standard_gamma(_t([0.0, -1.0, float("nan")], device)))
+    z = to_numpy(clgrad._standard_gamma(_t([0.0, -1.0, float("nan")], device)))
     assert (z == np.finfo(np.float32).tiny).all()  # as torch: invalid alphas give the tiny
 
 
 def test_beta_and_dirichlet_samples_follow_the_law(device):
     clgrad.manual_seed(1)
     a, b = np.array([0.5, 2.0, 8.0]), np.array([0.5, 3.0, 1.0])
-    x = _np(D.Beta(_t(a, device), _t(b, device)).sample((30000,)))
+    x = to_numpy(D.Beta(_t(a, device), _t(b, device)).sample((30000,)))
     np.testing.assert_allclose(x.mean(0), a / (a + b), atol=0.01)
     np.testing.assert_allclose(x.var(0), a * b / ((a + b) ** 2 * (a + b + 1)), rtol=0.08)
     assert ((x > 0) & (x < 1)).all()
     conc = np.array([[0.3, 1.0, 4.0], [2.0, 2.0, 2.0]])
-    s = _np(D.Dirichlet(_t(conc, device)).sample((20000,)))
+    s = to_numpy(D.Dirichlet(_t(conc, device)).sample((20000,)))
     assert s.shape == (20000, 2, 3)
     np.testing.assert_allclose(s.sum(-1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(s.mean(0), conc / conc.sum(-1, keepdims=True), atol=0.01)
@@ -140,20 +133,22 @@ def test_dirichlet_rsample_gradient_follows_torch_rule(device):
     assert type(x.grad_fn).__name__ == "_DirichletBackward"
     w = _t([1.0, -2.0, 0.5], device)
     (x * w).sum().backward()
-    tx, tc = torch.tensor(_np(x), dtype=torch.float64), torch.tensor(_np(conc), dtype=torch.float64)
+    tx = torch.tensor(to_numpy(x), dtype=torch.float64)
+    tc = torch.tensor(to_numpy(conc), dtype=torch.float64)
     total = tc.sum(-1, True).expand_as(tx)
     tw = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64).expand_as(tx)
     grad = torch._dirichlet_grad(tx, tc.expand_as(tx), total) * (tw - (tx * tw).sum(-1, True))
-    np.testing.assert_allclose(_np(conc.grad), grad.sum(0).numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(conc.grad), grad.sum(0).numpy(), rtol=1e-3, atol=1e-5)
     beta_c1 = _t([2.0], device).requires_grad_()
     D.Beta(beta_c1, _t([3.0], device)).rsample((10,)).sum().backward()
-    assert beta_c1.grad is not None and np.isfinite(_np(beta_c1.grad)).all()
+    assert beta_c1.grad is not None and np.isfinite(to_numpy(beta_c1.grad)).all()
 
 
 @pytest.mark.parity
 def test_gamma_family_matches_torch_exactly_in_float64(device):
     torch = pytest.importorskip("torch")
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     c, r = [0.5, 1.0, 3.0], [2.0, 1.0, 0.5]
     v = [0.2, 1.5, 4.0]
 
@@ -171,12 +166,12 @@ def test_gamma_family_matches_torch_exactly_in_float64(device):
     ]
     for ours, theirs, value in cases:
         tv = torch.tensor(value, dtype=torch.float64)
-        np.testing.assert_allclose(_np(ours.log_prob(mk(value))), theirs.log_prob(tv).numpy(),
+        np.testing.assert_allclose(to_numpy(ours.log_prob(mk(value))), theirs.log_prob(tv).numpy(),
                                    rtol=1e-12)
         for attr in ("mean", "mode", "variance", "stddev"):
-            np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
+            np.testing.assert_allclose(to_numpy(getattr(ours, attr)), getattr(theirs, attr).numpy(),
                                        rtol=1e-12, err_msg=attr)
-        np.testing.assert_allclose(_np(ours.entropy()), theirs.entropy().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_numpy(ours.entropy()), theirs.entropy().numpy(), rtol=1e-12)
         assert ours.has_rsample and theirs.has_rsample
         here = f", device='{device}'"
         assert repr(ours).replace(here, "") == repr(theirs).replace("torch.", "clgrad.")
@@ -187,20 +182,21 @@ def test_gamma_family_matches_torch_exactly_in_float64(device):
     value = [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]
     ours = D.Dirichlet(mk(conc))
     theirs = torch.distributions.Dirichlet(torch.tensor(conc, dtype=torch.float64))
-    np.testing.assert_allclose(_np(ours.log_prob(mk(value))),
+    np.testing.assert_allclose(to_numpy(ours.log_prob(mk(value))),
                                theirs.log_prob(torch.tensor(value, dtype=torch.float64)).numpy(),
                                rtol=1e-12)
     for attr in ("mean", "mode", "variance"):
-        np.testing.assert_allclose(_np(getattr(ours, attr)), getattr(theirs, attr).numpy(),
+        np.testing.assert_allclose(to_numpy(getattr(ours, attr)), getattr(theirs, attr).numpy(),
                                    rtol=1e-12, err_msg=attr)
-    np.testing.assert_allclose(_np(ours.entropy()), theirs.entropy().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(ours.entropy()), theirs.entropy().numpy(), rtol=1e-12)
     assert tuple(ours.event_shape) == (3,) and tuple(ours.batch_shape) == (2,)
 
 
 def test_exponential_family_entropy_matches_closed_form(device):
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     g = D.Gamma(_t([0.5, 3.0], device, f64), _t([2.0, 0.7], device, f64))
-    np.testing.assert_allclose(_np(D.ExponentialFamily.entropy(g)), _np(g.entropy()),
+    np.testing.assert_allclose(to_numpy(D.ExponentialFamily.entropy(g)), to_numpy(g.entropy()),
                                rtol=1e-10)
     assert isinstance(g, D.ExponentialFamily)
     with pytest.raises(NotImplementedError):  # Beta has no carrier measure, as in torch
@@ -208,7 +204,7 @@ def test_exponential_family_entropy_matches_closed_form(device):
     p, q = (D.Gamma(_t([0.5, 3.0], device, f64), _t([2.0, 0.7], device, f64)),
             D.Gamma(_t([1.5, 1.0], device, f64), _t([1.0, 2.0], device, f64)))
     bregman = clgrad.distributions.kl_same_family._kl_expfamily_expfamily(p, q)
-    np.testing.assert_allclose(_np(bregman), _np(D.kl_divergence(p, q)), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(bregman), to_numpy(D.kl_divergence(p, q)), rtol=1e-10)
 
 
 @pytest.mark.parity
@@ -242,8 +238,9 @@ def test_gamma_family_kl_matches_torch(device):
          td.Normal(t([0.0]), t([1.0])), td.Gamma(t([2.0]), t([3.0]))),
     ]
     for p, q, tp, tq in cases:
-        np.testing.assert_allclose(_np(D.kl_divergence(p, q)), td.kl_divergence(tp, tq).numpy(),
-                                   rtol=1e-4, atol=1e-6, err_msg=f"{p} {q}")
+        np.testing.assert_allclose(to_numpy(D.kl_divergence(p, q)),
+                                   td.kl_divergence(tp, tq).numpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=f"{p} {q}")
 
 
 @pytest.mark.parity
@@ -290,9 +287,9 @@ def test_expand_and_shapes(device):
 def test_samples_reproducible_and_alike_on_every_device():
     def draw(device):
         clgrad.manual_seed(11)
-        g = _np(D.Gamma(_t([0.4, 3.0, 12.0], device), _t([1.0, 1.0, 2.0], device))
-                .sample((300,)))
-        d = _np(D.Dirichlet(_t([0.5, 1.0, 2.0], device)).sample((100,)))
+        gamma = D.Gamma(_t([0.4, 3.0, 12.0], device), _t([1.0, 1.0, 2.0], device))
+        g = to_numpy(gamma.sample((300,)))
+        d = to_numpy(D.Dirichlet(_t([0.5, 1.0, 2.0], device)).sample((100,)))
         return g, d
 
     first = draw(DEVICES[0])
@@ -315,7 +312,8 @@ def test_module_paths():
 @pytest.mark.parity
 def test_gamma_cdf_matches_torch_gammainc(device):
     torch = pytest.importorskip("torch")
-    f64 = _f64(device)
+    skip_without_fp64(device)
+    f64 = clgrad.float64
     rng = np.random.default_rng(5)
     conc, rate = np.exp(rng.uniform(-3, 5, 400)), np.exp(rng.uniform(-2, 2, 400))
     value = np.exp(rng.uniform(-5, 5, 400))
@@ -324,11 +322,11 @@ def test_gamma_cdf_matches_torch_gammainc(device):
     v = _t(value, device, f64).requires_grad_()
     g = D.Gamma(_t(conc, device, f64), _t(rate, device, f64))
     cdf = g.cdf(v)
-    np.testing.assert_allclose(_np(cdf), want, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(cdf), want, rtol=1e-8, atol=1e-12)
     cdf.sum().backward()  # d cdf / d value is the density
-    np.testing.assert_allclose(_np(v.grad), _np(g.log_prob(v).exp()), rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(v.grad), to_numpy(g.log_prob(v).exp()), rtol=1e-9)
     chi = D.Chi2(_t([3.0], device)).cdf(_t([0.0, 2.0], device))
-    np.testing.assert_allclose(_np(chi), torch.distributions.Chi2(torch.tensor([3.0])).cdf(
+    np.testing.assert_allclose(to_numpy(chi), torch.distributions.Chi2(torch.tensor([3.0])).cdf(
         torch.tensor([0.0, 2.0])).numpy(), rtol=1e-5)
 
 
