@@ -60,6 +60,10 @@ class Backend:
         """dst[...] = src: same shape and device, any dtypes and strides (a cast copy)."""
         raise NotImplementedError
 
+    def copy_bytes(self, dst, src, nbytes: int) -> None:
+        """The first nbytes of storage buffer src into buffer dst (a storage growing)."""
+        raise NotImplementedError
+
     # -- pointwise ----------------------------------------------------------------------------
     def pointwise(self, op, out, operands, compute) -> None:
         """out = op(*operands) in dtype `compute`; tensors already broadcast to out's shape."""

@@ -764,25 +764,15 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     if numel(shape) and need > storage.numel:
         backend = storage.backend
         data = backend.empty(need, storage.dtype)
-        _copy_storage(backend, data, storage.data, storage.numel * storage.dtype.itemsize)
-        release = getattr(backend, "release", None)
-        if release is not None:
-            release(storage.nbytes)
+        nbytes = storage.numel * storage.dtype.itemsize
+        if nbytes:
+            backend.copy_bytes(data, storage.data, nbytes)
+        backend.release(storage.nbytes)
         storage.data, storage.numel = data, need
     self._shape = shape
     self._stride = contiguous_strides(shape)
     self._contig = True
     return self
-
-
-def _copy_storage(backend, dst, src, nbytes: int) -> None:
-    if not nbytes:
-        return
-    if backend.name == "cpu":
-        dst.view("u1")[:nbytes] = src.view("u1")[:nbytes]
-    else:
-        from ..backends.cl.runtime import cl
-        cl.enqueue_copy(backend.queue, dst, src, byte_count=nbytes)
 
 
 @register("unfold")

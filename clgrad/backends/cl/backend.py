@@ -126,6 +126,10 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
     def synchronize(self) -> None:
         self.queue.finish()
 
+    def copy_bytes(self, dst, src, nbytes: int) -> None:
+        if nbytes:
+            self.rt.copy(dst, src, nbytes)
+
     # -- kernels ----------------------------------------------------------------------------
     def pointwise(self, op, out, operands, compute) -> None:
         """out = op(*operands) for tensor operands of out's shape and Python scalars."""

@@ -208,6 +208,10 @@ class DeviceRuntime:
         """Copy the host array into buf from byte `offset` (blocking: array may be reused)."""
         cl.enqueue_copy(self.queue, buf, array, dst_offset=offset, is_blocking=blocking)
 
+    def copy(self, dst, src, nbytes: int) -> None:
+        """The first nbytes of buffer src into buffer dst, on the device (no wait)."""
+        cl.enqueue_copy(self.queue, dst, src, byte_count=nbytes)
+
     def read(self, array, buf, offset: int = 0) -> None:
         """Copy buf from byte `offset` into the host array (waits for the device)."""
         cl.enqueue_copy(self.queue, array, buf, src_offset=offset, is_blocking=True)

@@ -74,6 +74,9 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
     def synchronize(self) -> None:
         """numpy calls finish before they return: nothing to wait for."""
 
+    def copy_bytes(self, dst, src, nbytes: int) -> None:
+        dst.view("u1")[:nbytes] = src.view("u1")[:nbytes]
+
     def from_host(self, flat: np.ndarray, dtype=None):
         """Take ownership of a flat host array (already a private copy or a shared view)."""
         if dtype is _BF16:
