@@ -45,7 +45,11 @@ def main() -> None:
             others[label] = TOTAL / best_time(topt.step, repeat=7, number=3) / 1e6
     report(f"Adam step, {TOTAL / 1e6:.0f}M params (Mparams/s)", TOTAL / ours / 1e6, others,
            "Mparams/s", higher_is_better=True)
-    print(f"clgrad step time {ours * 1e3:.1f} ms, {len(SHAPES)} kernel launches")
+    from clgrad.backends.cl.runtime import launch_count
+    before = launch_count()
+    opt.step()
+    launches = launch_count() - before
+    print(f"clgrad step time {ours * 1e3:.1f} ms, {launches} kernel launches per step")
 
 
 if __name__ == "__main__":
