@@ -172,6 +172,12 @@ def record(name: str, outputs, inputs, rule, saved=()) -> None:
     for i, out in enumerate(outs):
         if out is None or not out.dtype.is_floating_point:
             continue
+        base = out._base
+        if base is not None and base._grad_fn is None and not base._requires_grad:
+            # a fused op's result viewing its own no-grad scratch (conv without bias, 3-d
+            # linear, embedding, ...) is no view to autograd, as in PyTorch: `out += x` must
+            # stay on out's history, not rewrite the scratch's (CopySlices)
+            out._base = None
         out._grad_fn = node
         out._requires_grad = True
         if i:

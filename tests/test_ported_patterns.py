@@ -1,0 +1,79 @@
+"""Patterns found while porting public PyTorch programs by renaming (issue 9).
+
+Each test is a construct a real program uses that broke here; written from scratch, as users
+write it. The in-place residual add after a bias-free convolution is the pre-activation ResNet
+block (`out = conv(...); out += shortcut`): it used to drop every gradient before the add.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import clgrad
+
+from helpers import to_numpy
+
+
+def _inplace_vs_outplace(device, make_layer, make_input):
+    """Gradients of `y = layer(x); y += s` equal those of `layer(x) + s`."""
+    clgrad.manual_seed(0)
+    layer = make_layer().to(device)
+    x = make_input().to(device)
+    s = clgrad.randn(layer(x).shape, device=device)
+    results = []
+    for inplace in (True, False):
+        layer.zero_grad()
+        y = layer(x)
+        if inplace:
+            y += s
+        else:
+            y = y + s
+        weight = clgrad.arange(y.numel(), dtype=y.dtype, device=device).reshape(y.shape)
+        (y * weight).sum().backward()
+        results.append({n: to_numpy(p.grad) for n, p in layer.named_parameters()
+                        if p.grad is not None})
+    with_inplace, reference = results
+    assert set(with_inplace) == set(reference) == {n for n, _ in layer.named_parameters()}
+    for name in reference:
+        np.testing.assert_allclose(with_inplace[name], reference[name], rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", ["conv2d_no_bias", "conv1d", "embedding", "conv_transpose"])
+def test_inplace_add_on_layer_output_keeps_the_layer_in_the_graph(device, case):
+    makers = {
+        "conv2d_no_bias": (lambda: clgrad.nn.Conv2d(3, 4, 3, padding=1, bias=False),
+                           lambda: clgrad.randn(2, 3, 6, 6)),
+        "conv1d": (lambda: clgrad.nn.Conv1d(3, 4, 3, bias=False),
+                   lambda: clgrad.randn(2, 3, 7)),
+        "embedding": (lambda: clgrad.nn.Embedding(5, 3),
+                      lambda: clgrad.tensor([[0, 2, 4], [1, 1, 3]])),
+        "conv_transpose": (lambda: clgrad.nn.ConvTranspose2d(3, 2, 2, bias=False),
+                           lambda: clgrad.randn(1, 3, 4, 4)),
+    }
+    _inplace_vs_outplace(device, *makers[case])
+
+
+def test_preactivation_block_residual_add_reaches_every_parameter(device):
+    """bn -> relu -> conv, then `out += shortcut` with the block's input as the shortcut."""
+    nn, F = clgrad.nn, clgrad.nn.functional
+    clgrad.manual_seed(0)
+    bn = nn.BatchNorm2d(3).to(device)
+    conv = nn.Conv2d(3, 3, 3, padding=1, bias=False).to(device)
+    x = clgrad.randn(2, 3, 5, 5, device=device, requires_grad=True)
+    out = conv(F.relu(bn(x)))
+    out += x
+    out.sum().backward()
+    for p in (bn.weight, bn.bias, conv.weight, x):
+        assert p.grad is not None
+    assert float(conv.weight.grad.abs().sum()) > 0
+
+
+def test_layer_outputs_are_not_views(device):
+    """PyTorch's convolution and embedding return fresh tensors (`_base` is None)."""
+    nn = clgrad.nn
+    x = clgrad.randn(1, 2, 4, 4, device=device)
+    assert nn.Conv2d(2, 2, 3, bias=False).to(device)(x)._base is None
+    assert nn.Embedding(4, 2).to(device)(clgrad.tensor([1, 3], device=device))._base is None
+    # a view of a tensor that requires grad stays a view
+    w = clgrad.randn(4, device=device, requires_grad=True)
+    assert w.view(2, 2)._base is w
