@@ -69,6 +69,9 @@ CASES = {
     "conv1d": ((_arr(2, 2, 6), _arr(3, 2, 3)), lambda F, c, x, w: F.conv1d(x, w, padding=1)),
     "conv_transpose2d": ((_arr(1, 2, 3, 3), _arr(2, 3, 2, 2), _arr(3)),
                          lambda F, c, x, w, b: F.conv_transpose2d(x, w, b, stride=2)),
+    "conv_transpose2d_output_padding_past_stride": (
+        (_arr(1, 2, 3, 4), _arr(2, 1, 2, 2)), lambda F, c, x, w: F.conv_transpose2d(
+            x, w, stride=1, dilation=2, output_padding=1)),
     "unfold": ((_arr(1, 2, 4, 4),), lambda F, c, x: F.unfold(x, 2, padding=1)),
     "fold": ((_arr(1, 8, 9),), lambda F, c, x: F.fold(x, (4, 4), 2, stride=1)),
     "max_pool2d": ((_arr(1, 2, 4, 5),), lambda F, c, x: F.max_pool2d(x, 2, ceil_mode=True)),

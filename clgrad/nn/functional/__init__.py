@@ -2,6 +2,7 @@
 from ._conv import *  # noqa: F401,F403
 from ._conv3d import *  # noqa: F401,F403
 from ._pooling import *  # noqa: F401,F403
+from ._unpool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._sampling import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403

@@ -333,7 +333,7 @@ def _transposed(input: Tensor, weight: Tensor, bias, stride, padding, output_pad
     with no_grad():
         wmat = w4.reshape(groups, c // groups, kg)
         cols = _matmul(wmat.transpose(-1, -2), x.reshape(n, groups, c // groups, h * w))
-        out = col2im(cols.reshape(n, oc * kh * kw, h * w), (oh, ow), *geometry)
+        out = col2im(cols.reshape(n, oc * kh * kw, h * w), (oh, ow), *geometry, (h, w))
         if bias is not None:
             out = out + bias.view(1, oc, 1, 1)
     if dims == 1:
@@ -360,7 +360,7 @@ def _transposed_grads(want: tuple, shapes: tuple, g: Tensor, input: Tensor, weig
     (n, c, h, w), (_, cg, kh, kw), groups, dims, geometry = shapes
     kg = cg * kh * kw
     g4 = g if dims == 2 else g.unsqueeze(2)
-    gcols = im2col(g4, *geometry).reshape(n, groups, kg, h * w)
+    gcols = im2col(g4, *geometry, (h, w)).reshape(n, groups, kg, h * w)
     gx = gw = gb = None
     if want[0]:
         w4 = weight if dims == 2 else weight.unsqueeze(2)

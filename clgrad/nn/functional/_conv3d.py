@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
 from ..._tensor import Tensor
+from ..._typenames import scalar_name
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
 from ...ops.fused import backward_with_graph, col2vol, conv_out_size, pool3d, pool3d_indices
+from ...ops.creation import tensor
 from ...ops.fused import vol2col
 from ._conv import _check_conv, _check_params, _matmul, _same_padding, _tuple
 
@@ -76,7 +80,7 @@ def _convolution3d(x: Tensor, weight: Tensor, bias, stride, padding, dilation,
     od, length = out_size[0], out_size[1] * out_size[2]
     span = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
     with no_grad():
-        cols = vol2col(x, kernel, stride, padding, dilation, od)  # (N, od, C*K, L)
+        cols = vol2col(x, kernel, stride, padding, dilation, out_size)  # (N, od, C*K, L)
         wmat = weight.reshape(groups, oc // groups, span)
         y = _matmul(wmat, cols.view(n, od, groups, span, length)).view(n, od, oc, length)
         out = _with_bias(y, bias).view((n, oc) + out_size)
@@ -114,10 +118,10 @@ def _conv3d_grads(want: tuple, geometry: tuple, g: Tensor, x: Tensor, weight: Te
     if want[0]:
         wmat = weight.reshape(groups, oc // groups, span)
         gcols = _matmul(wmat.transpose(-1, -2), rows).reshape(n, od, groups * span, length)
-        gx = col2vol(gcols, x._shape[2:], kernel, stride, padding, dilation)
+        gx = col2vol(gcols, x._shape[2:], kernel, stride, padding, dilation, out_size)
     if want[1]:
         if cols is None:
-            cols = vol2col(x, kernel, stride, padding, dilation, od)
+            cols = vol2col(x, kernel, stride, padding, dilation, out_size)
         per = _matmul(rows, cols.view(n, od, groups, span, length).transpose(-1, -2))
         gw = per.sum((0, 1)).reshape(weight._shape)
     if want[2]:
@@ -160,7 +164,7 @@ def _transposed3d(x: Tensor, weight: Tensor, bias, stride, padding, output_paddi
     geometry = (kernel, stride, padding, dilation, groups, size)
     with no_grad():
         cols = _transposed_cols(x, weight, geometry)
-        out = col2vol(cols, size, kernel, stride, padding, dilation)
+        out = col2vol(cols, size, kernel, stride, padding, dilation, x._shape[2:])
         if bias is not None:
             out.add_(bias.view(1, oc, 1, 1, 1))
     if needs_grad(x, weight, bias):
@@ -199,13 +203,13 @@ def _transposed3d_grads(want: tuple, geometry: tuple, g: Tensor, x: Tensor, weig
     kernel, stride, padding, dilation, groups, _ = geometry
     n, c, d, h, w = x._shape
     kg = weight._shape[1] * kernel[0] * kernel[1] * kernel[2]
-    gcols = vol2col(g, kernel, stride, padding, dilation, d)  # (N, D, oc*K, L)
+    gcols = vol2col(g, kernel, stride, padding, dilation, x._shape[2:])  # (N, D, oc*K, L)
     gcols = gcols.view(n, d, groups, kg, gcols._shape[-1])
     gx = gw = gb = None
     if want[0]:
         wmat = weight.reshape(groups, c // groups, kg)
         rows = _matmul(wmat, gcols)  # (N, D, g, C/g, H*W)
-        gx = rows.reshape(n, d, c, h * w).transpose(1, 2).reshape(x._shape)
+        gx = rows.reshape(n, d, c, h * w).transpose(1, 2).contiguous().view(x._shape)
     if want[1]:
         per = _matmul(_depth_rows(x, groups), gcols.transpose(-1, -2))
         gw = per.sum((0, 1)).reshape(weight._shape)
@@ -301,8 +305,32 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     geometry, out = _window(input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
+    if not input.dtype.is_floating_point:
+        return _integer_avg_pool3d(input, geometry, out, count_include_pad, divisor_override)
     return pool3d("avg", False, input, geometry, out, "AvgPool3DBackward0", count_include_pad,
                   int(divisor_override or 0))[0]
+
+
+def _integer_avg_pool3d(x: Tensor, geometry: tuple, out: tuple, count_include_pad: bool,
+                        divisor_override) -> Tensor:
+    """PyTorch's integer average: the window's sum divided once, truncating. The separable
+    passes would truncate twice, so they only sum here (an override of 1) and the division
+    by each window's size follows."""
+    total = pool3d("avg", False, x, geometry, out, "AvgPool3DBackward0", True, 1)[0]
+    if divisor_override:
+        return total.div(int(divisor_override), rounding_mode="trunc")
+    sizes = x._shape[-3:]
+    counts = np.ones((1,) * 3, np.int64)
+    for axis in range(3):
+        k, s, p = geometry[axis], geometry[3 + axis], geometry[6 + axis]
+        start = np.arange(out[axis]) * s - p
+        end = np.minimum(start + k, sizes[axis] + p)
+        if not count_include_pad:
+            end, start = np.minimum(end, sizes[axis]), np.maximum(start, 0)
+        shape = [1, 1, 1]
+        shape[axis] = out[axis]
+        counts = counts * (end - start).reshape(shape)
+    return total.div(tensor(counts, dtype=x.dtype, device=x.device), rounding_mode="trunc")
 
 
 def _adaptive_size(input: Tensor, output_size, op: str) -> tuple:
@@ -316,7 +344,7 @@ def _adaptive_size(input: Tensor, output_size, op: str) -> tuple:
                                f"dimension {d} being empty")
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for "
-                                  f"'{input.dtype.name.capitalize()}'")
+                                  f"'{scalar_name(input.dtype)}'")
     if isinstance(output_size, (list, tuple)):
         if len(output_size) != 3:
             raise RuntimeError(f"{op}(): internal error: output_size.size() must be 3")

@@ -68,7 +68,7 @@ class AdaptiveAvgPool3d(_AdaptivePool):
 
 
 class AdaptiveMaxPool3d(_AdaptivePool):
-    """3-d adaptive max pooling to output_size (values only)."""
+    """3-d adaptive max pooling to output_size (return_indices: flat D*H*W indices too)."""
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)

@@ -21,34 +21,44 @@ def conv_out_size(size: int, k: int, s: int, p: int, d: int) -> int:
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple) -> Tensor:
-    """(N, C, H, W) -> (N, C*kh*kw, L); records Im2ColBackward0."""
+def _windows(size: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple):
+    return tuple(max(conv_out_size(*args), 0) for args in zip(size, kernel, stride, padding,
+                                                              dilation))
+
+
+def im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+           windows: tuple | None = None) -> Tensor:
+    """(N, C, H, W) -> (N, C*kh*kw, oh*ow); records Im2ColBackward0.
+
+    windows: (oh, ow), the first window positions taken; all that fit by default (a
+    transposed convolution's gradient takes only its input's size: with output_padding past
+    the stride more would fit).
+    """
     n, c, h, w = x._shape
     kh, kw = kernel
-    oh = max(conv_out_size(h, kh, stride[0], padding[0], dilation[0]), 0)
-    ow = max(conv_out_size(w, kw, stride[1], padding[1], dilation[1]), 0)
+    oh, ow = windows or _windows((h, w), kernel, stride, padding, dilation)
     cols = Tensor._empty((n, c * kh * kw, oh * ow), x.dtype, x.device)
     cols._storage.backend.im2col(cols, x, (kh, kw, *stride, *padding, *dilation, oh, ow))
     if needs_grad(x):
         record("Im2ColBackward0", cols, (x,), lambda g: (
-            col2im(g, (h, w), kernel, stride, padding, dilation),))
+            col2im(g, (h, w), kernel, stride, padding, dilation, (oh, ow)),))
     return cols
 
 
 def col2im(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
-           dilation: tuple) -> Tensor:
-    """(N, C*kh*kw, L) -> (N, C, H, W), overlapping windows added; records Col2ImBackward0."""
+           dilation: tuple, windows: tuple | None = None) -> Tensor:
+    """(N, C*kh*kw, oh*ow) -> (N, C, H, W), overlapping windows added; records
+    Col2ImBackward0. windows: (oh, ow) as im2col's."""
     n, ck, _ = cols._shape
     kh, kw = kernel
     h, w = size
-    oh = conv_out_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = conv_out_size(w, kw, stride[1], padding[1], dilation[1])
+    oh, ow = windows or _windows((h, w), kernel, stride, padding, dilation)
     src = cols if cols.is_contiguous() else cols.detach().contiguous()
     out = Tensor._empty((n, ck // (kh * kw), h, w), cols.dtype, cols.device)
     out._storage.backend.col2im(out, src, (kh, kw, *stride, *padding, *dilation, oh, ow))
     if needs_grad(cols):
         record("Col2ImBackward0", out, (cols,), lambda g: (
-            im2col(g, kernel, stride, padding, dilation),))
+            im2col(g, kernel, stride, padding, dilation, (oh, ow)),))
     return out
 
 
@@ -80,30 +90,38 @@ def _fold_depth(u: Tensor, depth: int, sd: int, pd: int, dd: int) -> Tensor:
     return acc if total == depth else acc[:, :, pd:pd + depth].contiguous()
 
 
+def _one_pixel(kernel: tuple, stride: tuple, padding: tuple, size: tuple, windows: tuple):
+    """Whether every (H, W) window is the one pixel under it: no gather needed."""
+    return kernel[1:] == (1, 1) and stride[1:] == (1, 1) and padding[1:] == (0, 0) and \
+        tuple(size[1:]) == tuple(windows[1:])
+
+
 def vol2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-            od: int) -> Tensor:
+            windows: tuple) -> Tensor:
     """(N, C, D, H, W) -> (N, od, C*kd*kh*kw, oh*ow): the columns of a 3-d convolution, one
-    block of rows per output depth (od windows along the depth)."""
+    block of rows per output depth; windows = (od, oh, ow), the window positions taken."""
     n, c, _, h, w = x._shape
     kd, kh, kw = kernel
+    od = windows[0]
     u = _unfold_depth(x, kd, stride[0], padding[0], dilation[0], od)
     planes = u.view(n * od, c * kd, h, w)
-    if (kh, kw) == (1, 1) and stride[1:] == (1, 1) and padding[1:] == (0, 0):
-        return planes.view(n, od, c * kd, h * w)  # every window is one pixel: no gather
-    cols = im2col(planes, kernel[1:], stride[1:], padding[1:], dilation[1:])
+    if _one_pixel(kernel, stride, padding, x._shape[2:], windows):
+        return planes.view(n, od, c * kd, h * w)
+    cols = im2col(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], windows[1:])
     return cols.view(n, od, c * kd * kh * kw, cols._shape[2])
 
 
 def col2vol(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
-            dilation: tuple) -> Tensor:
-    """The adjoint of vol2col: (N, od, C*kd*kh*kw, L) -> (N, C, *size)."""
+            dilation: tuple, windows: tuple) -> Tensor:
+    """The adjoint of vol2col: (N, od, C*kd*kh*kw, oh*ow) -> (N, C, *size)."""
     n, od, ck, length = cols._shape
     kd, kh, kw = kernel
     c = ck // (kd * kh * kw)
     d, h, w = size
     flat = cols.reshape(n * od, ck, length)
-    if (kh, kw) == (1, 1) and stride[1:] == (1, 1) and padding[1:] == (0, 0):
+    if _one_pixel(kernel, stride, padding, size, windows):
         planes = flat.view(n * od, c * kd, h, w)
     else:
-        planes = col2im(flat, (h, w), kernel[1:], stride[1:], padding[1:], dilation[1:])
+        planes = col2im(flat, (h, w), kernel[1:], stride[1:], padding[1:], dilation[1:],
+                        windows[1:])
     return _fold_depth(planes.view(n, od, c, kd, h, w), d, stride[0], padding[0], dilation[0])
