@@ -5,6 +5,7 @@ from ._pooling import *  # noqa: F401,F403
 from ._unpool import *  # noqa: F401,F403
 from ._norm import *  # noqa: F401,F403
 from ._sampling import *  # noqa: F401,F403
+from ._grid import *  # noqa: F401,F403
 from ._activation import *  # noqa: F401,F403
 from ._loss import *  # noqa: F401,F403
 from ._linear import *  # noqa: F401,F403
