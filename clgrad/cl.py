@@ -69,8 +69,9 @@ def _runtime(device):
 
 
 def synchronize(device=None) -> None:
-    """Wait until every kernel queued on the device has finished."""
-    _runtime(device).queue.finish()
+    """Wait until every kernel queued on the device has finished; raise the error of a
+    device-side check (an index, target or divisor out of range) met since the last wait."""
+    _runtime(device).synchronize()
 
 
 def memory_allocated(device=None) -> int:

@@ -2,6 +2,10 @@
 ## prelude(caps): caps is the device's Capabilities; other keywords are ignored.
 ## load(dt, ptr, idx, T): an expression reading element idx of ptr (a clgrad dtype dt) as T.
 ## store(dt, ptr, idx, value): a statement writing value to element idx of ptr.
+## reporter(): the clgrad_report function of kernels that declare signature.error_word():
+##   clgrad_report(err, err_id, code, value) keeps the FIRST error of the queue: err is
+##   int[4] = {code, launch id, value low word, value high word}; the host reads it at its
+##   next synchronisation (backends/cl/checks.py) and raises PyTorch's error.
 <%def name="prelude(caps, **_)">\
 % if caps.fp64:
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -36,4 +40,15 @@ ${ptr}[${idx}] = (uchar)((${value}) != 0);\
 % else:
 ${ptr}[${idx}] = (${dt.ctype})(${value});\
 % endif
+</%def>
+
+<%def name="reporter()">\
+inline void clgrad_report(__global int *err, const int err_id, const int code, const long v)
+{
+    if (atomic_cmpxchg(err, 0, code) == 0) {
+        err[1] = err_id;
+        err[2] = (int)(v & 0xffffffffL);
+        err[3] = (int)(v >> 32);
+    }
+}
 </%def>

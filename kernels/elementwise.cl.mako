@@ -4,20 +4,23 @@
 ##   indexed by the flat id), "s" (strided: one stride argument per dim) or "k" (a scalar
 ##   argument of type T); rank: dims after coalescing (0 when every operand is contiguous);
 ##   T: the compute type; expr: OpenCL C over a, b, c of type T; helpers: names of
-##   math.cl.mako defs the expression calls.
+##   math.cl.mako defs the expression calls. divisor_check: b is an integer divisor, and
+##   b == 0 reports checks.ZERO_DIVISOR in the error word (the host raises PyTorch's
+##   RuntimeError("ZeroDivisionError") at its next wait).
 ## Arguments (declared in SIGNATURES below): n, out (+ out_off, [out_s<d>]), per operand
-## in<i> (+ in<i>_off, [in<i>_s<d>]) or <letter>_value, then size<d> of the rank dims.
+## in<i> (+ in<i>_off, [in<i>_s<d>]) or <letter>_value, then size<d> of the rank dims, then
+## (divisor_check) err, err_id.
 <%namespace name="common" file="common.cl.mako"/>
 <%namespace name="math" file="math.cl.mako"/>
 <%!
-from clgrad.kernels.signature import declare, scalar, tensor
+from clgrad.kernels.signature import declare, error_word, scalar, tensor
 
 SIGNATURES = {}
 OPERAND_NAMES = "abcdefgh"
 
 
 @declare(SIGNATURES)
-def pointwise(out, out_kind, operands, rank, T, index_t, **_):
+def pointwise(out, out_kind, operands, rank, T, index_t, divisor_check=False, **_):
     args = [scalar(index_t, "n"),
             tensor(out.ctype, "out", index_t, const=False, strides=rank * (out_kind == "s"))]
     for i, (kind, dt) in enumerate(operands):
@@ -25,12 +28,16 @@ def pointwise(out, out_kind, operands, rank, T, index_t, **_):
             args.append(scalar(T, f"{OPERAND_NAMES[i]}_value"))
         else:
             args.append(tensor(dt.ctype, f"in{i}", index_t, strides=rank * (kind == "s")))
-    return args + scalar(index_t, *[f"size{d}" for d in range(rank)])
+    args += scalar(index_t, *[f"size{d}" for d in range(rank)])
+    return args + error_word() if divisor_check else args
 %>
-<%def name="pointwise(name, caps, out, out_kind, operands, rank, T, expr, index_t, helpers)">\
+<%def name="pointwise(name, caps, out, out_kind, operands, rank, T, expr, index_t, helpers, divisor_check=False)">\
 % for helper in helpers:
 ${getattr(math, helper)(T)}
 % endfor
+% if divisor_check:
+${common.reporter()}
+% endif
 <% names = OPERAND_NAMES %>\
 __kernel void ${name}(${signature})
 {
@@ -80,6 +87,9 @@ __kernel void ${name}(${signature})
     const ${T} ${names[i]} = ${common.load(dt, "in%d" % i, "idx%d" % i, T)};
 % endif
 % endfor
+% if divisor_check:
+    if (b == (${T})0) clgrad_report(err, err_id, 2, 0);  // checks.ZERO_DIVISOR
+% endif
     ${common.store(out, "out", "out_idx", expr)}
 }
 </%def>

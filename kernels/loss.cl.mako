@@ -1,22 +1,23 @@
 ## Negative log-likelihood (the second half of cross entropy) over log-probabilities laid
 ## out contiguously as (N, C, D) (D: the product of the extra dims, 1 for (N, C) inputs) and
 ## int64 targets (N, D). A target equal to ignore_index contributes 0 (and no weight); a
-## target outside [0, C) never reads out of bounds: it gives NaN (the cpu backend raises
-## PyTorch's IndexError instead: checking on the host would wait for the device).
+## target outside [0, C) never reads out of bounds: it gives NaN and reports checks.TARGET
+## with its value in the error word (the host raises PyTorch's IndexError at its next wait).
 ##
 ## nll_none(name, caps, dt, T, has_w, index_t): out[n, d] = -w[t] * x[n, t, d], one
-##   work-item per (n, d). Arguments: N, C, D, x, x_off, t, t_off, [w, w_off], ignore, out.
+##   work-item per (n, d). Arguments: N, C, D, x, x_off, t, t_off, [w, w_off], ignore, out,
+##   err, err_id.
 ## nll_reduce(name, caps, dt, T, has_w, mean, index_t): one work-group sums the weighted
 ##   losses and the weights in local memory; out[0] = sum (mean: sum / total weight) and
 ##   tw[0] = the total weight (kept for the backward). Arguments: N, C, D, x, x_off, t,
-##   t_off, [w, w_off], ignore, out, tw (T), scratch (local, 2 * group size of T).
+##   t_off, [w, w_off], ignore, out, tw (T), scratch (local, 2 * group size of T), err, err_id.
 ## nll_bwd(name, caps, dt, T, has_w, reduced, mean, index_t): the gradient of x (N, C, D):
 ##   -w[t] * g at the target class, 0 elsewhere; g is out's gradient (one value when
 ##   reduced, divided by tw[0] for the mean). One work-item per element of x.
 ##   Arguments: N, C, D, g, g_off, t, t_off, [w, w_off], ignore, [tw], out.
 <%namespace name="common" file="common.cl.mako"/>
 <%!
-from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
+from clgrad.kernels.signature import buffer, declare, error_word, local_mem, scalar, tensor
 
 SIGNATURES = {}
 
@@ -30,13 +31,13 @@ def head(dt, has_w, index_t, x="x"):
 
 @declare(SIGNATURES)
 def nll_none(dt, has_w, index_t, **_):
-    return head(dt, has_w, index_t) + [buffer(dt.ctype, "out")]
+    return head(dt, has_w, index_t) + [buffer(dt.ctype, "out")] + error_word()
 
 
 @declare(SIGNATURES)
 def nll_reduce(dt, T, has_w, index_t, **_):
     return head(dt, has_w, index_t) + [buffer(dt.ctype, "out"), buffer(T, "tw"),
-                                       local_mem(T, "scratch")]
+                                       local_mem(T, "scratch")] + error_word()
 
 
 @declare(SIGNATURES)
@@ -54,6 +55,7 @@ ${common.load(dt, "w", "w_off + " + cls, T)}\
 </%def>
 
 <%def name="nll_none(name, caps, dt, T, has_w, index_t)">\
+${common.reporter()}
 __kernel void ${name}(${signature})
 {
     const ${index_t} r = get_global_id(0);
@@ -64,6 +66,7 @@ __kernel void ${name}(${signature})
     ${T} v = 0;
     if (c != ignore) {
         if (c < 0 || c >= C) {
+            clgrad_report(err, err_id, 1, c);  // checks.TARGET
             v = NAN;
         } else {
             const ${index_t} ci = (${index_t})c;
@@ -75,6 +78,7 @@ __kernel void ${name}(${signature})
 </%def>
 
 <%def name="nll_reduce(name, caps, dt, T, has_w, mean, index_t)">\
+${common.reporter()}
 __kernel void ${name}(${signature})
 {
     const ${index_t} lid = get_local_id(0);
@@ -84,6 +88,7 @@ __kernel void ${name}(${signature})
         const long c = t[t_off + r];
         if (c == ignore) continue;
         if (c < 0 || c >= C) {
+            clgrad_report(err, err_id, 1, c);  // checks.TARGET
             s = NAN;
             continue;
         }

@@ -24,6 +24,10 @@ Argument kinds and what a launch passes for them:
   local   `__local T *name`: a number of elements, packed as local memory of that size
           (declared with local_mem(): `local` is a name Mako reserves).
 
+A kernel that checks values only the device sees (an index, a target, a divisor) declares
+error_word() as its LAST arguments: `__global int *err, const int err_id`. The launch appends
+them itself (DeviceRuntime.launch with a check); the kernel reports through common.report.
+
 This module is plain Python over numpy (the templates import it), so it sits on the floor.
 """
 from __future__ import annotations
@@ -102,6 +106,11 @@ def buffer(ctype: str, name: str, const: bool = False) -> Arg:
 def local_mem(ctype: str, name: str) -> Arg:
     """Local memory of ctype elements; a launch passes the element count."""
     return Arg(name, LOCAL, ctype)
+
+
+def error_word() -> list[Arg]:
+    """The queue's error word and this launch's id (always the last declared arguments)."""
+    return [Arg("err", BUFFER, "int", const=False), Arg("err_id", SCALAR, "int")]
 
 
 def flatten(args) -> list[Arg]:

@@ -12,11 +12,17 @@ from ..._dtype import bfloat16, from_bfloat16_bits, from_numpy_dtype, to_bfloat1
 from ..._storage import Storage
 from ..._strides import coalesce, is_contiguous, numel
 from ..base import Backend
+from .checks import ZERO_DIVISOR, Check
 from .programs import compute_ctype, get_kernel
 from .runtime import INT32_LIMIT, Scratch, runtime
 
 _SCALARS = (int, float, bool)
 _EW = "elementwise.cl.mako"
+# Integer division and remainder by zero: PyTorch's cpu error, raised at the next host wait
+# (the op table's name -> PyTorch's op name).
+_DIVISOR_CHECKS = {name: Check(op, {ZERO_DIVISOR: (RuntimeError, "ZeroDivisionError")})
+                   for name, op in (("div_floor", "floor_divide"), ("div_trunc", "div"),
+                                    ("remainder", "remainder"), ("fmod", "fmod"))}
 
 
 class _Copy:
@@ -124,7 +130,7 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
             self.copy(t, staged)
 
     def synchronize(self) -> None:
-        self.queue.finish()
+        self.rt.synchronize()
 
     def copy_bytes(self, dst, src, nbytes: int) -> None:
         if nbytes:
@@ -169,7 +175,7 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         if kernel is None:
             kernel = get_kernel(self.rt, _EW, "pointwise", key, self._pointwise_params(
                 op, out.dtype, "c", key[3:-1], 0, compute, big))
-        self.rt.launch(kernel, n, None, args)
+        self.rt.launch(kernel, n, None, args, kernel.check)
 
     def _pointwise_strided(self, op, out, operands, tensors, compute, n) -> None:
         big = n > INT32_LIMIT or any(x._storage.numel > INT32_LIMIT for x in tensors + [out])
@@ -205,7 +211,7 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
                     args.extend(strides[k])
                 k += 1
         args.extend(sizes)
-        self.rt.launch(kernel, n, None, args)
+        self.rt.launch(kernel, n, None, args, kernel.check)
 
     @staticmethod
     def _pointwise_params(op, out_dtype, out_kind, dtypes, rank, compute, big,
@@ -214,10 +220,14 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         T = compute_ctype(compute)
         if kinds is None:
             kinds = ["k" if d is None else "c" for d in dtypes]
-        return dict(name=f"pw_{op.name}", out=out_dtype, out_kind=out_kind,
-                    operands=tuple(zip(kinds, dtypes)), rank=rank, T=T,
-                    expr=op.opencl_c_expr(T, compute), index_t="long" if big else "int",
-                    helpers=op.helpers)
+        params = dict(name=f"pw_{op.name}", out=out_dtype, out_kind=out_kind,
+                      operands=tuple(zip(kinds, dtypes)), rank=rank, T=T,
+                      expr=op.opencl_c_expr(T, compute), index_t="long" if big else "int",
+                      helpers=op.helpers)
+        check = _DIVISOR_CHECKS.get(op.name)
+        if check is not None and not compute.is_floating_point and compute.name != "bool":
+            params.update(divisor_check=True, check=check)
+        return params
 
     def copy(self, dst, src) -> None:
         """dst[...] = src (same shape, any dtypes and strides, same device)."""

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import TARGET, Check
 from .programs import compute_ctype, get_kernel
 from .runtime import index_t, pow2_at_most
 
 _T = "loss.cl.mako"
 _NP = {"float": np.float32, "double": np.float64}
+# A target outside the classes, reported by the forward kernels (PyTorch's cpu error).
+_TARGET_CHECK = Check("nll_loss", {TARGET: (IndexError, "Target {value} is out of bounds.")})
 
 
 class ClLoss:
     def nll(self, out, tw, x, target, weight, ignore: int, reduction: str, dims: tuple) -> None:
-        """See the cpu backend's nll; out-of-range targets give NaN instead of raising."""
+        """See the cpu backend's nll; an out-of-range target gives NaN and raises PyTorch's
+        IndexError at the next synchronisation (the device-side check)."""
         N, C, D = dims
         dt = x.dtype
         T = compute_ctype(dt)
@@ -30,7 +34,7 @@ class ClLoss:
                 return
             kernel = get_kernel(self.rt, _T, "nll_none", (dt.name, has_w, it),
                                 dict(name="nll_none", dt=dt, T=T, has_w=has_w, index_t=it))
-            self.rt.launch(kernel, N * D, None, args)
+            self.rt.launch(kernel, N * D, None, args, _TARGET_CHECK)
             return
         mean = reduction == "mean"
         kernel = get_kernel(self.rt, _T, "nll_reduce", (dt.name, has_w, mean, it),
@@ -39,7 +43,7 @@ class ClLoss:
         # One work-group; the scratch holds two T per work-item (losses and weights).
         L = min(self.rt.group_limit(kernel, 2 * np.dtype(_NP[T]).itemsize),
                 pow2_at_most(max(N * D, 1)))
-        self.rt.launch(kernel, (L,), (L,), dict(args, tw=tw, scratch=2 * L))
+        self.rt.launch(kernel, (L,), (L,), dict(args, tw=tw, scratch=2 * L), _TARGET_CHECK)
 
     def nll_backward(self, out, g, tw, target, weight, ignore: int, reduction: str,
                      dims: tuple) -> None:

@@ -108,7 +108,7 @@ class Kernel:
     """
 
     __slots__ = ("cl", "name", "args", "description", "template", "def_name", "params",
-                 "_max_group")
+                 "_max_group", "check")
 
     def __init__(self, cl_kernel, name: str, args: list, description: str, template: str,
                  def_name: str, params: dict):
@@ -121,6 +121,9 @@ class Kernel:
         self.def_name = def_name
         self.params = params
         self._max_group = None
+        # The checks.Check its launches pass when it declares the error word (get_kernel's
+        # `check` parameter); callers that always check pass their own.
+        self.check = None
         cl_kernel.set_scalar_arg_dtypes([t for a in args for t in a.arg_dtypes()])
 
     def max_group(self, device) -> int:
@@ -203,17 +206,22 @@ def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
 
     The key holds everything the rendering depends on besides the device. params: the render
     parameters (with `name`, the kernel's C name), or a function returning them, which hot
-    paths pass so that a cache hit builds nothing.
+    paths pass so that a cache hit builds nothing. A `check` parameter (a checks.Check) is
+    not rendered: it becomes the kernel's `check`, what its launches pass.
     """
     full_key = (template, def_name, key)
     kernel = rt.kernels.get(full_key)
     if kernel is None:
         if callable(params):
             params = params()
+        check = params.get("check")
+        if check is not None:
+            params = {k: v for k, v in params.items() if k != "check"}
         name = params["name"]
         description = f"{template}:{def_name} {key}"
         source, args = render(template, def_name, caps=rt.caps, **params)
         kernel = Kernel(build(rt, source, name, description), name, args, description,
                         template, def_name, params)
+        kernel.check = check
         rt.kernels[full_key] = kernel
     return kernel

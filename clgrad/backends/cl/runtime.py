@@ -15,6 +15,7 @@ from functools import lru_cache
 from ..._storage import Storage
 from ..._strides import contiguous_strides, numel
 from ...errors import OutOfMemoryError
+from .checks import ErrorWord
 
 try:  # pyopencl is optional: without it clgrad is numpy-only.
     import pyopencl as cl
@@ -27,6 +28,8 @@ except Exception as exc:  # pragma: no cover - exercised by the cpu-only tox env
 log = logging.getLogger("clgrad.cl")
 
 DEBUG = int(os.environ.get("CLGRAD_DEBUG", "0") or 0)
+# CLGRAD_LAUNCH_BLOCKING=1: wait for every launch and raise a device-side check's error at it.
+LAUNCH_BLOCKING = os.environ.get("CLGRAD_LAUNCH_BLOCKING", "0") not in ("", "0")
 if DEBUG and not logging.getLogger().handlers:
     logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
@@ -175,20 +178,32 @@ class DeviceRuntime:
         # the point where capture/replay records launches and device-side checks attach.
         # CLGRAD_DEBUG sets a logger; None costs one attribute test per launch.
         self.launch_hook = _log_launch if DEBUG else None
+        # The queue's device-side error word (see checks.py).
+        self.errors = ErrorWord(self.context)
+        if LAUNCH_BLOCKING:  # an instance attribute: the normal path tests nothing for it
+            self.launch = self._launch_blocking
         self.allocated = 0
         self.peak_allocated = 0
         # Work-group size used by 1-D launches: big enough to fill a SIMD unit, never above
         # what the device reports.
         self.group_size = min(256, self.caps.max_work_group_size)
 
-    def launch(self, kernel, global_size, local_size, args) -> None:
+    def launch(self, kernel, global_size, local_size, args, check=None) -> None:
         """Enqueue `kernel`: every kernel clgrad runs on this device goes through here.
 
         global_size: a tuple, or an int n for a 1-D launch of n work-items rounded up to
         the runtime's group size (the kernel guards its tail); local_size: a tuple or None
         (the driver chooses). args: a dict of the kernel's declared arguments by name, or the
-        positional list Kernel.pack returns (hot paths pack their own).
+        positional list Kernel.pack returns (hot paths pack their own). check: a checks.Check
+        for a kernel that declares signature.error_word() (last): the launch appends the
+        queue's error word and a launch id, and remembers what the id's errors mean.
         """
+        if check is not None:
+            launch_id = self.errors.record(check)
+            if args.__class__ is dict:
+                args = dict(args, err=self.errors.buffer, err_id=launch_id)
+            else:
+                args = args + [self.errors.buffer, launch_id]
         if args.__class__ is dict:
             args = kernel.pack(args)
         if global_size.__class__ is int:
@@ -203,6 +218,17 @@ class DeviceRuntime:
             exc.add_note(_explain(kernel, args, exc))
             raise
 
+    def _launch_blocking(self, kernel, global_size, local_size, args, check=None) -> None:
+        """launch, then wait and raise a device-side check's error here (LAUNCH_BLOCKING)."""
+        DeviceRuntime.launch(self, kernel, global_size, local_size, args, check)
+        self.synchronize()
+
+    def synchronize(self) -> None:
+        """Wait for every command of the queue; raise a device-side check's error."""
+        self.queue.finish()
+        if self.errors.armed:
+            self.errors.check(self.queue)
+
     # -- host transfers: the only other commands clgrad enqueues ------------------------------
     def write(self, buf, array, offset: int = 0, blocking: bool = True) -> None:
         """Copy the host array into buf from byte `offset` (blocking: array may be reused)."""
@@ -213,7 +239,14 @@ class DeviceRuntime:
         cl.enqueue_copy(self.queue, dst, src, byte_count=nbytes)
 
     def read(self, array, buf, offset: int = 0) -> None:
-        """Copy buf from byte `offset` into the host array (waits for the device)."""
+        """Copy buf from byte `offset` into the host array (waits for the device); raises a
+        device-side check's error (its word is read in the same wait)."""
+        errors = self.errors
+        if errors.armed:
+            errors.enqueue_read(self.queue)
+            cl.enqueue_copy(self.queue, array, buf, src_offset=offset, is_blocking=True)
+            errors.raise_pending(self.queue)
+            return
         cl.enqueue_copy(self.queue, array, buf, src_offset=offset, is_blocking=True)
 
     def _out_of_memory(self, nbytes: int) -> OutOfMemoryError:
