@@ -21,6 +21,7 @@ from .._tensor import Tensor, register
 from ..backends.cpu.random import blocks_for, words_per_element
 from ..random import Generator, default_generator
 from .creation import finish, parse_size
+from .value_checks import check_in_range, check_probabilities
 
 __all__ = ["rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
            "normal", "bernoulli", "multinomial"]
@@ -157,13 +158,10 @@ def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
 
 
 def _check_probs_host(p: Tensor) -> None:
-    # Values are checked where reading them costs nothing (cpu); a cl check would wait.
-    if p.is_cpu and p.numel():
-        host = p._storage.backend.view(p)
-        if not ((host >= 0) & (host <= 1)).all():
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
-                               "(Could this error message be improved?  If so, please report "
-                               "an enhancement request to PyTorch.)")
+    # At once on cpu; by the device (raised at the next synchronisation) elsewhere.
+    check_in_range(p, 0, 1, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true, but got "
+                   "false.  (Could this error message be improved?  If so, please report an "
+                   "enhancement request to PyTorch.)")
 
 
 @register()
@@ -433,16 +431,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
                            "replacement")
     probs = input.contiguous()
     rows = 1 if input.dim() == 1 else input._shape[0]
-    if probs.is_cpu and probs.numel():
-        host = probs._storage.backend.view(probs).reshape(rows, ncat).astype(np.float64)
-        if not (np.isfinite(host) & (host >= 0)).all():
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        if (host.sum(axis=1) <= 0).any():
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and ((host > 0).sum(axis=1) < num_samples).any():
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not "
-                               "enough non-negative category to sample)")
     probs2d = probs._view((rows, ncat), (ncat, 1), probs._offset)
+    check_probabilities(probs2d, 0 if replacement else num_samples, "multinomial")
     compute = _compute(input.dtype)
     gen = _generator(generator, "multinomial")
     seed, ctr = gen._take(blocks_for(rows * num_samples, words_per_element(compute)))

@@ -49,6 +49,7 @@ from .random import ClRandom  # noqa: E402
 from .reduce import ClReduce  # noqa: E402
 from .softmax import ClSoftmax  # noqa: E402
 from .sort import ClSort  # noqa: E402
+from .value_checks import ClValueChecks  # noqa: E402
 
 
 def _output_order(shape: tuple, stride_sets: list) -> tuple:
@@ -65,7 +66,7 @@ def _output_order(shape: tuple, stride_sets: list) -> tuple:
 
 
 class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClConv, ClPool,
-                ClNorm, ClSoftmax, ClLoss, ClOptim, Backend):
+                ClNorm, ClSoftmax, ClLoss, ClOptim, ClValueChecks, Backend):
     """OpenCL backend; kernel families beyond pointwise come from the mixins."""
 
     name = "cl"

@@ -18,6 +18,7 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import needs_grad, record
 from ...ops.fused import nll_loss as _fused_nll_loss
+from ...ops.value_checks import check_in_range
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
@@ -305,10 +306,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
-    if input.is_cpu and input.numel():
-        with no_grad():
-            if bool(((input < 0) | (input > 1)).any()):
-                raise RuntimeError("all elements of input should be between 0 and 1")
+    check_in_range(input.detach(), 0, 1, "binary_cross_entropy",
+                   "all elements of input should be between 0 and 1")
     with no_grad():
         x, t = input.detach(), target.detach()
         loss = -(t * x.log().clamp_min(-100) + (1 - t) * (1 - x).log().clamp_min(-100))
