@@ -202,7 +202,7 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
         if fast is not None:
             compute, result = op.dtypes(fast[0])
             first = inputs[0]
-            if fast[2]:
+            if fast[2] and 0 not in first._shape:  # empty tensors are contiguous, any strides
                 out = Tensor._empty(first._shape, result, first._storage.device)
             else:
                 out = new_output(first._shape, result, first._storage.device, inputs)
