@@ -1,7 +1,8 @@
 """Layouts through dtype and device conversions, and contiguity of empty tensors, as torch's.
 
 .to(dtype) / .half() / .double() / .float() / .to(device) keep a dense input's strides
-(memory_format=preserve_format); is_contiguous() is True for any tensor with no elements.
+(memory_format=preserve_format), and lay any other input out densely in its dims' stride
+order; is_contiguous() is True for any tensor with no elements.
 """
 import itertools
 
@@ -15,25 +16,30 @@ DTYPES = ("float64", "float16", "int32", "float32")
 
 
 def _layouts():
-    """(shape, permutation) pairs: every dense layout of a few small shapes."""
+    """(shape, permutation, step) triples: every dense layout of a few small shapes, and
+    each also sliced with step 2 along one dim (not dense: made dense in its dims' order)."""
     for shape in ((2, 3, 4, 5), (3, 1, 2, 3, 1), (2, 1, 3)):
         for perm in itertools.permutations(range(len(shape))):
-            yield shape, perm
+            yield shape, perm, None
+            yield shape, perm, len(shape) - 1 - perm[0]
 
 
 @pytest.mark.parity
 def test_to_keeps_dense_strides(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    for shape, perm in _layouts():
+    for shape, perm, sliced in _layouts():
         a = rng.standard_normal(shape).astype(np.float32)
         t = torch.tensor(a).permute(perm)
         c = clgrad.tensor(a, device=device).permute(perm)
+        if sliced is not None:
+            index = (slice(None),) * sliced + (slice(None, None, 2),)
+            t, c = t[index], c[index]
         for target in sorted({"cpu", device}):
             for name in DTYPES:
-                want = t.to(getattr(torch, name))
-                got = c.to(target, getattr(clgrad, name))
-                assert got.stride() == want.stride(), (shape, perm, target, name)
+                want = t.to(getattr(torch, name), copy=True)  # a copy, as a device move
+                got = c.to(target, getattr(clgrad, name), copy=True)
+                assert got.stride() == want.stride(), (shape, perm, sliced, target, name)
                 np.testing.assert_array_equal(to_numpy(got), want.numpy())
 
 

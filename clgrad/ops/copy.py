@@ -8,6 +8,7 @@ from .._strides import contiguous_strides
 from .._tensor import Tensor, register
 from ..autograd.graph import needs_grad, record
 from ..autograd.inplace import check_inplace, record_inplace
+from .pointwise_dispatch import output_strides
 from .pointwise_table import COPY
 
 
@@ -23,7 +24,7 @@ def copy_into(dst: Tensor, src: Tensor) -> None:
 def convert(t: Tensor, device, dtype) -> Tensor:
     """A new tensor with t's values on `device` as `dtype`, laid out as PyTorch's
     preserve_format: a dense input's strides kept (channels_last stays channels_last), any
-    other input in its suggested format."""
+    other input made dense in the order of its strides."""
     out = _convert(t, device, dtype)
     if needs_grad(t):
         source_device, source_dtype = t.device, t.dtype
@@ -39,8 +40,10 @@ def _convert(t: Tensor, device, dtype) -> Tensor:
     strides = t._stride
     if t.is_contiguous() and strides == contiguous_strides(t._shape):
         strides = None  # the common case: a plain contiguous output
-    else:  # a dense layout kept as it is (size-1 dims' strides too), as PyTorch's _to_copy
-        strides = mf.target_strides(t._shape, strides, None)
+    elif not mf.is_non_overlapping_and_dense(t._shape, strides):
+        # PyTorch's _to_copy keeps a dense layout as it is (size-1 dims' strides too) and
+        # makes any other dense in the order of t's strides, as TensorIterator orders them.
+        strides = output_strides(t._shape, (t,), False) or contiguous_strides(t._shape)
     if device == t.device:
         out = Tensor._empty(t._shape, dtype, device) if strides is None else \
             mf.empty_strided_like(t._shape, strides, dtype, device)
