@@ -120,8 +120,12 @@ ${var} += ${flat} * ${prefix}s0;
         ${index_t} rem = ${flat};
 % for d in reversed(range(rank)):
 % if d:
-        ${var} += (rem % ${prefix}n${d}) * ${prefix}s${d};
-        rem /= ${prefix}n${d};
+        {
+            // q rather than % then /=: Oclgrind 21.10 cannot simulate the freeze LLVM emits
+            const ${index_t} q = rem / ${prefix}n${d};
+            ${var} += (rem - q * ${prefix}n${d}) * ${prefix}s${d};
+            rem = q;
+        }
 % else:
         ${var} += rem * ${prefix}s0;
 % endif

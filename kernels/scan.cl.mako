@@ -34,8 +34,10 @@ __kernel void ${name}(${signature})
         ${index_t} rem = gid;
 % for d in reversed(range(rank)):
 % if d:
-        const ${index_t} i${d} = rem % n${d};
-        rem /= n${d};
+        // q rather than % then /=: Oclgrind 21.10 cannot simulate the freeze LLVM emits
+        const ${index_t} q${d} = rem / n${d};
+        const ${index_t} i${d} = rem - q${d} * n${d};
+        rem = q${d};
 % else:
         const ${index_t} i${d} = rem;
 % endif

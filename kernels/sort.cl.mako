@@ -59,8 +59,12 @@ def bincount(w_dt, out_dt, has_w, index_t, **_):
         ${index_t} rem = r;
 % for d in reversed(range(rank)):
 % if d:
-        ${var} += (rem % n${d}) * ${stride_prefix}${d};
-        rem /= n${d};
+        {
+            // q rather than % then /=: Oclgrind 21.10 cannot simulate the freeze LLVM emits
+            const ${index_t} q = rem / n${d};
+            ${var} += (rem - q * n${d}) * ${stride_prefix}${d};
+            rem = q;
+        }
 % else:
         ${var} += rem * ${stride_prefix}0;
 % endif
@@ -112,7 +116,8 @@ __kernel void ${name}(${signature})
     const ${index_t} r = gid / half_p;
     if (r >= rows) return;
     const ${index_t} q = gid - r * half_p;
-    const ${index_t} i = (q / j) * 2 * j + (q % j);
+    const ${index_t} qj = q / j;
+    const ${index_t} i = qj * 2 * j + (q - qj * j);  // not q % j after q / j (Oclgrind)
     const ${index_t} a = r * P + i, b = a + j;
     const ${K} ka = keys[a], kb = keys[b];
     const long ia = idx[a], ib = idx[b];
