@@ -1,11 +1,12 @@
 ## Advanced indexing, gather/scatter and their relatives: one strided "index map" kernel.
 ##
-## index_map(name, caps, dt, mode, K, rank, serial): walks an iteration space of `rank` dims
-##   (sizes n0..). Each point has an element of `oth` (strided, stride 0 where broadcast) and
-##   a position in `tgt`: tgt_off + sum(coord * tst) + sum over the K index tensors of
-##   (index value, wrapped once if negative) * ast_k. An index outside [0, size_k) sets
-##   flag[0] (atomic_or) and its point is skipped: the kernel never touches memory outside
-##   a buffer, and the host raises the error. mode "get": oth = tgt[pos] (0 when skipped);
+## index_map(name, caps, dt, mode, K, rank, serial, wrap): walks an iteration space of `rank`
+##   dims (sizes n0..). Each point has an element of `oth` (strided, stride 0 where broadcast)
+##   and a position in `tgt`: tgt_off + sum(coord * tst) + sum over the K index tensors of
+##   (index value, wrapped once if negative when `wrap`, as x[-1]; not for gather or
+##   index_select, where PyTorch refuses negative indices) * ast_k. An index outside
+##   [0, size_k) sets flag[0] (atomic_or) and its point is skipped: the kernel never touches
+##   memory outside a buffer, and the host raises the error. mode "get": oth = tgt[pos] (0 when skipped);
 ##   "set": tgt[pos] = oth; "add", "mul", "max", "min": tgt[pos] = op(tgt[pos], oth).
 ##   serial: one work-item walks S consecutive points (the trailing dims, where repeated
 ##   indices can meet) in order, so accumulation is deterministic without float atomics.
@@ -60,7 +61,7 @@ def gather_dim(dt, index_t, **_):
             tensor("long", "idx", index_t), buffer(dt.ctype, "out")]
 %>
 
-<%def name="index_map(name, caps, dt, mode, K, rank, serial)">\
+<%def name="index_map(name, caps, dt, mode, K, rank, serial, wrap=True)">\
 <% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
 __kernel void ${name}(${signature})
 {
@@ -94,7 +95,9 @@ __kernel void ${name}(${signature})
 % for k in range(K):
         {
             long v = idx${k}[i${k}];
+% if wrap:
             if (v < 0) v += size${k};
+% endif
             if (v < 0 || v >= size${k}) ok = 0;
             else t += v * ast${k};
         }

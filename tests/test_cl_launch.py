@@ -62,6 +62,7 @@ def _every_family(dev: str, dtype=clgrad.float32) -> None:
     param.grad = clgrad.ones(4, dtype=dtype, device=dev)
     clgrad.optim.Adam([param]).step()                     # optim
     clgrad.randn(5, device=dev).bernoulli_(0.5)           # random
+    clgrad.multinomial(clgrad.ones(3, device=dev), 2)     # check (its probabilities)
     clgrad.randperm(6, device=dev)
     clgrad.cl.synchronize()
 

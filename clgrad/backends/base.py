@@ -88,8 +88,9 @@ class Backend:
 
     # -- index --------------------------------------------------------------------------------
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
-                  astrides: list, other, shape: tuple, serial: int) -> bool:
-        """Advanced-index get/set/accumulate over `shape`; False if an index was out of range."""
+                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True) -> bool:
+        """Advanced-index get/set/accumulate over `shape`; False if an index was out of range
+        (wrap: a negative index counts from the end of its dim, else it is out of range)."""
         raise NotImplementedError
 
     def nonzero(self, x):

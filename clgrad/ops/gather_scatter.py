@@ -3,7 +3,9 @@ nonzero), all over the index_map kernel family of clgrad.ops.indexing.
 
 Forward values are computed without recording; gradients follow PyTorch's
 derivatives.yaml with its node names. Out-of-range indices raise as PyTorch raises (an
-IndexOutOfRange, both IndexError and RuntimeError, where PyTorch raises RuntimeError).
+IndexOutOfRange, both IndexError and RuntimeError, where PyTorch raises RuntimeError);
+negative indices are out of range for gather, scatter, index_select, index_add and index_copy
+(as PyTorch), and count from the end for index_fill, take, put and take_along_dim.
 Accumulating modes (scatter_add, index_add, put_ with accumulate, reduce=) walk repeated
 indices in order on one work-item: deterministic, no float atomics.
 """
@@ -112,7 +114,8 @@ def _dim_map(mode: str, target: Tensor, dim: int, index: Tensor, other: Tensor) 
         other = other._view(shape, (0,) if other.dim() == 0 else other._stride)
     tstrides = tuple(0 if d == dim else st for d, st in enumerate(t._stride))
     run_index_map(mode, t, tstrides, [idx], [t._shape[dim]], [t._stride[dim]], other, shape,
-                  (dim,) if mode not in ("get", "set") else (), _at_dim(_dim_error(), dim))
+                  (dim,) if mode not in ("get", "set") else (), _at_dim(_dim_error(), dim),
+                  wrap=False)
 
 
 @register()
@@ -326,13 +329,19 @@ def _index_out_of_range(value, k, size):
     return IndexError("index out of range in self")
 
 
+def _out_of_data_bounds(value, k, size):
+    # PyTorch's cpu index_select along dim 1 of a tensor of 2 or more dims (its fast path).
+    return IndexOutOfRange(f"INDICES element is out of DATA bounds, id={value} axis_dim={size}")
+
+
 @register()
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of input along dim at index (a vector)."""
     dim = normalize_dim(dim, input.dim())
     index = _vector_index("index_select", index)
     t, indices = _along(input, dim, index)
-    out = index_raw(t, indices, _index_out_of_range)
+    error = _out_of_data_bounds if dim == 1 and input.dim() > 1 else _index_out_of_range
+    out = index_raw(t, indices, error, wrap=False)
     if input.dim() == 0:
         out = out.reshape(())
     if needs_grad(input):
@@ -344,6 +353,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def _index_write(op: str, self: Tensor, dim: int, index: Tensor, source: Tensor, mode: str,
                  error) -> None:
+    """index_add_ / index_copy_'s write (negative indices are out of range, as PyTorch's)."""
     t, indices = _along(self, dim, index)
     expected = list(t._shape)
     expected[dim] = index.numel()
@@ -359,7 +369,7 @@ def _index_write(op: str, self: Tensor, dim: int, index: Tensor, source: Tensor,
                          f"to source.size(dim) ({source._shape[dim] if source.dim() > dim else 1})"
                          if source.dim() > dim else
                          "index_copy_(): Source/destination tensor must have same slice shapes.")
-    put_raw(t, indices, src, mode, _at_dim(error, dim))
+    put_raw(t, indices, src, mode, _at_dim(error, dim), wrap=False)
 
 
 def _index_add(self, dim, index, source, alpha, inplace: bool) -> Tensor:
@@ -679,6 +689,13 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     return _put(input, index, source, accumulate, False)
 
 
+def _wrapped(indices: Tensor, size: int) -> Tensor:
+    """Negative indices counted from the end of a dim of `size` (take_along_dim takes them,
+    gather does not: PyTorch's take_along_dim wraps them before its gather)."""
+    from .pointwise import where
+    return where(indices < 0, indices + size, indices)
+
+
 @register()
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """Values of input at indices along dim (broadcasting the other dims), or of the
@@ -687,7 +704,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{torch_type_name(indices.dtype)}")
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        flat = input.reshape(-1)
+        return gather(flat, 0, _wrapped(indices.reshape(-1), flat._shape[0]))
     dim = normalize_dim(dim, input.dim())
     if input.dim() != indices.dim():
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same "
@@ -701,4 +719,4 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     xs[dim], js[dim] = input._shape[dim], indices._shape[dim]
     x = input if tuple(xs) == input._shape else input.expand(xs)
     j = indices if tuple(js) == indices._shape else indices.expand(js)
-    return gather(x, dim, j)
+    return gather(x, dim, _wrapped(j, input._shape[dim]))

@@ -163,21 +163,24 @@ def _bounds_error(value: int, k: int, size: int) -> Exception:
     return IndexError(f"index {value} is out of bounds for dimension {k} with size {size}")
 
 
-def _first_bad(idx: Tensor, size: int):
-    """The first value of idx (row-major) outside [-size, size), or None (error path only)."""
+def _first_bad(idx: Tensor, size: int, wrap: bool = True):
+    """The first value of idx (row-major) outside [-size, size) (wrap) or [0, size), or None
+    (error path only)."""
     import numpy as np
     values = np.asarray(idx.detach()._host()).reshape(-1)
-    bad = (values < -size) | (values >= size)
+    bad = (values < (-size if wrap else 0)) | (values >= size)
     return int(values[bad.argmax()]) if bad.any() else None
 
 
 def run_index_map(mode: str, target: Tensor, tstrides, indices: list, sizes: list,
                   astrides: list, other: Tensor, shape: tuple, serial: tuple = (),
-                  error=_bounds_error) -> None:
+                  error=_bounds_error, wrap: bool = True) -> None:
     """The backend's index_map over `shape` (see kernels/index.cl.mako); indices (int64, on
     target's device) and other (target's dtype) are views of `shape`. The `serial` dims (where
     repeated indices meet) are walked in order by one work-item. Raises error(value, k, size)
-    for the first out-of-range value of the first bad index tensor k."""
+    for the first out-of-range value of the first bad index tensor k. wrap: negative indices
+    count from the end of their dim (x[-1]); else they are out of range (gather, index_select,
+    where PyTorch refuses them)."""
     if serial:
         order = [d for d in range(len(shape)) if d not in serial] + list(serial)
         shape = tuple(shape[d] for d in order)
@@ -185,10 +188,10 @@ def run_index_map(mode: str, target: Tensor, tstrides, indices: list, sizes: lis
         indices = [i._view(shape, tuple(i._stride[d] for d in order)) for i in indices]
         other = other._view(shape, tuple(other._stride[d] for d in order))
     ok = target._storage.backend.index_map(mode, target, tuple(tstrides), indices, list(sizes),
-                                           list(astrides), other, shape, len(serial))
+                                           list(astrides), other, shape, len(serial), wrap)
     if not ok:
         for k, (idx, size) in enumerate(zip(indices, sizes)):
-            value = _first_bad(idx, size)
+            value = _first_bad(idx, size, wrap)
             if value is not None:
                 raise error(value, k, size)
 
@@ -237,11 +240,12 @@ def _index_geometry(v: Tensor, indices: list):
             tuple(range(lp, lp + nb)))
 
 
-def index_raw(v: Tensor, indices: list, error=_bounds_error) -> Tensor:
+def index_raw(v: Tensor, indices: list, error=_bounds_error, wrap: bool = True) -> Tensor:
     """aten::index without recording: v at the index tensors given per leading dim."""
     shape, tstrides, views, sizes, astrides, _ = _index_geometry(v, indices)
     out = Tensor._empty(shape, v.dtype, v.device)
-    run_index_map("get", v, tstrides, views, sizes, astrides, out, shape, error=error)
+    run_index_map("get", v, tstrides, views, sizes, astrides, out, shape, error=error,
+                  wrap=wrap)
     return out
 
 
@@ -267,7 +271,7 @@ def _sum_to(g: Tensor, shape: tuple) -> Tensor:
 
 
 def put_raw(target: Tensor, indices: list, values: Tensor, mode: str,
-            error=_bounds_error) -> Tensor:
+            error=_bounds_error, wrap: bool = True) -> Tensor:
     """Write values (broadcast to the indexing result) at the index tensors of target
     without recording; returns values with surplus leading size-1 dims dropped."""
     from .._strides import broadcast_shapes
@@ -286,7 +290,7 @@ def put_raw(target: Tensor, indices: list, values: Tensor, mode: str,
                            f"two devices, {target.device} and {values.device}!")
     other = vals._view(shape, broadcast_strides(vals, shape))
     run_index_map(mode, target, tstrides, views, sizes, astrides, other, shape,
-                  serial if mode != "set" else (), error)
+                  serial if mode != "set" else (), error, wrap)
     return vals
 
 

@@ -38,10 +38,11 @@ class ClIndex:
         return flag
 
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
-                  astrides: list, other, shape: tuple, serial: int) -> bool:
+                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True) -> bool:
         """Run kernels/index.cl.mako:index_map over `shape` (the last `serial` dims walked in
         order by one work-item); indices and other are tensors of `shape`. False when an
-        index was out of range (its points were skipped)."""
+        index was out of range (its points were skipped); negative indices count from the
+        end of their dim when `wrap`, else they are out of range."""
         n = 1
         for s in shape:
             n *= s
@@ -52,9 +53,9 @@ class ClIndex:
         for s in shape[rank - serial:]:
             S *= s
         kernel = get_kernel(self.rt, _T, "index_map",
-                            (target.dtype.name, mode, K, rank, bool(serial)),
+                            (target.dtype.name, mode, K, rank, bool(serial), wrap),
                             dict(name=f"index_{mode}", dt=target.dtype, mode=mode, K=K,
-                                 rank=rank, serial=bool(serial)))
+                                 rank=rank, serial=bool(serial), wrap=wrap))
         flag = self._index_flag()
         self.rt.write(flag, self._flag_zero, blocking=False)
         args = dict(P=n // S, S=S, tgt=target, oth=other, flag=flag)

@@ -14,7 +14,7 @@ class CpuIndex:
     """index_map, nonzero and the dim-wise gather/scatter for the numpy backend."""
 
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
-                  astrides: list, other, shape: tuple, serial: int) -> bool:
+                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True) -> bool:
         """See ClIndex.index_map; ufunc.at applies repeated positions in order."""
         if 0 in shape:
             return True
@@ -26,7 +26,8 @@ class CpuIndex:
         ok = np.ones(shape, bool)
         for idx, size, ast in zip(indices, sizes, astrides):
             v = self.view(idx).astype(np.int64)
-            v = np.where(v < 0, v + size, v)
+            if wrap:
+                v = np.where(v < 0, v + size, v)
             good = (v >= 0) & (v < size)
             ok &= good
             pos += np.where(good, v, 0) * ast
