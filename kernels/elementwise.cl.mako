@@ -38,6 +38,10 @@ ${getattr(math, helper)(T)}
 % if divisor_check:
 ${common.reporter()}
 % endif
+// No implicit a * b + c contraction in pointwise expressions: results equal the cpu backend's
+// (an fma's unrounded product can turn an overflowing inf - inf into -inf). Memory-bound
+// kernels lose nothing by it; GEMM and the reductions keep the driver's contraction.
+#pragma OPENCL FP_CONTRACT OFF
 <% names = OPERAND_NAMES %>\
 __kernel void ${name}(${signature})
 {

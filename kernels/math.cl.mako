@@ -238,6 +238,7 @@ inline ${T} bessel_i_${T}(${T} x, int order, int scaled) {
 <%def name="polygamma(T)">\
 inline ${T} polygamma_${T}(${T} n, ${T} x) {
     if (n == (${T})0) return digamma_${T}(x);
+    if (isinf(x) && x > (${T})0) return (${T})0;  // every derivative of digamma vanishes there
     const ${T} sign = fmod(n, (${T})2) == (${T})0 ? (${T})-1 : (${T})1;
     return sign * tgamma(n + (${T})1) * zeta_${T}(n + (${T})1, x);
 }

@@ -788,3 +788,16 @@ def test_shifts_follow_pytorchs_out_of_range_rule(device):
     u = clgrad.tensor([200], dtype=clgrad.uint8, device=device)
     assert (u >> clgrad.tensor([3], dtype=clgrad.uint8, device=device)).tolist() == [25]
     assert (u << clgrad.tensor([True], device=device)).dtype == clgrad.uint8
+
+
+def test_bool_clamp_and_addcmul_as_pytorch(device):
+    b = clgrad.tensor([True, False], device=device)
+    assert clgrad.clamp_min(b, b).tolist() == [True, False]
+    assert clgrad.clamp(b, max=b).dtype == clgrad.bool
+    for call in (lambda: b.clamp_min(True), lambda: clgrad.clamp(b, max=False)):
+        with pytest.raises(NotImplementedError, match="scalar_cpu"):
+            call()
+    with pytest.raises(NotImplementedError, match="addcmul"):
+        clgrad.addcmul(b, b, b)
+    one = clgrad.tensor([1], device=device)
+    assert clgrad.addcmul(one, b[:1], b[:1]).tolist() == [2]

@@ -157,3 +157,11 @@ def test_node_names(device):
     g_self, g_other = clgrad.autograd.grad(clgrad.xlogy(x, y).sum(), [x, y])
     assert g_self.tolist()[0] == pytest.approx(math.log(0.5))
     assert clgrad.autograd.grad(clgrad.sinc(x).sum(), [x])[0].tolist()[0] == 0.0
+
+
+def test_lgamma_and_polygamma_at_infinity(device):
+    inf = float("inf")
+    x = clgrad.tensor([inf, -inf, 2.0], device=device)
+    assert clgrad.lgamma(x).tolist()[:2] == [inf, inf]
+    assert clgrad.polygamma(1, x).tolist()[0] == 0.0
+    assert clgrad.polygamma(3, x).tolist()[0] == 0.0

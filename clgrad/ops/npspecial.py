@@ -22,8 +22,8 @@ def _like(result, a):
     return np.asarray(result).astype(np.asarray(a).dtype)
 
 
-_LGAMMA = np.frompyfunc(lambda v: math.inf if v <= 0 and v == math.floor(v) else
-                        (v if math.isnan(v) else math.lgamma(v)), 1, 1)
+_LGAMMA = np.frompyfunc(lambda v: v if math.isnan(v) else math.inf if math.isinf(v) or (
+    v <= 0 and v == math.floor(v)) else math.lgamma(v), 1, 1)
 
 
 def lgamma(a):
@@ -38,7 +38,8 @@ def digamma(a):
     zero = x == 0
     pole = (x < 0) & (x == np.floor(x))
     neg = (x < 0) & ~pole
-    result = np.where(neg, -np.pi / np.tan(np.pi * np.fmod(x, 1.0)), result)
+    # The reflection term only where it applies (tan(0) elsewhere would divide by zero).
+    result = np.where(neg, -np.pi / np.tan(np.pi * np.fmod(np.where(neg, x, 0.5), 1.0)), result)
     x = np.where(neg, 1.0 - x, x)
     x = np.where(zero | pole | np.isnan(x), 10.0, x)  # any value: fixed up below
     for _ in range(64):  # x >= 0 here; at most ~11 steps reach 10 except for tiny x
@@ -165,4 +166,5 @@ def polygamma(a, n):
         return digamma(a)
     x = _f64(a)
     value = (-1.0) ** (n + 1) * math.gamma(n + 1) * zeta(np.full_like(x, n + 1), x)
+    value = np.where(np.isposinf(x), 0.0, value)  # every derivative of digamma vanishes there
     return _like(value, a)

@@ -327,8 +327,10 @@ def clamp(input: Tensor, min: Optional[TensorOrNumber] = None,
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     # PyTorch's node names: ClampBackward1 for number bounds, ClampBackward0 for tensors.
     if max is None:
+        _refuse_bool_scalar_bound("clamp_min", input, min)
         return run(T.CLAMP_MIN, (input, min), out=out, grad=T.CLAMP_LO_ONLY)
     if min is None:
+        _refuse_bool_scalar_bound("clamp_max", input, max)
         return run(T.CLAMP_MAX, (input, max), out=out, grad=T.CLAMP_HI_ONLY)
     scalars = not isinstance(min, Tensor) and not isinstance(max, Tensor)
     return run(T.CLAMP, (input, min, max), out=out, grad=T.CLAMP_SCALARS if scalars else None)
@@ -340,15 +342,23 @@ def clip(input: Tensor, min: Optional[TensorOrNumber] = None,
     return clamp(input, min, max, out=out)
 
 
+def _refuse_bool_scalar_bound(op: str, input: Tensor, bound) -> None:
+    # PyTorch clamps bool by a bool tensor but has no kernel for a bool by a number.
+    if input.dtype is dt.bool and not isinstance(bound, Tensor):
+        raise NotImplementedError(f'"{op}_scalar_cpu" not implemented for \'Bool\'')
+
+
 def clamp_min(input: Tensor, min: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
     """clamp(input, min=min)."""
     check_tensor("clamp_min", input)
+    _refuse_bool_scalar_bound("clamp_min", input, min)
     return run(T.CLAMP_MIN, (input, min), out=out)
 
 
 def clamp_max(input: Tensor, max: TensorOrNumber, *, out: Optional[Tensor] = None) -> Tensor:
     """clamp(input, max=max)."""
     check_tensor("clamp_max", input)
+    _refuse_bool_scalar_bound("clamp_max", input, max)
     return run(T.CLAMP_MAX, (input, max), out=out)
 
 

@@ -176,10 +176,10 @@ CLAMP = declare("clamp", 3, {
     npmath.clamp, accepts=INT_FLOAT)
 CLAMP_MIN = declare("clamp_min", 2, {"int": "(a < b ? b : a)",
                                      "float": "(isnan(b) ? b : (a < b ? b : a))"},
-                    np.maximum, ufunc=np.maximum, accepts=INT_FLOAT)
+                    np.maximum, ufunc=np.maximum)  # bool: with a tensor bound (pointwise.py)
 CLAMP_MAX = declare("clamp_max", 2, {"int": "(b < a ? b : a)",
                                      "float": "(isnan(b) ? b : (b < a ? b : a))"},
-                    np.minimum, ufunc=np.minimum, accepts=INT_FLOAT)
+                    np.minimum, ufunc=np.minimum)
 MAXIMUM = declare("maximum", 2, {"int": "(a > b ? a : b)",
                                  "float": "((a > b || isnan(a)) ? a : b)"},
                   np.maximum, ufunc=np.maximum)
@@ -194,7 +194,8 @@ FMIN = declare("fmin", 2, {"int": "(a < b ? a : b)", "float": "fmin(a, b)"}, np.
 LERP = declare("lerp", 3, "(fabs(c) < ({T})0.5 ? a + c * (b - a) : b - (b - a) * (({T})1 - c))",
                npmath.lerp, accepts=FLOAT_ONLY)
 # addcmul / addcdiv: value is the scalar operand d.
-ADDCMUL = declare("addcmul", 4, "a + d * b * c", lambda a, b, c, d: a + d * b * c)
+ADDCMUL = declare("addcmul", 4, "a + d * b * c", lambda a, b, c, d: a + d * b * c,
+                  accepts=INT_FLOAT)
 ADDCDIV = declare("addcdiv", 4, "a + d * (b / c)", lambda a, b, c, d: a + d * (b / c),
                   accepts=FLOAT_ONLY)
 NAN_TO_NUM = declare("nan_to_num", 4,
