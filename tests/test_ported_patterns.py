@@ -77,3 +77,43 @@ def test_layer_outputs_are_not_views(device):
     # a view of a tensor that requires grad stays a view
     w = clgrad.randn(4, device=device, requires_grad=True)
     assert w.view(2, 2)._base is w
+
+
+# -- torch.backends.cuda, renamed clgrad.backends.cl (nanoGPT's train.py, sample.py) ----------
+def test_matmul_flags_read_back_as_set():
+    matmul = clgrad.backends.cl.matmul
+    saved = matmul.allow_tf32
+    try:
+        assert saved is False  # PyTorch's default
+        matmul.allow_tf32 = True
+        assert matmul.allow_tf32 is True
+    finally:
+        matmul.allow_tf32 = saved
+    assert matmul.allow_fp16_reduced_precision_reduction is True
+    assert matmul.allow_bf16_reduced_precision_reduction is True
+    with pytest.raises(RuntimeError, match="set_allow_tf32 expects a bool"):
+        matmul.allow_tf32 = "yes"
+    with pytest.raises(AttributeError, match="Unknown attribute foo"):
+        matmul.foo = 1
+    with pytest.raises(AttributeError, match="Unknown attribute foo"):
+        matmul.foo
+
+
+def test_sdp_flags_and_the_deprecated_sdp_kernel_context():
+    cl = clgrad.backends.cl
+    assert cl.flash_sdp_enabled() and cl.math_sdp_enabled()
+    with pytest.warns(FutureWarning, match="sdp_kernel\\(\\)` is deprecated"):
+        with cl.sdp_kernel(enable_flash=False):
+            assert not cl.flash_sdp_enabled()
+            assert cl.mem_efficient_sdp_enabled()
+    assert cl.flash_sdp_enabled()
+    cl.enable_mem_efficient_sdp(False)
+    try:
+        assert not cl.mem_efficient_sdp_enabled()
+    finally:
+        cl.enable_mem_efficient_sdp(True)
+
+
+def test_is_built_says_whether_opencl_can_be_driven():
+    import importlib.util
+    assert clgrad.backends.cl.is_built() == (importlib.util.find_spec("pyopencl") is not None)
