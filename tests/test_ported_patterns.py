@@ -117,3 +117,26 @@ def test_sdp_flags_and_the_deprecated_sdp_kernel_context():
 def test_is_built_says_whether_opencl_can_be_driven():
     import importlib.util
     assert clgrad.backends.cl.is_built() == (importlib.util.find_spec("pyopencl") is not None)
+
+
+# -- U-Net's nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True) -----------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_bilinear_upsampling_positions_in_the_input_precision(device, dtype, align_corners):
+    """PyTorch computes source positions in double for float64 input (float otherwise)."""
+    torch = pytest.importorskip("torch")
+    if dtype == "float64":
+        from helpers import skip_without_fp64
+        skip_without_fp64(device)
+    rs = np.random.RandomState(0)
+    x = rs.randn(2, 3, 7, 5).astype(dtype)
+    weight = rs.randn(2, 3, 14, 10).astype(dtype)
+    tx = torch.tensor(x, requires_grad=True)
+    up = torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align_corners)
+    (up(tx) * torch.tensor(weight)).sum().backward()
+    cx = clgrad.tensor(x, device=device, requires_grad=True)
+    mine = clgrad.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=align_corners)(cx)
+    (mine * clgrad.tensor(weight, device=device)).sum().backward()
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(to_numpy(mine.detach()), up(tx).detach().numpy(), atol=tol)
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), atol=tol)

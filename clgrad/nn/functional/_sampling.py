@@ -215,12 +215,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             src = np.floor((dst + (0.5 if mode == "nearest-exact" else 0.0)) * np.float32(scale))
             indices.append(np.minimum(src.astype(np.int64), n_in - 1))
         else:
-            scale = np.float32(_src_scale(n_in, n_out, align_corners, scales[i]))
+            # PyTorch computes source positions in opmath_t: double for float64, else float
+            ft = np.float64 if input.dtype.np == np.float64 else np.float32
+            scale = ft(_src_scale(n_in, n_out, align_corners, scales[i]))
             if align_corners:
-                src = dst.astype(np.float32) * scale
+                src = dst.astype(ft) * scale
             else:
-                src = np.maximum(scale * (dst.astype(np.float32) + np.float32(0.5))
-                                 - np.float32(0.5), np.float32(0))
+                src = np.maximum(scale * (dst.astype(ft) + ft(0.5)) - ft(0.5), ft(0))
             i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
             i1 = np.minimum(i0 + 1, n_in - 1)
             lam = (src - i0).astype(input.dtype.np if input.dtype.is_floating_point
