@@ -140,3 +140,18 @@ def test_bilinear_upsampling_positions_in_the_input_precision(device, dtype, ali
     tol = 1e-12 if dtype == "float64" else 1e-5
     np.testing.assert_allclose(to_numpy(mine.detach()), up(tx).detach().numpy(), atol=tol)
     np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), atol=tol)
+
+
+# -- greedy decoding (seq2seq tutorials): torch.ones(1, 1).type_as(src.data).fill_(word) ---
+def test_type_as_takes_the_other_tensors_device_and_dtype(device):
+    src = clgrad.tensor([[3, 4]], device=device)
+    ys = clgrad.ones(1, 1).type_as(src.data).fill_(7)
+    assert ys.device == src.device and ys.dtype == clgrad.int64
+    assert ys.type() == src.type()
+    back = src.type_as(clgrad.zeros(1))
+    assert back.device.type == "cpu" and back.dtype == clgrad.float32
+    same = clgrad.zeros(2, device=device)
+    assert same.type_as(clgrad.ones(1, device=device)) is same
+    w = clgrad.ones(2, device=device, requires_grad=True)
+    assert type(w.type_as(clgrad.zeros(1, dtype=clgrad.float16)).grad_fn).__name__ == \
+        "ToCopyBackward0"

@@ -63,7 +63,8 @@ def cl(self: Tensor, device=None) -> Tensor:
 
 @register()
 def type_as(self: Tensor, other: Tensor) -> Tensor:
-    return self.to(other.dtype)
+    # PyTorch's self.type(other.type()): the type names the device too (cl.LongTensor)
+    return self.to(other.device, other.dtype)
 
 
 def _shorthand(name: str, dtype: dt.dtype):
