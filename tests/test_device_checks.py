@@ -220,3 +220,14 @@ def test_launch_blocking_raises_at_the_op(cl_device, tmp_path):
     assert out.returncode == 0, out.stderr
     assert "raised at: c = a // b  # the op | ZeroDivisionError |" in out.stdout, out.stdout
     assert "floor_divide" in out.stdout
+
+
+def test_an_error_from_a_launch_long_ago_is_still_raised(cl_device):
+    a = clgrad.tensor([3, 4], device=cl_device)
+    a // clgrad.tensor([0, 1], device=cl_device)
+    ones = clgrad.ones(2, dtype=clgrad.int64, device=cl_device)
+    for _ in range(300):  # more checking launches than the host remembers
+        a // ones
+    with pytest.raises(RuntimeError, match=_exactly("ZeroDivisionError")) as info:
+        clgrad.cl.synchronize()
+    assert any("no longer recorded" in note for note in info.value.__notes__)
