@@ -70,7 +70,8 @@ __kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
-    ${common.store(out, "out", "i", "(i / cols == i % cols) ? 1 : 0")}
+    const long row = i / cols;  // not i % cols beside i / cols: Oclgrind 21.10 (freeze)
+    ${common.store(out, "out", "i", "(row == i - row * cols) ? 1 : 0")}
 }
 </%def>
 
@@ -80,8 +81,10 @@ __kernel void ${name}(${signature})
 {
     const long i = get_global_id(0);
     if (i >= n) return;
-    const long col = i % cols;
-    const long row = (i / cols) % rows;
+    // Quotients and differences, not % beside /: Oclgrind 21.10 cannot simulate the freeze.
+    const long q = i / cols;
+    const long col = i - q * cols;
+    const long row = q - (q / rows) * rows;
 % if upper:
     const int keep = col - row >= diagonal;
 % else:

@@ -84,7 +84,7 @@ __kernel void ${name}(${signature})
     {
         ${I} z = (${I})get_global_id(2);
 % for d in reversed(range(batch_rank)):
-        { const ${I} i = z % bn${d}; z /= bn${d};
+        { const ${I} q = z / bn${d}, i = z - q * bn${d}; z = q;  // no % by / (Oclgrind)
           ao += i * a_bs${d}; bo += i * b_bs${d}; co += i * c_bs${d}; }
 % endfor
     }
@@ -154,7 +154,7 @@ __kernel void ${name}(${signature})
         const int kc = (int)(K - k0 < ${LK} ? K - k0 : ${LK});
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int t = lid; t < ${LK * TW}; t += ${WGN * WGM}) {
-            const int c = t / ${LK}, kk = t % ${LK};
+            const int c = t / ${LK}, kk = t - c * ${LK};
             const ${I} col = gn0 + c < N ? gn0 + c : N - 1;
             if (kk < kc)
                 tile[t] = ${load("B", "bo + (k0 + kk) * b_sk + col * b_sn")};

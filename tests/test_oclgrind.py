@@ -44,6 +44,18 @@ def oclgrind(tmp_path_factory):
     return env, log
 
 
+@pytest.fixture(scope="module")
+def oclgrind_uninitialized(oclgrind, tmp_path_factory):
+    """The same with uninitialised reads checked, at Oclgrind's own limits, and the GEMM
+    parameter file the runner writes for that check."""
+    env, log = oclgrind
+    env = dict(env, OCLGRIND_UNINITIALIZED="1")
+    for name in runner.SMALL_GPU_LIMITS:
+        env.pop(name)
+    runner.write_scalar_gemm_params(env, tmp_path_factory.mktemp("cache"))
+    return env, log
+
+
 def run_on_oclgrind(oclgrind, code: str, tmp_path: Path):
     """Run code under Oclgrind; (the finished process, Oclgrind's log)."""
     env, log = oclgrind
@@ -82,6 +94,30 @@ cl.Program(ctx, src).build().racy(queue, (8,), (8,), buf)
 queue.finish()
 """
 
+UNINITIALIZED_READ = """
+import pyopencl as cl
+platform, = [p for p in cl.get_platforms() if p.name == "Oclgrind"]
+ctx = cl.Context(platform.get_devices())
+queue = cl.CommandQueue(ctx)
+buf = cl.Buffer(ctx, cl.mem_flags.READ_WRITE, 4 * 4)
+src = ("__kernel void planted(__global float *out, __local float *tmp) {"
+       " const size_t i = get_local_id(0); if (i) tmp[i] = 1.0f; barrier(CLK_LOCAL_MEM_FENCE);"
+       " out[i] = tmp[(i + 1) & 3] + 1.0f; }")
+cl.Program(ctx, src).build().planted(queue, (4,), (4,), buf, cl.LocalMemory(16))
+queue.finish()
+"""
+
+MATMUL_UNINITIALIZED = """
+import numpy as np
+import clgrad
+from clgrad.backends.cl import runtime
+print(clgrad.cl.get_device_properties(0).max_work_group_size)
+a = clgrad.tensor(np.arange(40.0, dtype=np.float32).reshape(5, 8), device="cl")
+np.testing.assert_allclose((a @ a.t()).cpu().numpy(), a.cpu().numpy() @ a.cpu().numpy().T)
+print(sorted({k.params["VW"] for k in runtime.runtime(0).kernels.values()
+              if k.def_name == "gemm"}))
+"""
+
 CLGRAD_ON_OCLGRIND = """
 import numpy as np
 import clgrad
@@ -113,6 +149,21 @@ def test_planted_data_race_is_reported(oclgrind, tmp_path):
     proc, log = run_on_oclgrind(oclgrind, DATA_RACE, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "data race" in log.lower(), log
+
+
+def test_planted_uninitialised_read_is_reported(oclgrind_uninitialized, tmp_path):
+    proc, log = run_on_oclgrind(oclgrind_uninitialized, UNINITIALIZED_READ, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Uninitialized value written to global memory" in log, log
+    assert "Kernel: planted" in log
+
+
+def test_gemm_runs_scalar_and_clean_with_uninitialised_reads_checked(oclgrind_uninitialized,
+                                                                     tmp_path):
+    proc, log = run_on_oclgrind(oclgrind_uninitialized, MATMUL_UNINITIALIZED, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["1024", "[1]"]  # Oclgrind's own limit; vector width 1
+    assert log == ""
 
 
 def test_clgrad_runs_clean_on_oclgrind_with_small_gpu_limits(oclgrind, tmp_path):

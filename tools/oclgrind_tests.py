@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
 """Run the kernel tests on the Oclgrind OpenCL simulator and fail on anything it reports.
 
-    python tools/oclgrind_tests.py [pytest arguments]     (default: -m kernel tests)
+    python tools/oclgrind_tests.py [--limits=small|oclgrind] [--no-uninitialized]
+                                   [pytest arguments]     (default: -m kernel tests)
 
 Debian's `oclgrind` package ships an ICD library; a folder holding a one-line .icd file that
 names it, given as OCL_ICD_VENDORS, shows pyopencl an "Oclgrind" platform, and
 CLGRAD_CL_PLATFORM=oclgrind makes it clgrad's only device (cl:0). Oclgrind checks every
-memory access against its buffer and can detect data races; it emulates a small GPU's limits
-(256 work-items per group, 32 KiB of local memory) so kernels that assume PoCL's generous ones
-fail here. The run fails when pytest fails, when Oclgrind's log (kernel errors) is not empty,
-or when it reports an OpenCL API misuse on stderr.
+memory access against its buffer, detects data races and reads of uninitialised memory.
+--limits=small (the default) emulates a small GPU's limits (256 work-items per group, 32 KiB
+of local memory) so kernels that assume PoCL's generous ones fail here; --limits=oclgrind
+keeps Oclgrind's own (1024 work-items). The run fails when pytest fails, when Oclgrind's log
+(kernel errors) is not empty, or when it reports an OpenCL API misuse on stderr.
 
-OCLGRIND_UNINITIALIZED stays off by default: Debian's Oclgrind 21.10 aborts the kernel with
-"Unsupported instruction: freeze" on the LLVM IR its own compiler emits for an integer `/`
-followed by `%` (the index arithmetic of every strided kernel), so it reports nothing useful
-and wrong results follow. `--uninitialized` turns it on for kernels that avoid that pattern.
+Two things Debian's Oclgrind 21.10 cannot simulate with OCLGRIND_UNINITIALIZED on, worked
+around rather than left unchecked:
+  - "Unsupported instruction: freeze" on the LLVM IR its compiler emits for an integer `/`
+    and `%` of the same operands: the templates write `q = a / b; r = a - q * b` instead;
+  - a crash (SIGSEGV) on arithmetic over OpenCL vector types (float8 += float8 * float8):
+    GEMM's register blocks use them, so this run gives the Oclgrind device a GEMM parameter
+    file (gemm_params, in a temporary CLGRAD_CACHE_DIR) with vector width 1.
+--no-uninitialized turns the check off, and with it the GEMM parameter file.
 """
 from __future__ import annotations
 
@@ -61,7 +67,12 @@ def make_icd_folder(folder: Path, library: str) -> Path:
     return folder
 
 
-def oclgrind_env(icd_folder: Path, log_file: Path, uninitialized: bool = False) -> dict:
+# A small GPU's limits (--limits=small); Oclgrind's own are 1024 work-items and 32 KiB.
+SMALL_GPU_LIMITS = {"OCLGRIND_MAX_WGSIZE": "256", "OCLGRIND_LOCAL_MEM_SIZE": "32768"}
+
+
+def oclgrind_env(icd_folder: Path, log_file: Path, uninitialized: bool = False,
+                 small_limits: bool = True) -> dict:
     """The environment that runs clgrad's cl:0 on Oclgrind with its checks on."""
     env = dict(os.environ)
     env.update({
@@ -71,14 +82,37 @@ def oclgrind_env(icd_folder: Path, log_file: Path, uninitialized: bool = False) 
         "OCLGRIND_CHECK_API": "1",
         "OCLGRIND_DATA_RACES": "1",
         "OCLGRIND_LOG": str(log_file),
-        "OCLGRIND_MAX_WGSIZE": "256",
-        "OCLGRIND_LOCAL_MEM_SIZE": "32768",
     })
+    for name, value in SMALL_GPU_LIMITS.items():
+        if small_limits:
+            env[name] = value
+        else:
+            env.pop(name, None)
     if uninitialized:
         env["OCLGRIND_UNINITIALIZED"] = "1"
     else:
         env.pop("OCLGRIND_UNINITIALIZED", None)
     return env
+
+
+# Run under the Oclgrind environment: writes the device's GEMM parameter file with vector
+# width 1 (see the module docstring) into CLGRAD_CACHE_DIR, where clgrad reads it.
+SCALAR_GEMM = """
+from clgrad.backends.cl import gemm_params, runtime
+caps = runtime.runtime(0).caps
+table = gemm_params.DEFAULTS[gemm_params.family(caps)]
+print(gemm_params.save(caps, {mode: dict(p, VW=1) for mode, p in table.items()}, {}))
+"""
+
+
+def write_scalar_gemm_params(env: dict, cache_dir: Path) -> None:
+    """Point env's CLGRAD_CACHE_DIR at cache_dir, holding a vector-width-1 GEMM table."""
+    env["CLGRAD_CACHE_DIR"] = str(cache_dir)
+    env.pop("CLGRAD_GEMM_NO_CACHE", None)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # From cache_dir: the installed clgrad, never a source tree in the working directory.
+    subprocess.run([sys.executable, "-c", SCALAR_GEMM], env=env, cwd=cache_dir, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def api_errors(output: str) -> list[tuple[str, str, str | None]]:
@@ -122,8 +156,19 @@ def pytest_command() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    uninitialized = "--uninitialized" in argv
-    args = [a for a in argv if a != "--uninitialized"] or ["-m", "kernel", "tests"]
+    uninitialized = "--no-uninitialized" not in argv
+    limits = "small"
+    args = []
+    for a in argv:
+        if a.startswith("--limits="):
+            limits = a.split("=", 1)[1]
+            if limits not in ("small", "oclgrind"):
+                print(f"oclgrind_tests: --limits is small or oclgrind, not {limits!r}",
+                      file=sys.stderr)
+                return 2
+        elif a not in ("--uninitialized", "--no-uninitialized"):
+            args.append(a)
+    args = args or ["-m", "kernel", "tests"]
     library = find_icd_library()
     if library is None:
         print(f"oclgrind_tests: Oclgrind's {ICD_LIBRARY} not found; install it with "
@@ -132,10 +177,14 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="clgrad-oclgrind-") as tmp:
         icd = make_icd_folder(Path(tmp) / "icd", library)
         log = Path(tmp) / "oclgrind.log"
-        env = oclgrind_env(icd, log, uninitialized)
+        env = oclgrind_env(icd, log, uninitialized, small_limits=limits == "small")
+        if uninitialized:
+            write_scalar_gemm_params(env, Path(tmp) / "cache")
         # --capture=sys: Oclgrind writes API errors straight to fd 2, where we read them.
         cmd = pytest_command() + ["--import-mode=importlib", "--capture=sys", *args]
-        print(f"oclgrind_tests: {' '.join(cmd)}\n  OCL_ICD_VENDORS -> {library}", flush=True)
+        print(f"oclgrind_tests: {' '.join(cmd)}\n  OCL_ICD_VENDORS -> {library}; limits: "
+              f"{limits}; uninitialised reads {'checked' if uninitialized else 'not checked'}",
+              flush=True)
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, errors="replace")
         errors = []
