@@ -21,6 +21,12 @@ around rather than left unchecked:
     GEMM's register blocks use them, so this run gives the Oclgrind device a GEMM parameter
     file (gemm_params, in a temporary CLGRAD_CACHE_DIR) with vector width 1.
 --no-uninitialized turns the check off, and with it the GEMM parameter file.
+
+The check also reports false positives once the pool has released buffers: a buffer created
+in a released buffer's slot keeps the old one's initialised extent (release a 72-byte buffer,
+create a 75-byte one, fill it in a kernel: reading bytes 72..74 is reported). Short runs
+(tests/test_kernel_templates.py) never release; tox and .ci/run run the whole kernel test set
+with --no-uninitialized.
 """
 from __future__ import annotations
 
