@@ -24,9 +24,9 @@ around rather than left unchecked:
 
 The check also reports false positives once the pool has released buffers: a buffer created
 in a released buffer's slot keeps the old one's initialised extent (release a 72-byte buffer,
-create a 75-byte one, fill it in a kernel: reading bytes 72..74 is reported). Short runs
-(tests/test_kernel_templates.py) never release; tox and .ci/run run the whole kernel test set
-with --no-uninitialized.
+create a 75-byte one, fill it in a kernel: reading bytes 72..74 is reported).
+tests/test_kernel_templates.py runs clean with it; tox and .ci/run run the whole kernel test
+set with --no-uninitialized.
 """
 from __future__ import annotations
 
