@@ -224,3 +224,14 @@ def test_new_pairs_match_torch(device):
         ours = call(clgrad, a, b)
         theirs = call(torch, ta, tb)
         np.testing.assert_allclose(_np(ours), theirs.double().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_repeat_interleave_refuses_negative_repeats(device):
+    x = clgrad.tensor([1, 2], device=device)
+    assert clgrad.repeat_interleave(x, clgrad.tensor([2, 1], device=device)).tolist() == [1, 1, 2]
+    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+        clgrad.repeat_interleave(x, clgrad.tensor([1, -1], device=device))
+    with pytest.raises(RuntimeError, match="Repeats must be non-negative"):
+        x.repeat_interleave(-1)
+    with pytest.raises(RuntimeError, match="repeats can not be negative"):
+        clgrad.repeat_interleave(clgrad.tensor([1, -2], device=device))

@@ -283,12 +283,18 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Optional[Tensor] = N
     return x
 
 
+def _check_counts(counts) -> None:
+    if counts and builtins.min(counts) < 0:
+        raise RuntimeError("repeats can not be negative")
+
+
 def repeat_interleave(input, repeats=None, dim: Optional[int] = None, *,
                       output_size: Optional[int] = None) -> Tensor:
     """Repeat each element (or slice along dim) `repeats` times."""
     from .creation import arange, tensor
     if repeats is None:  # repeat_interleave(repeats): indices repeated by their counts
         counts = input.tolist()
+        _check_counts(counts)
         return tensor([i for i, c in enumerate(counts) for _ in range(c)], dtype=dt.int64,
                       device=input.device)
     if dim is None:
@@ -300,7 +306,10 @@ def repeat_interleave(input, repeats=None, dim: Optional[int] = None, *,
         if len(counts) != n:
             raise RuntimeError("repeats must have the same size as input along dim, but got "
                                f"repeats.size(0) = {len(counts)} and input.size({dim}) = {n}")
+        _check_counts(counts)
     else:
+        if builtins.int(repeats) < 0:
+            raise RuntimeError("Repeats must be non-negative")
         counts = [builtins.int(repeats)] * n
     index = tensor([i for i, c in enumerate(counts) for _ in range(c)], dtype=dt.int64,
                    device=input.device) if counts else arange(0, device=input.device)
