@@ -14,3 +14,7 @@ from ._embedding import *  # noqa: F401,F403
 from ._embedding_bag import *  # noqa: F401,F403
 from ._attention import *  # noqa: F401,F403
 from ._misc import *  # noqa: F401,F403
+from ._margin_losses import *  # noqa: F401,F403
+from ._norm_extra import *  # noqa: F401,F403
+from ._lp_pool import *  # noqa: F401,F403
+from ._random_activation import *  # noqa: F401,F403

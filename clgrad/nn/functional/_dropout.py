@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout"]
 
 
 def _check_p(p: float) -> None:
@@ -68,18 +69,49 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     return _apply(input, _keep_mask(shape, p, input), inplace)
 
 
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
+    _check_p(p)
+    if input.dim() not in (4, 5):
+        import warnings
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is "
+                      "deprecated and will result in an error in a future release.",
+                      stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    lead = 2 if input.dim() == 5 else 1
+    shape = input._shape[:lead] + (1,) * (input.dim() - lead)
+    return _apply(input, _keep_mask(shape, p, input), inplace)
+
+
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
                   inplace: bool = False) -> Tensor:
     """Dropout keeping SELU's self-normalising mean and variance."""
     _check_p(p)
     if not training or p == 0.0:
         return input
+    return _alpha_apply(input, p, input._shape)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dim 1) of batched inputs."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _alpha_apply(input, p, input._shape[:2] + (1,) * (input.dim() - 2))
+
+
+def _alpha_apply(input: Tensor, p: float, shape: tuple) -> Tensor:
     alpha_p = -1.7580993408473766
     a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
     b = -a * alpha_p * p
     from ...ops.creation import empty
     with no_grad():
-        keep = empty(input._shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+        keep = empty(shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
         mult = keep * a
         add = (1 - keep) * (alpha_p * a) + b
     return input * mult + add
