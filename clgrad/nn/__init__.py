@@ -19,4 +19,8 @@ from .modules.rnn import *  # noqa: F401,F403
 from .modules.transformer import *  # noqa: F401,F403
 from .modules.misc_layers import *  # noqa: F401,F403
 from .modules.conv3d import *  # noqa: F401,F403
+from .modules.margin_losses import *  # noqa: F401,F403
+from .modules.norm_extra import *  # noqa: F401,F403
+from .modules.lp_pool import *  # noqa: F401,F403
+from .modules.shuffle_activation import *  # noqa: F401,F403
 from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)
