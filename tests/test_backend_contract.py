@@ -26,7 +26,10 @@ FAMILIES = {"backend", "creation", "index", "reduce", "sort", "linalg", "conv", 
             "softmax", "loss", "optim", "random"}
 # cl's own modules: devices and THE launch function, program building, warm-up, host
 # fallbacks and the per-device GEMM tile table.
-CL_ONLY = {"runtime", "programs", "warmup", "fallback", "gemm_params"}
+# cl's own modules beside the families: devices and the launch path, kernel builds, host
+# fallbacks, GEMM tile tables, and the device-side error word with its value-check kernels
+# (the cpu backend raises at the op instead, from ops/value_checks.py).
+CL_ONLY = {"runtime", "programs", "fallback", "gemm_params", "checks", "value_checks"}
 
 
 def _cl_class():
