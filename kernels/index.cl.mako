@@ -5,13 +5,15 @@
 ##   and a position in `tgt`: tgt_off + sum(coord * tst) + sum over the K index tensors of
 ##   (index value, wrapped once if negative when `wrap`, as x[-1]; not for gather or
 ##   index_select, where PyTorch refuses negative indices) * ast_k. An index outside
-##   [0, size_k) sets flag[0] (atomic_or) and its point is skipped: the kernel never touches
-##   memory outside a buffer, and the host raises the error. mode "get": oth = tgt[pos] (0 when skipped);
+##   [0, size_k) is reported on the queue's error word (checks.INDEX + (k << 8), the value as
+##   given) and its point is skipped: the kernel never touches memory outside a buffer, and the
+##   host raises the error at its next synchronisation. mode "get": oth = tgt[pos] (0 when
+##   skipped);
 ##   "set": tgt[pos] = oth; "add", "mul", "max", "min": tgt[pos] = op(tgt[pos], oth).
 ##   serial: one work-item walks S consecutive points (the trailing dims, where repeated
 ##   indices can meet) in order, so accumulation is deterministic without float atomics.
 ##   Arguments: P, S, tgt, tgt_off, [tst_d], K x (idx_k, idx_k_off, [ist_k_d], size_k, ast_k),
-##   oth, oth_off, [ost_d], [n_d], flag. Global size: P (S = 1 when not serial).
+##   oth, oth_off, [ost_d], [n_d], err, err_id. Global size: P (S = 1 when not serial).
 ## nonzero(name, caps, rank): writes the coordinates of each set element of a contiguous
 ##   bool mask to row pos[i] - 1 of out (count, rank); pos is the inclusive cumsum of mask.
 ##   Arguments: n, mask, pos, out, [n_d]. Global size: n.
@@ -26,7 +28,7 @@
 ##   Arguments: O, K, N, I, src, src_off, idx, idx_off, out.
 <%namespace name="common" file="common.cl.mako"/>
 <%!
-from clgrad.kernels.signature import buffer, declare, scalar, tensor
+from clgrad.kernels.signature import buffer, declare, error_word, scalar, tensor
 
 SIGNATURES = {}
 
@@ -39,7 +41,7 @@ def index_map(dt, K, rank, **_):
         args += [tensor("long", f"idx{k}", "long", strides=[f"ist{k}_{d}" for d in range(rank)]),
                  scalar("long", f"size{k}", f"ast{k}")]
     return args + [tensor(dt.ctype, "oth", "long", const=False, strides=[f"ost{d}" for d in range(rank)]),
-                   scalar("long", *[f"n{d}" for d in range(rank)]), buffer("int", "flag")]
+                   scalar("long", *[f"n{d}" for d in range(rank)])] + error_word()
 
 
 @declare(SIGNATURES)
@@ -63,6 +65,7 @@ def gather_dim(dt, index_t, **_):
 
 <%def name="index_map(name, caps, dt, mode, K, rank, serial, wrap=True)">\
 <% T = "float" if dt.name in ("float16", "bfloat16") else dt.ctype %>\
+${common.reporter()}
 __kernel void ${name}(${signature})
 {
     const long p = get_global_id(0);
@@ -94,16 +97,22 @@ __kernel void ${name}(${signature})
         int ok = 1;
 % for k in range(K):
         {
-            long v = idx${k}[i${k}];
+            const long given = idx${k}[i${k}];
 % if wrap:
-            if (v < 0) v += size${k};
+            const long v = given < 0 ? given + size${k} : given;
+% else:
+            const long v = given;
 % endif
-            if (v < 0 || v >= size${k}) ok = 0;
-            else t += v * ast${k};
+            if (v < 0 || v >= size${k}) {
+                // checks.INDEX, tensor k in the high bits: the host's message names its dim.
+                if (ok) clgrad_report(err, err_id, ${3 + (k << 8)}, given);
+                ok = 0;
+            } else {
+                t += v * ast${k};
+            }
         }
 % endfor
         if (!ok) {
-            atomic_or(flag, 1);
 % if mode == "get":
             ${common.store(dt, "oth", "o", "0")}
 % endif

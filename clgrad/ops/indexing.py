@@ -8,9 +8,11 @@ advanced key is split the same way: its basic items (and a full slice in place o
 tensor) make a view, then `index` / `index_put_` (aten's primitives, IndexBackward0 /
 IndexPutBackward0) apply the index tensors to that view's dims.
 
-Bounds: kernels skip out-of-range points and flag them; `run_index_map` reads the flag once
-(a 4-byte read on cl) and raises IndexError with PyTorch's message. Ops whose PyTorch form
-raises RuntimeError (gather, scatter, index_add) raise IndexOutOfRange, both at once.
+Bounds: kernels skip out-of-range points. cpu raises IndexError with PyTorch's message at
+the op; cl reports the bad index on its device-side error word and raises the same error at
+the next synchronisation (a read, .item(), synchronize), as CUDA's device-side asserts: no
+op waits for the device. Ops whose PyTorch form raises RuntimeError (gather, scatter,
+index_add) raise IndexOutOfRange, both at once.
 """
 from __future__ import annotations
 
@@ -178,7 +180,8 @@ def run_index_map(mode: str, target: Tensor, tstrides, indices: list, sizes: lis
     """The backend's index_map over `shape` (see kernels/index.cl.mako); indices (int64, on
     target's device) and other (target's dtype) are views of `shape`. The `serial` dims (where
     repeated indices meet) are walked in order by one work-item. Raises error(value, k, size)
-    for the first out-of-range value of the first bad index tensor k. wrap: negative indices
+    for the first out-of-range value of the first bad index tensor k (a backend that checks
+    on the device raises it at its next synchronisation instead). wrap: negative indices
     count from the end of their dim (x[-1]); else they are out of range (gather, index_select,
     where PyTorch refuses them)."""
     if serial:
@@ -188,7 +191,8 @@ def run_index_map(mode: str, target: Tensor, tstrides, indices: list, sizes: lis
         indices = [i._view(shape, tuple(i._stride[d] for d in order)) for i in indices]
         other = other._view(shape, tuple(other._stride[d] for d in order))
     ok = target._storage.backend.index_map(mode, target, tuple(tstrides), indices, list(sizes),
-                                           list(astrides), other, shape, len(serial), wrap)
+                                           list(astrides), other, shape, len(serial), wrap,
+                                           error)
     if not ok:
         for k, (idx, size) in enumerate(zip(indices, sizes)):
             value = _first_bad(idx, size, wrap)

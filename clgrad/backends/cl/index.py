@@ -1,17 +1,19 @@
 """OpenCL kernels of the index family (mixed into ClBackend): advanced indexing through one
 index-map kernel, gather/scatter along a dim, and nonzero (kernels/index.cl.mako).
 
-Bounds: index_map kernels skip out-of-range points and raise a flag in a 4-byte device
-buffer; the op reads it once after the launch (one small blocking read) and raises on the
-host with PyTorch's message. No kernel reads or writes outside a buffer.
+Bounds: index_map kernels skip out-of-range points and report the first one on the queue's
+device-side error word (checks.py): the op itself never waits, and the host raises the op's
+PyTorch error at its next synchronisation, as CUDA's device-side asserts. No kernel reads or
+writes outside a buffer.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ... import _dtype as dt
+from .checks import INDEX, Check
 from .programs import get_kernel
-from .runtime import Scratch, cl, index_t
+from .runtime import Scratch, index_t
 
 _T = "index.cl.mako"
 
@@ -27,22 +29,37 @@ class _NonZero:
         return "a != (" + T + ")0"
 
 
+class _IndexCheck(Check):
+    """What an index_map launch's error means: the kernel reports INDEX + (k << 8) with the
+    bad value of index tensor k, and the op's error(value, k, size) builds PyTorch's
+    exception for it (built only when raised: nothing is formatted on the hot path)."""
+
+    __slots__ = ("make", "sizes")
+
+    def __init__(self, mode: str, make, sizes: list):
+        self.op = f"index_map ({mode})"
+        self.conditions = {}
+        self.make = make
+        self.sizes = sizes
+
+    def error(self, code: int, value: int) -> Exception:
+        k = code >> 8
+        if (code & 0xFF) == INDEX and self.make is not None and k < len(self.sizes):
+            return self.make(value, k, self.sizes[k])
+        return Check.error(self, code & 0xFF, value)
+
+
 class ClIndex:
     """index_map, gather/scatter along a dim and nonzero for the OpenCL backend."""
 
-    def _index_flag(self):
-        flag = self.__dict__.get("_flag_buffer")
-        if flag is None:
-            flag = self._flag_buffer = cl.Buffer(self.rt.context, cl.mem_flags.READ_WRITE, 4)
-            self._flag_zero = np.zeros(1, np.int32)
-        return flag
-
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
-                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True) -> bool:
+                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True,
+                  error=None) -> bool:
         """Run kernels/index.cl.mako:index_map over `shape` (the last `serial` dims walked in
-        order by one work-item); indices and other are tensors of `shape`. False when an
-        index was out of range (its points were skipped); negative indices count from the
-        end of their dim when `wrap`, else they are out of range."""
+        order by one work-item); indices and other are tensors of `shape`. Negative indices
+        count from the end of their dim when `wrap`, else they are out of range. An index
+        out of range skips its point and raises error(value, k, size) at the queue's next
+        synchronisation (the device-side error word), so this returns True without waiting."""
         n = 1
         for s in shape:
             n *= s
@@ -56,19 +73,15 @@ class ClIndex:
                             (target.dtype.name, mode, K, rank, bool(serial), wrap),
                             dict(name=f"index_{mode}", dt=target.dtype, mode=mode, K=K,
                                  rank=rank, serial=bool(serial), wrap=wrap))
-        flag = self._index_flag()
-        self.rt.write(flag, self._flag_zero, blocking=False)
-        args = dict(P=n // S, S=S, tgt=target, oth=other, flag=flag)
+        args = dict(P=n // S, S=S, tgt=target, oth=other)
         args.update((f"tst{d}", s) for d, s in enumerate(tstrides))
         args.update((f"n{d}", s) for d, s in enumerate(shape))
         for k, (idx, size, ast) in enumerate(zip(indices, sizes, astrides)):
             args[f"idx{k}"] = idx
             args[f"size{k}"] = size
             args[f"ast{k}"] = ast
-        self.rt.launch(kernel, n // S, None, args)
-        result = np.empty(1, np.int32)
-        self.rt.read(result, flag)
-        return not result[0]
+        self.rt.launch(kernel, n // S, None, args, _IndexCheck(mode, error, sizes))
+        return True
 
     def nonzero(self, x):
         """The (count, ndim) int64 coordinates of x's nonzero elements, in row-major order."""

@@ -14,8 +14,10 @@ class CpuIndex:
     """index_map, nonzero and the dim-wise gather/scatter for the numpy backend."""
 
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
-                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True) -> bool:
-        """See ClIndex.index_map; ufunc.at applies repeated positions in order."""
+                  astrides: list, other, shape: tuple, serial: int, wrap: bool = True,
+                  error=None) -> bool:
+        """See ClIndex.index_map; ufunc.at applies repeated positions in order. The op raises
+        `error` itself when this returns False."""
         if 0 in shape:
             return True
         pos = np.full(shape, target._offset, np.int64)
