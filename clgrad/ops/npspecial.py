@@ -105,10 +105,11 @@ def zeta(s_in, q_in):
         bb = bb / w
         k = k + 1.0
     result = np.where(done, total, total + tail)
-    result = np.where(s == 1, np.inf, np.where(s < 1, np.nan, result))
     nonpos = q <= 0
     result = np.where(nonpos & (q == np.floor(q)), np.inf,
                       np.where(nonpos & (s != np.floor(s)), np.nan, result))
+    # Cephes' order (the OpenCL helper's too): the rules on s come before those on q.
+    result = np.where(s == 1, np.inf, np.where(s < 1, np.nan, result))
     return _like(result, np.result_type(s_in, q_in).type(0))
 
 
