@@ -347,3 +347,76 @@ def test_every_listed_name_exists():
                  "local_response_norm", "lp_pool1d", "lp_pool2d", "lp_pool3d", "dropout3d",
                  "feature_alpha_dropout", "rrelu", "rrelu_", "channel_shuffle"]:
         assert callable(getattr(F, name))
+
+
+LAZY_CONVS = [("LazyConv1d", "Conv1d", (2, 3, 7)), ("LazyConv2d", "Conv2d", (2, 3, 6, 5)),
+              ("LazyConv3d", "Conv3d", (1, 3, 4, 5, 4)),
+              ("LazyConvTranspose1d", "ConvTranspose1d", (2, 3, 7)),
+              ("LazyConvTranspose2d", "ConvTranspose2d", (3, 6, 5)),
+              ("LazyConvTranspose3d", "ConvTranspose3d", (1, 3, 4, 5, 4))]
+
+
+@pytest.mark.parametrize("lazy,plain,shape", LAZY_CONVS, ids=[c[0] for c in LAZY_CONVS])
+def test_lazy_conv_becomes_plain_conv(lazy, plain, shape, device):
+    clgrad.manual_seed(5)
+    module = getattr(nn, lazy)(4, 3, padding=1, bias=True, device=device)
+    assert repr(module).startswith(f"{lazy}(0, 4, kernel_size=")
+    assert isinstance(module.weight, nn.UninitializedParameter)
+    assert repr(module.weight) == "<UninitializedParameter>"
+    x = clgrad.tensor(RNG.standard_normal(shape).astype(np.float32), device=device)
+    y = module(x)
+    assert type(module) is getattr(nn, plain) and module.in_channels == 3
+    assert not isinstance(module.weight, nn.UninitializedParameter)
+    assert module.weight.device == x.device
+    # initialised as the plain layer initialises: same seed, same weights
+    clgrad.manual_seed(5)
+    twin = getattr(nn, plain)(3, 4, 3, padding=1, device=device)
+    np.testing.assert_array_equal(to_numpy(module.weight), to_numpy(twin.weight))
+    np.testing.assert_allclose(to_numpy(y), to_numpy(twin(x)), rtol=1e-6)
+    y.sum().backward()
+    assert module.weight.grad.shape == module.weight.shape
+
+
+def test_lazy_conv_checks_rank_and_groups():
+    module = nn.LazyConv2d(4, 3)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d, but got input of "
+            "size: ")):
+        module(clgrad.zeros(3))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.LazyConv1d(4, 1, groups=2)(clgrad.zeros(1, 3, 5))
+
+
+@pytest.mark.parametrize("lazy,plain,shape", [("LazyBatchNorm1d", "BatchNorm1d", (4, 3)),
+                                              ("LazyBatchNorm2d", "BatchNorm2d", (2, 3, 2, 2)),
+                                              ("LazyBatchNorm3d", "BatchNorm3d",
+                                               (2, 3, 2, 1, 2)),
+                                              ("LazyInstanceNorm1d", "InstanceNorm1d",
+                                               (2, 3, 5)),
+                                              ("LazyInstanceNorm2d", "InstanceNorm2d",
+                                               (2, 3, 2, 3)),
+                                              ("LazyInstanceNorm3d", "InstanceNorm3d",
+                                               (2, 3, 2, 2, 2))])
+def test_lazy_norm_becomes_plain_norm(lazy, plain, shape, device):
+    module = getattr(nn, lazy)(momentum=0.5, device=device)
+    assert repr(module) == (f"{lazy}(0, eps=1e-05, momentum=0.5, affine=True, bias=True, "
+                            "track_running_stats=True)")
+    assert isinstance(module.running_mean, nn.UninitializedBuffer)
+    assert repr(module.running_var) == "<UninitializedBuffer>"
+    x = clgrad.tensor(RNG.standard_normal(shape).astype(np.float32), device=device)
+    y = module(x)
+    assert type(module) is getattr(nn, plain) and module.num_features == 3
+    twin = getattr(nn, plain)(3, momentum=0.5, affine=True, track_running_stats=True,
+                              device=device)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(twin(x)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(module.running_mean), to_numpy(twin.running_mean),
+                               rtol=1e-5, atol=1e-7)
+    assert module.num_batches_tracked.item() == 1
+    assert set(module.state_dict()) == set(twin.state_dict())
+
+
+def test_lazy_norm_without_affine_or_stats():
+    module = nn.LazyBatchNorm1d(affine=False, track_running_stats=False)
+    module(clgrad.randn(4, 2))
+    assert type(module) is nn.BatchNorm1d and module.weight is None
+    assert module.running_mean is None and module.num_features == 2

@@ -6,7 +6,8 @@ from .modules.normalization import *  # noqa: F401,F403
 from .modules.sampling import *  # noqa: F401,F403
 from . import init  # noqa: F401
 from . import utils  # noqa: F401
-from .parameter import Parameter, Buffer, UninitializedParameter  # noqa: F401
+from .parameter import (Parameter, Buffer, UninitializedParameter,  # noqa: F401
+                        UninitializedBuffer)
 from .modules.module import Module  # noqa: F401
 from .modules.container import *  # noqa: F401,F403
 from .modules.linear import *  # noqa: F401,F403
@@ -23,4 +24,5 @@ from .modules.margin_losses import *  # noqa: F401,F403
 from .modules.norm_extra import *  # noqa: F401,F403
 from .modules.lp_pool import *  # noqa: F401,F403
 from .modules.shuffle_activation import *  # noqa: F401,F403
+from .modules.lazy import *  # noqa: F401,F403
 from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)

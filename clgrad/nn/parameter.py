@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 
-__all__ = ["Parameter", "Buffer", "UninitializedParameter", "is_lazy"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
 
 _SLOTS = ("_storage", "_shape", "_stride", "_offset", "_contig", "_version")
 
@@ -87,15 +87,43 @@ class UninitializedParameter(Parameter):
     def __repr__(self) -> str:
         return "<UninitializedParameter>"
 
+    __str__ = __repr__  # Parameter's __str__ would print the empty placeholder's values
+
     def __deepcopy__(self, memo: dict) -> "UninitializedParameter":
         result = type(self)(self.requires_grad, self.device, self.dtype)
         memo[id(self)] = result
         return result
 
 
+class UninitializedBuffer(Tensor):
+    """A buffer of unknown shape (the lazy norms' running stats); `materialize(shape)` gives
+    it storage and makes it a plain Tensor."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device=None, dtype=None):
+        from ..ops.creation import empty
+        return _share(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
+        pass
+
+    materialize = UninitializedParameter.materialize
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo: dict) -> "UninitializedBuffer":
+        result = type(self)(self.requires_grad, self.device, self.dtype)
+        memo[id(self)] = result
+        return result
+
+
 def is_lazy(param) -> bool:
-    """Whether param is an UninitializedParameter (shape not yet known)."""
-    return isinstance(param, UninitializedParameter)
+    """Whether param is an UninitializedParameter or UninitializedBuffer (no shape yet)."""
+    return isinstance(param, (UninitializedParameter, UninitializedBuffer))
 
 
 class _BufferMeta(type):
