@@ -242,6 +242,26 @@ def test_gather_scatter_errors(device):
         x.masked_scatter(x > 0, clgrad.ones(3, device=device)).tolist()
 
 
+def test_cl_index_ops_do_not_wait_and_raise_at_the_next_read(cl_device, monkeypatch):
+    from clgrad.backends.cl import runtime
+    rt = runtime.runtime(clgrad.device(cl_device).index or 0)
+    reads = []
+    read = rt.read
+    monkeypatch.setattr(rt, "read", lambda *args: reads.append(args) or read(*args))
+    x = clgrad.zeros(2, 3, device=cl_device)
+    picked = x[idx([0], cl_device), idx([-4], cl_device)]  # bad in the second index tensor
+    x[idx([1], cl_device)] = 2.0
+    gathered = x.gather(1, idx([[0], [1]], cl_device))
+    assert not reads  # no op waited for the device
+    # The first error met is raised, with its index tensor's dim and the value as given.
+    with pytest.raises(IndexError, match="^index -4 is out of bounds for dimension 1 with "
+                                         "size 3\n") as info:
+        picked.tolist()
+    assert any("device-side check" in note for note in info.value.__notes__)
+    assert gathered.tolist() == [[0.0], [2.0]]  # nothing pending any more
+    assert x.tolist() == [[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_index_family(device, dtype):
     x, a = pattern_tensor((3, 4), dtype, device)

@@ -90,9 +90,10 @@ class Backend:
     def index_map(self, mode: str, target, tstrides: tuple, indices: list, sizes: list,
                   astrides: list, other, shape: tuple, serial: int, wrap: bool = True,
                   error=None) -> bool:
-        """Advanced-index get/set/accumulate over `shape`; False if an index was out of range
-        (wrap: a negative index counts from the end of its dim, else it is out of range); a
-        backend that checks on the device raises error(value, k, size) at its next sync instead."""
+        """Advanced-index get/set/accumulate over `shape`; False if an index was out of range."""
+        # wrap: a negative index counts from the end of its dim, else it is out of range.
+        # error(value, k, size): a backend that checks on the device (cl) raises it at its next
+        # synchronisation instead, and returns True.
         raise NotImplementedError
 
     def nonzero(self, x):

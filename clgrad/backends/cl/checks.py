@@ -52,8 +52,8 @@ class Check:
         self.conditions = conditions
 
     def error(self, code: int, value: int) -> Exception:
-        exc_type, message = self.conditions.get(code) or _GENERIC.get(
-            code, (RuntimeError, "device-side check failed (code {code})"))
+        exc_type, message = self.conditions.get(code) or _GENERIC.get(  # high bits: an operand
+            code & 0xFF, (RuntimeError, "device-side check failed (code {code})"))
         return exc_type(message.format(value=value, code=code))
 
 
