@@ -4,8 +4,8 @@ The op layer (ops/, and until the fused ops move there, nn/ and optim/) calls a 
 through these methods. Tensors arrive as clgrad Tensors whose `_storage.data` is the
 backend's own buffer; shapes, strides and offsets are in elements. A kernel method writes
 its `out` argument(s) in place and returns None unless said otherwise; it never waits for
-the device. Only `to_host`, `write_host` and `synchronize` (and `index_map`'s bounds flag,
-`nonzero`'s count and `philox_raw`'s words) return to the host. A backend whose storages are
+the device. Only `to_host`, `write_host` and `synchronize` (and `nonzero`'s count and
+`philox_raw`'s words) return to the host; index_map never waits. A backend whose storages are
 host numpy arrays (cpu) also offers view(t) and flat(t), numpy views of a tensor and of its
 storage; callers use them for cpu tensors only, so they are not part of the contract.
 
