@@ -420,3 +420,62 @@ def test_lazy_norm_without_affine_or_stats():
     module(clgrad.randn(4, 2))
     assert type(module) is nn.BatchNorm1d and module.weight is None
     assert module.running_mean is None and module.num_features == 2
+
+
+FRACTIONAL = [(2, (2, 3, 9, 7), 2, (4, 3)), (2, (3, 8, 8), (3, 2), 5),
+              (2, (1, 2, 6, 6), 2, 1), (3, (2, 2, 6, 7, 5), 2, (3, 4, 2))]
+
+
+@pytest.mark.parametrize("n,shape,kernel,out", FRACTIONAL,
+                         ids=[f"{c[0]}d-{len(c[1])}" + str(i) for i, c in enumerate(FRACTIONAL)])
+def test_fractional_max_pool_matches_torch(n, shape, kernel, out, device):
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal(shape).astype(np.float32)
+    batch = 1 if len(shape) == n + 1 else shape[0]
+    samples = RNG.random((batch, shape[-n - 1], n)).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    cx = clgrad.tensor(x, device=device, requires_grad=True)
+    name = f"fractional_max_pool{n}d"
+    ty, ti = getattr(torch.nn.functional, name)(tx, kernel, output_size=out,
+                                                return_indices=True,
+                                                _random_samples=torch.tensor(samples))
+    cy, ci = getattr(F, name)(cx, kernel, output_size=out, return_indices=True,
+                              _random_samples=clgrad.tensor(samples, device=device))
+    np.testing.assert_array_equal(to_numpy(cy), ty.detach().numpy())
+    np.testing.assert_array_equal(to_numpy(ci), ti.numpy())
+    g = RNG.standard_normal(tuple(ty.shape)).astype(np.float32)
+    ty.backward(torch.tensor(g))
+    cy.backward(clgrad.tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-6)
+
+
+def test_fractional_max_pool_windows_against_numpy(device):
+    x = RNG.standard_normal((1, 2, 9, 9)).astype(np.float32)
+    # samples of 0 space the windows evenly: alpha = (9 - 3) / (4 - 1) = 2, the last at 9 - 3
+    zeros = clgrad.zeros(1, 2, 2, device=device)
+    values, indices = nn.FractionalMaxPool2d(3, output_ratio=0.5, return_indices=True,
+                                             _random_samples=zeros)(
+        clgrad.tensor(x, device=device))
+    starts = [0, 2, 4, 6]
+    want = np.array([[[x[0, p, r:r + 3, c:c + 3].max() for c in starts] for r in starts]
+                     for p in range(2)])
+    np.testing.assert_array_equal(to_numpy(values)[0], want)
+    np.testing.assert_array_equal(to_numpy(values), x.reshape(1, 2, -1)[
+        0, np.arange(2)[:, None, None], to_numpy(indices)[0]][None])
+
+
+def test_fractional_max_pool_errors_and_repr():
+    with pytest.raises(ValueError, match="requires specifying either an output size"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one of output_size and output_ratio"):
+        nn.FractionalMaxPool3d(2, output_size=2, output_ratio=0.5)
+    with pytest.raises(ValueError, match=re.escape("output_ratio must be between 0 and 1 "
+                                                   "(got 1.5)")):
+        nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "fractional_max_pool2d(): pool height 3 too large relative to input height 5")):
+        F.fractional_max_pool2d(clgrad.zeros(1, 2, 5, 5), 3, output_size=4)
+    with pytest.raises(RuntimeError, match="_random_samples.size"):
+        F.fractional_max_pool2d(clgrad.zeros(1, 2, 5, 5), 2, output_size=2,
+                                _random_samples=clgrad.rand(1, 3, 2))
+    assert repr(nn.FractionalMaxPool2d(2, output_size=3)) == "FractionalMaxPool2d()"
