@@ -479,3 +479,50 @@ def test_fractional_max_pool_errors_and_repr():
         F.fractional_max_pool2d(clgrad.zeros(1, 2, 5, 5), 2, output_size=2,
                                 _random_samples=clgrad.rand(1, 3, 2))
     assert repr(nn.FractionalMaxPool2d(2, output_size=3)) == "FractionalMaxPool2d()"
+
+
+def test_adaptive_log_softmax_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    skip_without_fp64(device)
+    tm = torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0,
+                                             head_bias=True).double()
+    cm = nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=True,
+                                       device=device, dtype=clgrad.float64)
+    assert repr(cm) == repr(tm)
+    cm.load_state_dict({k: clgrad.tensor(v.detach().numpy(), device=device)
+                        for k, v in tm.state_dict().items()})
+    x = RNG.standard_normal((7, 8))
+    t = np.array([0, 9, 4, 2, 7, 5, 3])
+    tx = torch.tensor(x, requires_grad=True)
+    cx = clgrad.tensor(x, device=device, requires_grad=True)
+    want, got = tm(tx, torch.tensor(t)), cm(cx, clgrad.tensor(t, device=device))
+    np.testing.assert_allclose(to_numpy(got.output), want.output.detach().numpy(), rtol=1e-10)
+    want.loss.backward()
+    got.loss.backward()
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for (name, p), (_, q) in zip(tm.named_parameters(), cm.named_parameters()):
+        np.testing.assert_allclose(to_numpy(q.grad), p.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+    np.testing.assert_allclose(to_numpy(cm.log_prob(cx)), tm.log_prob(tx).detach().numpy(),
+                               rtol=1e-10)
+    np.testing.assert_array_equal(to_numpy(cm.predict(cx)), tm.predict(tx).numpy())
+
+
+def test_adaptive_log_softmax_log_prob_is_a_distribution(device):
+    with pytest.warns(UserWarning, match="zero-element"):  # 6 // 4**2 = 0 wide, as in torch
+        module = nn.AdaptiveLogSoftmaxWithLoss(6, 9, [2, 5], device=device)
+    x = clgrad.tensor(RNG.standard_normal((5, 6)).astype(np.float32), device=device)
+    logp = module.log_prob(x)
+    np.testing.assert_allclose(to_numpy(logp.exp().sum(1)), np.ones(5), rtol=1e-5)
+    t = clgrad.tensor([0, 8, 3, 1, 5], device=device)
+    out = module(x, t)
+    picked = to_numpy(logp)[np.arange(5), [0, 8, 3, 1, 5]]
+    np.testing.assert_allclose(to_numpy(out.output), picked, rtol=1e-5, atol=1e-6)
+    assert out.loss.item() == pytest.approx(-picked.mean(), rel=1e-5)
+    single = module(x[0], t[0])
+    assert single.output.shape == ()
+    assert single.output.item() == pytest.approx(picked[0], rel=1e-5)
+    with pytest.raises(RuntimeError, match=re.escape("Target values should be in [0, 8]")):
+        module(x, clgrad.tensor([0, 9, 3, 1, 5], device=device))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(6, 9, [5, 2])

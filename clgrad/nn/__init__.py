@@ -26,4 +26,5 @@ from .modules.lp_pool import *  # noqa: F401,F403
 from .modules.shuffle_activation import *  # noqa: F401,F403
 from .modules.lazy import *  # noqa: F401,F403
 from .modules.fractional_pool import *  # noqa: F401,F403
+from .modules.adaptive import *  # noqa: F401,F403
 from .parallel import DataParallel  # noqa: F401,E402  (torch.nn.DataParallel)
