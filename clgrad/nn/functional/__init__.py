@@ -19,3 +19,4 @@ from ._norm_extra import *  # noqa: F401,F403
 from ._lp_pool import *  # noqa: F401,F403
 from ._random_activation import *  # noqa: F401,F403
 from ._fractional_pool import *  # noqa: F401,F403
+from ._ctc import *  # noqa: F401,F403
