@@ -526,3 +526,80 @@ def test_adaptive_log_softmax_log_prob_is_a_distribution(device):
         module(x, clgrad.tensor([0, 9, 3, 1, 5], device=device))
     with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
         nn.AdaptiveLogSoftmaxWithLoss(6, 9, [5, 2])
+
+
+CTC_LOGITS = RNG.standard_normal((12, 4, 5))
+CTC_TARGETS = np.array([[1, 2, 2, 3, 4, 1], [3, 3, 1, 4, 2, 2], [1, 1, 1, 1, 1, 1],
+                        [4, 1, 3, 2, 2, 4]])  # repeats force the blank between them
+CTC_INPUT_LENGTHS = [12, 10, 7, 12]
+CTC_TARGET_LENGTHS = [3, 4, 0, 6]
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("layout", ["padded", "concatenated"])
+def test_ctc_loss_matches_torch(reduction, layout, device):
+    torch = pytest.importorskip("torch")
+    skip_without_fp64(device)
+    if layout == "padded":
+        targets = CTC_TARGETS
+    else:
+        targets = np.concatenate([row[:n] for row, n in zip(CTC_TARGETS, CTC_TARGET_LENGTHS)])
+    tx = torch.tensor(CTC_LOGITS, requires_grad=True)
+    cx = clgrad.tensor(CTC_LOGITS, device=device, requires_grad=True)
+    want = torch.nn.functional.ctc_loss(tx.log_softmax(2), torch.tensor(targets),
+                                        CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS,
+                                        reduction=reduction)
+    got = nn.CTCLoss(reduction=reduction)(cx.log_softmax(2),
+                                          clgrad.tensor(targets, device=device),
+                                          CTC_INPUT_LENGTHS, CTC_TARGET_LENGTHS)
+    np.testing.assert_allclose(to_numpy(got), want.detach().numpy(), rtol=1e-9)
+    g = RNG.standard_normal(tuple(want.shape))
+    want.backward(torch.tensor(g))
+    got.backward(clgrad.tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(cx.grad), tx.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+def test_ctc_loss_log_probs_grad_and_infinity_like_torch(device):
+    torch = pytest.importorskip("torch")
+    skip_without_fp64(device)
+    lp = torch.tensor(CTC_LOGITS).log_softmax(2).requires_grad_()
+    clp = clgrad.tensor(lp.detach().numpy(), device=device, requires_grad=True)
+    want = torch.nn.functional.ctc_loss(lp, torch.tensor(CTC_TARGETS),
+                                        torch.tensor(CTC_INPUT_LENGTHS),
+                                        torch.tensor(CTC_TARGET_LENGTHS), reduction="sum")
+    got = F.ctc_loss(clp, clgrad.tensor(CTC_TARGETS, device=device),
+                     clgrad.tensor(CTC_INPUT_LENGTHS), clgrad.tensor(CTC_TARGET_LENGTHS),
+                     reduction="sum")
+    assert got.grad_fn.next_functions[0][0].name() == "CtcLossBackward0"
+    want.backward()
+    got.backward()
+    # PyTorch's log_probs gradient (the logits' one under log_softmax), which clgrad gives
+    np.testing.assert_allclose(to_numpy(clp.grad), lp.grad.numpy(), rtol=1e-7, atol=1e-10)
+    short = lp.detach()[:2].requires_grad_()
+    cshort = clgrad.tensor(short.detach().numpy(), device=device, requires_grad=True)
+    for zero_infinity in (False, True):
+        want = torch.nn.functional.ctc_loss(short, torch.tensor(CTC_TARGETS), [2] * 4,
+                                            CTC_TARGET_LENGTHS, reduction="none",
+                                            zero_infinity=zero_infinity)
+        got = F.ctc_loss(cshort, clgrad.tensor(CTC_TARGETS, device=device), [2] * 4,
+                         CTC_TARGET_LENGTHS, reduction="none", zero_infinity=zero_infinity)
+        np.testing.assert_allclose(to_numpy(got), want.detach().numpy(), rtol=1e-9)
+    want.sum().backward()
+    got.sum().backward()
+    np.testing.assert_allclose(to_numpy(cshort.grad), short.grad.numpy(), rtol=1e-7,
+                               atol=1e-10)
+
+
+def test_ctc_loss_against_enumeration(device):
+    # T=3, labels [1]: the alignments are every length-3 path collapsing to "1"
+    logits = RNG.standard_normal((3, 1, 3)).astype(np.float32)
+    logp = logits - np.log(np.exp(logits).sum(2, keepdims=True))
+    paths = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1), (1, 1, 1)]
+    paths = [[0 if s == 0 else 1 for s in p] for p in paths]
+    prob = sum(np.exp(sum(logp[t, 0, s] for t, s in enumerate(p))) for p in paths)
+    got = F.ctc_loss(clgrad.tensor(logp, device=device), clgrad.tensor([[1]], device=device),
+                     [3], [1], reduction="none")
+    np.testing.assert_allclose(to_numpy(got), [-np.log(prob)], rtol=1e-5)
+    unbatched = F.ctc_loss(clgrad.tensor(logp[:, 0], device=device),
+                           clgrad.tensor([1], device=device), [3], [1], reduction="sum")
+    assert unbatched.item() == pytest.approx(-np.log(prob), rel=1e-5)

@@ -25,6 +25,12 @@ def _host_ints(values) -> list:
     return [int(v) for v in values]
 
 
+def _log_or_neg_inf(x: Tensor) -> Tensor:
+    """log(x) for x >= 0, -inf where x is 0 (without asking a backend for log(0))."""
+    zero = x == 0
+    return x.masked_fill(zero, 1.0).log().masked_fill(zero, _NEG)
+
+
 def _lse(*terms: Tensor) -> Tensor:
     """Elementwise log(sum(exp(terms))) that keeps an all -inf position at -inf."""
     m = terms[0]
@@ -34,7 +40,7 @@ def _lse(*terms: Tensor) -> Tensor:
     total = (terms[0] - safe).exp()
     for t in terms[1:]:
         total = total + (t - safe).exp()
-    return total.log() + safe
+    return _log_or_neg_inf(total) + safe
 
 
 def _shift(x: Tensor, by: int) -> Tensor:
@@ -117,7 +123,7 @@ def _ctc_grad(lp: Tensor, ext: Tensor, alpha: Tensor, beta: Tensor, nll: Tensor,
     m = m.masked_fill(m == _NEG, 0.0)
     summed = zeros((t_max, n, c), dtype=lp.dtype, device=lp.device).scatter_add_(
         2, ext.unsqueeze(0).expand(ab.shape), (ab - m).exp())
-    lcab = summed.log() + m
+    lcab = _log_or_neg_inf(summed) + m
     grad = (lp.exp() - (lcab + nll.view(1, n, 1) - lp).exp()) * gr.view(1, n, 1)
     live = arange(t_max, device=lp.device).view(t_max, 1) < in_len.view(1, n)
     return grad.masked_fill(~live.unsqueeze(2), 0.0)

@@ -1,4 +1,5 @@
-"""Margin loss modules (multi-class, multi-label, triplet with any distance) and NLLLoss2d."""
+"""Margin loss modules (multi-class, multi-label, triplet with any distance), CTCLoss and
+NLLLoss2d."""
 from __future__ import annotations
 
 import warnings
@@ -10,7 +11,7 @@ from .loss import NLLLoss, _Loss, _WeightedLoss
 from .misc_layers import PairwiseDistance
 
 __all__ = ["MultiMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
-           "TripletMarginWithDistanceLoss", "NLLLoss2d"]
+           "TripletMarginWithDistanceLoss", "CTCLoss", "NLLLoss2d"]
 
 
 class MultiMarginLoss(_WeightedLoss):
@@ -66,6 +67,21 @@ class TripletMarginWithDistanceLoss(_Loss):
         return F.triplet_margin_with_distance_loss(
             anchor, positive, negative, distance_function=self.distance_function,
             margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    __constants__ = ["blank", "reduction"]
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs: Tensor, targets: Tensor, input_lengths,
+                target_lengths) -> Tensor:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                          self.reduction, self.zero_infinity)
 
 
 class NLLLoss2d(NLLLoss):
