@@ -216,3 +216,62 @@ def test_ddp_digits_example_smoke(tmp_path):
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("final test accuracy") == 1, proc.stdout
+
+
+def test_objects_all_to_all_reduce_scatter_p2p_and_group_queries(tmp_path):
+    devices = _device_args()
+    rc, out = _spawn(tmp_path, "more_collectives.py", *devices)
+    assert rc == 0, out
+    assert out.count("DONE") == 2, out
+    both = ["group queries", "get_group_rank outsider", "get_global_rank outsider",
+            "P2POp bad op", "all_gather_object", "broadcast_object_list",
+            "scatter_object_list", "scatter_object_list empty output", "monitored_barrier"]
+    for name in both:
+        assert out.count(f"OK {name}\n") == 2, (name, out)
+    for name in ("gather_object", "send_object_list to self", "send/recv_object_list"):
+        assert out.count(f"OK {name}\n") == 1, (name, out)
+    for dev in devices:
+        for name in ("all_to_all_single", "all_to_all_single splits",
+                     "all_to_all_single bad splits", "all_to_all[0]", "all_to_all[1]",
+                     "reduce_scatter", "reduce_scatter max", "reduce_scatter wrong count",
+                     "batch_isend_irecv"):
+            assert out.count(f"OK {dev} {name}\n") == 2, (dev, name, out)
+
+
+def test_backend_names_and_availability():
+    dist = clgrad.distributed
+    assert dist.Backend("MPI") is dist.Backend.MPI and dist.Backend.MPI == "mpi"
+    assert dist.Backend("Custom") == "custom"
+    with pytest.raises(ValueError, match="string-ish"):
+        dist.Backend(3)
+    for name in ("nccl", "gloo", "ucc", "xccl"):
+        assert getattr(dist, f"is_{name}_available")() is False
+        assert not dist.is_backend_available(name)
+    assert dist.is_backend_available("MPI") == dist.is_mpi_available()
+    assert dist.get_default_backend_for_device("cpu") == "mpi"
+    assert dist.get_default_backend_for_device(clgrad.device("cl:0")) == "mpi"
+    with pytest.raises(RuntimeError, match="Expected one of"):
+        dist.get_default_backend_for_device("xyz")
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        dist.get_process_group_ranks(None)
+
+
+def test_node_local_rank(monkeypatch):
+    dist = clgrad.distributed
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert dist.get_node_local_rank(fallback_rank=3) == 3
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not in the environment"):
+        dist.get_node_local_rank()
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert dist.get_node_local_rank(fallback_rank=3) == 1
+
+
+@pytest.mark.parity
+def test_backend_class_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = clgrad.distributed.Backend, torch.distributed.Backend
+    for name in ("UNDEFINED", "GLOO", "NCCL", "UCC", "MPI", "XCCL"):
+        assert getattr(ours, name) == getattr(theirs, name)
+    for given in ("gloo", "NCCL", "Mpi", "other"):
+        assert ours(given) == theirs(given) and isinstance(ours(given), str)
+    assert set(ours.backend_list) <= set(theirs.backend_list)

@@ -15,7 +15,8 @@ from .reduce_op import RedOpType, ReduceOp, mpi_op
 
 _KINDS = {name: i for i, name in enumerate(
     ["all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce_scatter_tensor",
-     "reduce", "gather", "scatter", "barrier"])}
+     "reduce", "gather", "scatter", "barrier", "reduce_scatter", "all_to_all",
+     "all_to_all_single"])}
 _SIG = 12
 # A dtype's code in the signature: its place in clgrad's own list (the same on every rank).
 _DTYPES = dt.all_dtypes + (dt.bfloat16,)

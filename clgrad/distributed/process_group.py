@@ -243,3 +243,32 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
     if comm == mpi().COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
     return ProcessGroup(comm, ranks, timeout or world.timeout)
+
+
+def get_global_rank(group, group_rank: int) -> int:
+    """The global rank of `group`'s rank group_rank."""
+    pg = resolve(group)
+    if not 0 <= group_rank < len(pg._ranks):
+        raise ValueError(f"Group rank {group_rank} is not part of group {pg}")
+    return pg._ranks[group_rank]
+
+
+def get_group_rank(group, global_rank: int) -> int:
+    """global_rank's rank within `group`."""
+    return resolve(group).group_rank(global_rank)
+
+
+def get_process_group_ranks(group) -> list:
+    """The global ranks of `group`'s members, in group-rank order."""
+    return list(resolve(group)._ranks)
+
+
+def get_node_local_rank(fallback_rank=None) -> int:
+    """LOCAL_RANK (set by the launcher), else fallback_rank (PyTorch's behaviour)."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError("LOCAL_RANK is not in the environment. Consider passing fallback_rank to "
+                       "allow `get_node_local_rank` to work, assuming you are not running in a "
+                       "multi-device context and want the code to run locally instead.")

@@ -1,0 +1,108 @@
+"""Object collectives (all_gather_object, broadcast_object_list, ...): PyTorch's in-place
+list semantics over mpi4py's pickle-based lowercase methods.
+
+They block in MPI rather than poll with the group's timeout: mpi4py has no non-blocking
+pickled broadcast, gather or scatter.
+"""
+from __future__ import annotations
+
+from .collectives import _member, _peer, _src
+from .process_group import resolve
+
+
+def _not_self(pg, peer: int, what: str) -> None:
+    if peer == pg.rank():
+        raise ValueError(f"Invalid {what} rank: {what} rank should not be the same as the "
+                         "rank of the current process.")
+
+
+def all_gather_object(object_list, obj, group=None) -> None:
+    """object_list[i] becomes rank i's obj on every rank."""
+    pg = resolve(group)
+    if not _member(pg):
+        return
+    for i, value in enumerate(pg._comm.allgather(obj)):
+        object_list[i] = value
+
+
+def broadcast_object_list(object_list, src=None, group=None, device=None,
+                          group_src=None) -> None:
+    """Every rank's object_list takes the source rank's elements (same length everywhere)."""
+    pg = resolve(group)
+    if not _member(pg):
+        return
+    root = _src(pg, src, group_src)
+    values = pg._comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
+    for i, value in enumerate(values[:len(object_list)]):
+        object_list[i] = value
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None) -> None:
+    """object_gather_list[i] on the destination rank becomes rank i's obj."""
+    pg = resolve(group)
+    if not _member(pg):
+        return
+    root = _src(pg, dst, group_dst)
+    values = pg._comm.gather(obj, root=root)
+    if pg.rank() != root:
+        return
+    if object_gather_list is None:
+        raise AssertionError("Must provide object_gather_list on dst rank")
+    for i, value in enumerate(values):
+        object_gather_list[i] = value
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
+                        group=None, group_src=None) -> None:
+    """scatter_object_output_list[0] on rank i becomes the source's input list's element i."""
+    pg = resolve(group)
+    if not _member(pg):
+        return
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at "
+                         "least 1.")
+    root = _src(pg, src, group_src)
+    if pg.rank() == root:
+        if scatter_object_input_list is None:
+            raise ValueError("source rank must provide non-None scatter_object_input_list")
+        values = list(scatter_object_input_list)[:pg.size()]
+    else:
+        values = None
+    scatter_object_output_list[0] = pg._comm.scatter(values, root=root)
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None,
+                     use_batch: bool = False) -> None:
+    pg = resolve(group)
+    peer = _peer(pg, dst, group_dst) if _member(pg) else None
+    if peer is None:
+        return
+    _not_self(pg, peer, "destination")
+    pg._comm.send(list(object_list), dest=peer, tag=_OBJECT_TAG)
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None,
+                     use_batch: bool = False) -> int:
+    """Fill object_list from a send_object_list; returns the sender's global rank."""
+    pg = resolve(group)
+    if not _member(pg):
+        return -1
+    from .process_group import mpi
+    MPI = mpi()
+    if src is None and group_src is None:
+        source = MPI.ANY_SOURCE
+    else:
+        source = _peer(pg, src, group_src)
+        _not_self(pg, source, "source")
+    status = MPI.Status()
+    values = pg._comm.recv(source=source, tag=_OBJECT_TAG, status=status)
+    for i, value in enumerate(values[:len(object_list)]):
+        object_list[i] = value
+    return pg._ranks[status.Get_source()]
+
+
+# Objects travel on their own tag so that they never match a tensor send/recv (tag 0).
+_OBJECT_TAG = 32_000
+
+__all__ = ["all_gather_object", "broadcast_object_list", "gather_object",
+           "scatter_object_list", "send_object_list", "recv_object_list"]
