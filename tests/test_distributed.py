@@ -234,7 +234,8 @@ def test_objects_all_to_all_reduce_scatter_p2p_and_group_queries(tmp_path):
         for name in ("all_to_all_single", "all_to_all_single splits",
                      "all_to_all_single bad splits", "all_to_all[0]", "all_to_all[1]",
                      "reduce_scatter", "reduce_scatter max", "reduce_scatter wrong count",
-                     "batch_isend_irecv"):
+                     "batch_isend_irecv", "all_gather_object tensor[0]",
+                     "all_gather_object tensor[1]"):
             assert out.count(f"OK {dev} {name}\n") == 2, (dev, name, out)
 
 

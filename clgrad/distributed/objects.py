@@ -2,12 +2,36 @@
 list semantics over mpi4py's pickle-based lowercase methods.
 
 They block in MPI rather than poll with the group's timeout: mpi4py has no non-blocking
-pickled broadcast, gather or scatter.
+pickled broadcast, gather or scatter. Objects are pickled here first (mpi4py then moves the
+bytes) so that tensors on device memory, which plain pickle cannot copy, travel too.
 """
 from __future__ import annotations
 
+import io
+import pickle
+
 from .collectives import _member, _peer, _src
 from .process_group import resolve
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a device tensor as its host copy plus its device, as torch.save would."""
+
+    def reducer_override(self, obj):
+        from .._tensor import Tensor
+        if isinstance(obj, Tensor) and not obj.is_cpu:
+            return _to_device, (obj.cpu(), str(obj.device))
+        return NotImplemented
+
+
+def _to_device(host, device: str):
+    return host.to(device)
+
+
+def _dumps(obj) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
 
 
 def _not_self(pg, peer: int, what: str) -> None:
@@ -21,8 +45,8 @@ def all_gather_object(object_list, obj, group=None) -> None:
     pg = resolve(group)
     if not _member(pg):
         return
-    for i, value in enumerate(pg._comm.allgather(obj)):
-        object_list[i] = value
+    for i, data in enumerate(pg._comm.allgather(_dumps(obj))):
+        object_list[i] = pickle.loads(data)
 
 
 def broadcast_object_list(object_list, src=None, group=None, device=None,
@@ -32,7 +56,10 @@ def broadcast_object_list(object_list, src=None, group=None, device=None,
     if not _member(pg):
         return
     root = _src(pg, src, group_src)
-    values = pg._comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
+    data = pg._comm.bcast(_dumps(list(object_list)) if pg.rank() == root else None, root=root)
+    if pg.rank() == root:
+        return  # PyTorch leaves the source's own list (and its objects) untouched
+    values = pickle.loads(data)
     for i, value in enumerate(values[:len(object_list)]):
         object_list[i] = value
 
@@ -43,13 +70,13 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
     if not _member(pg):
         return
     root = _src(pg, dst, group_dst)
-    values = pg._comm.gather(obj, root=root)
+    values = pg._comm.gather(_dumps(obj), root=root)
     if pg.rank() != root:
         return
     if object_gather_list is None:
         raise AssertionError("Must provide object_gather_list on dst rank")
     for i, value in enumerate(values):
-        object_gather_list[i] = value
+        object_gather_list[i] = pickle.loads(value)
 
 
 def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None,
@@ -65,10 +92,10 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     if pg.rank() == root:
         if scatter_object_input_list is None:
             raise ValueError("source rank must provide non-None scatter_object_input_list")
-        values = list(scatter_object_input_list)[:pg.size()]
+        values = [_dumps(v) for v in list(scatter_object_input_list)[:pg.size()]]
     else:
         values = None
-    scatter_object_output_list[0] = pg._comm.scatter(values, root=root)
+    scatter_object_output_list[0] = pickle.loads(pg._comm.scatter(values, root=root))
 
 
 def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None,
@@ -78,7 +105,7 @@ def send_object_list(object_list, dst=None, group=None, device=None, group_dst=N
     if peer is None:
         return
     _not_self(pg, peer, "destination")
-    pg._comm.send(list(object_list), dest=peer, tag=_OBJECT_TAG)
+    pg._comm.send(_dumps(list(object_list)), dest=peer, tag=_OBJECT_TAG)
 
 
 def recv_object_list(object_list, src=None, group=None, device=None, group_src=None,
@@ -95,7 +122,7 @@ def recv_object_list(object_list, src=None, group=None, device=None, group_src=N
         source = _peer(pg, src, group_src)
         _not_self(pg, source, "source")
     status = MPI.Status()
-    values = pg._comm.recv(source=source, tag=_OBJECT_TAG, status=status)
+    values = pickle.loads(pg._comm.recv(source=source, tag=_OBJECT_TAG, status=status))
     for i, value in enumerate(values[:len(object_list)]):
         object_list[i] = value
     return pg._ranks[status.Get_source()]

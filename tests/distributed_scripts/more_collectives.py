@@ -31,7 +31,9 @@ def objects(rank, world):
     assert got == [{"rank": r, "sq": [r] * r} for r in range(world)], got
     print("OK all_gather_object", flush=True)
     lst = ["a", 1, {2: 3}] if rank == 1 else [None, None, None]
+    keep = lst[2]
     dist.broadcast_object_list(lst, src=1)
+    assert rank == 0 or lst[2] is keep
     assert lst == ["a", 1, {2: 3}], lst
     print("OK broadcast_object_list", flush=True)
     out = [None] * world if rank == 0 else None
@@ -101,6 +103,12 @@ def tensors(dev, rank, world):
     for work in dist.batch_isend_irecv(ops):
         work.wait()
     check(f"{dev} batch_isend_irecv", got, np.full(3, peer + 7))
+    # Objects holding device tensors arrive as tensors on that device.
+    got = [None] * world
+    dist.all_gather_object(got, {"t": clgrad.full((2,), float(rank), device=dev)})
+    for r in range(world):
+        assert got[r]["t"].device == clgrad.device(dev), got[r]["t"].device
+        check(f"{dev} all_gather_object tensor[{r}]", got[r]["t"], np.full(2, r))
 
 
 def main(devices):
