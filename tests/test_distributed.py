@@ -224,11 +224,12 @@ def test_objects_all_to_all_reduce_scatter_p2p_and_group_queries(tmp_path):
     assert rc == 0, out
     assert out.count("DONE") == 2, out
     both = ["group queries", "get_group_rank outsider", "get_global_rank outsider",
-            "P2POp bad op", "all_gather_object", "broadcast_object_list",
+            "P2POp bad op", "P2POp no peer", "all_gather_object", "broadcast_object_list",
             "scatter_object_list", "scatter_object_list empty output", "monitored_barrier"]
     for name in both:
         assert out.count(f"OK {name}\n") == 2, (name, out)
-    for name in ("gather_object", "send_object_list to self", "send/recv_object_list"):
+    for name in ("gather_object", "send_object_list to self", "send/recv_object_list",
+                 "send_object_list no dst", "recv_object_list both src"):
         assert out.count(f"OK {name}\n") == 1, (name, out)
     for dev in devices:
         for name in ("all_to_all_single", "all_to_all_single splits",

@@ -252,6 +252,17 @@ def _peer(pg, rank, group_rank):
     return group_rank if group_rank is not None else pg.group_rank(rank)
 
 
+def canonical_peer(pg, rank, group_rank) -> int:
+    """The peer's group rank from exactly one of its global or group rank (PyTorch's errors)."""
+    if group_rank is not None:
+        if rank is not None:
+            raise ValueError("Can't specify both group_rank and global_rank")
+        return group_rank
+    if rank is None:
+        raise ValueError("Must specify global_rank or group_rank")
+    return pg.group_rank(rank)
+
+
 def isend(tensor, dst=None, group=None, tag: int = 0, group_dst=None):
     pg = resolve(group)
     if not _member(pg):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import pickle
 
-from .collectives import _member, _peer, _src
-from .process_group import resolve
+from .collectives import _member, _src, canonical_peer
+from .process_group import mpi, resolve
 
 
 class _Pickler(pickle.Pickler):
@@ -101,9 +101,9 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
 def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None,
                      use_batch: bool = False) -> None:
     pg = resolve(group)
-    peer = _peer(pg, dst, group_dst) if _member(pg) else None
-    if peer is None:
+    if not _member(pg):
         return
+    peer = canonical_peer(pg, dst, group_dst)
     _not_self(pg, peer, "destination")
     pg._comm.send(_dumps(list(object_list)), dest=peer, tag=_OBJECT_TAG)
 
@@ -114,14 +114,9 @@ def recv_object_list(object_list, src=None, group=None, device=None, group_src=N
     pg = resolve(group)
     if not _member(pg):
         return -1
-    from .process_group import mpi
-    MPI = mpi()
-    if src is None and group_src is None:
-        source = MPI.ANY_SOURCE
-    else:
-        source = _peer(pg, src, group_src)
-        _not_self(pg, source, "source")
-    status = MPI.Status()
+    source = canonical_peer(pg, src, group_src)
+    _not_self(pg, source, "source")
+    status = mpi().Status()
     values = pickle.loads(pg._comm.recv(source=source, tag=_OBJECT_TAG, status=status))
     for i, value in enumerate(values[:len(object_list)]):
         object_list[i] = value

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import warnings
 
-from .collectives import barrier, irecv, isend
+from .collectives import barrier, canonical_peer, irecv, isend
 from .process_group import resolve
 
 
@@ -15,13 +15,11 @@ class P2POp:
         if op not in (isend, irecv):
             raise ValueError("Invalid ``op``. Expected ``op`` to be of type "
                              "``torch.distributed.isend`` or ``torch.distributed.irecv``.")
-        if peer is None and group_peer is None:
-            raise ValueError("Either peer or group_peer must be specified")
         self.op = op
         self.tensor = tensor
         self.group = resolve(group)
-        self.peer = peer if peer is not None else self.group._ranks[group_peer]
-        self.group_peer = group_peer if group_peer is not None else self.group.group_rank(peer)
+        self.group_peer = canonical_peer(self.group, peer, group_peer)
+        self.peer = self.group._ranks[self.group_peer]
         self.tag = tag
 
     def __repr__(self) -> str:

@@ -52,6 +52,10 @@ def objects(rank, world):
         dist.send_object_list([np.arange(3), "x"], dst=1)
         raises("send_object_list to self", ValueError,
                lambda: dist.send_object_list([1], dst=0), "destination rank should not")
+        raises("send_object_list no dst", ValueError,
+               lambda: dist.send_object_list([1]), "Must specify global_rank or group_rank")
+        raises("recv_object_list both src", ValueError,
+               lambda: dist.recv_object_list([1], src=1, group_src=1), "Can't specify both")
     else:
         box = [None, None]
         assert dist.recv_object_list(box, src=0) == 0
@@ -134,6 +138,8 @@ def main(devices):
     print("OK group queries", flush=True)
     raises("P2POp bad op", ValueError,
            lambda: dist.P2POp(dist.send, clgrad.ones(1), 0), "Invalid ``op``")
+    raises("P2POp no peer", ValueError,
+           lambda: dist.P2POp(dist.isend, clgrad.ones(1)), "Must specify global_rank")
     objects(rank, world)
     for dev in devices:
         tensors(dev, rank, world)
