@@ -30,11 +30,18 @@ inline ${T} floormod_${T}(${T} a, ${T} b) {
 % else:
 inline ${T} truncdiv_${T}(${T} a, ${T} b) {
     if (b == 0) return 0;
+% if not T.startswith("u"):
+    // a / -1 by negation: INT_MIN / -1 traps on x86. (For unsigned T, (T)-1 is the maximum.)
     if (b == (${T})-1) return (${T})((${unsigned(T)})0 - (${unsigned(T)})a);
+% endif
     return a / b;
 }
 inline ${T} truncmod_${T}(${T} a, ${T} b) {
+% if T.startswith("u"):
+    if (b == 0) return 0;
+% else:
     if (b == 0 || b == (${T})-1) return 0;
+% endif
     return a % b;
 }
 inline ${T} floordiv_${T}(${T} a, ${T} b) {

@@ -798,3 +798,13 @@ def test_bool_clamp_and_addcmul_as_pytorch(device):
         clgrad.addcmul(b, b, b)
     one = clgrad.tensor([1], device=device)
     assert clgrad.addcmul(one, b[:1], b[:1]).tolist() == [2]
+
+
+def test_unsigned_division_by_the_largest_value(device):
+    # (uint8)-1 is 255: an unsigned divisor of 255 is no "divide by -1" (found by the fuzzer).
+    a = clgrad.tensor([1, 254, 255, 0], dtype=clgrad.uint8, device=device)
+    b = clgrad.tensor([255, 255, 255, 255], dtype=clgrad.uint8, device=device)
+    assert (a // b).tolist() == [0, 0, 1, 0]
+    assert a.div(b, rounding_mode="trunc").tolist() == [0, 0, 1, 0]
+    assert a.fmod(b).tolist() == [1, 254, 0, 0]
+    assert (a % b).tolist() == [1, 254, 0, 0]
