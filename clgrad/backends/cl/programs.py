@@ -9,6 +9,8 @@ kernels/signature.py): they render its parameter list and drive Kernel.pack.
 """
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
 import warnings
 from functools import lru_cache
@@ -18,8 +20,27 @@ from mako.lookup import TemplateLookup
 
 from ..._storage import Storage
 from ...errors import KernelBuildError
-from ...kernels.signature import BUFFER, LOCAL, SCALAR, TENSOR, c_params
-from .runtime import DEBUG, cl, log
+
+
+def _find_kernels_package() -> None:
+    """Make `clgrad.kernels` importable: the installed package (setup.cfg maps kernels/ to it),
+    or, when clgrad runs from a source checkout (a script started in the repository shadows
+    the installed wheel), the kernels/ folder beside clgrad/. The templates import
+    clgrad.kernels.signature themselves, so the name must resolve either way."""
+    try:
+        import clgrad.kernels  # noqa: F401
+    except ImportError:
+        folder = Path(__file__).resolve().parents[3] / "kernels"
+        spec = importlib.util.spec_from_file_location(
+            "clgrad.kernels", folder / "__init__.py", submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["clgrad.kernels"] = module
+        spec.loader.exec_module(module)
+
+
+_find_kernels_package()
+from ...kernels.signature import BUFFER, LOCAL, SCALAR, TENSOR, c_params  # noqa: E402
+from .runtime import DEBUG, cl, log  # noqa: E402
 
 
 class BuildStats:
@@ -30,12 +51,8 @@ class BuildStats:
 
 
 def template_dir() -> Path:
-    """The installed clgrad.kernels package, or the source tree's kernels/ folder."""
-    try:
-        import clgrad.kernels as installed
-        return Path(installed.__file__).parent
-    except ImportError:
-        return Path(__file__).resolve().parents[3] / "kernels"
+    """The folder of the clgrad.kernels package (installed, or the source tree's kernels/)."""
+    return Path(sys.modules["clgrad.kernels"].__file__).parent
 
 
 @lru_cache(maxsize=1)
