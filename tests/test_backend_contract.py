@@ -29,7 +29,7 @@ FAMILIES = {"backend", "creation", "index", "reduce", "sort", "linalg", "conv", 
 # cl's own modules beside the families: devices and the launch path, kernel builds, host
 # fallbacks, GEMM tile tables, and the device-side error word with its value-check kernels
 # (the cpu backend raises at the op instead, from ops/value_checks.py).
-CL_ONLY = {"runtime", "programs", "fallback", "gemm_params", "checks", "value_checks"}
+CL_ONLY = {"runtime", "programs", "kernel", "fallback", "gemm_params", "checks", "value_checks"}
 
 
 def _cl_class():

@@ -172,7 +172,7 @@ class DeviceRuntime:
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
         self.pool = MemoryPool(ImmediateAllocator(self.queue))
-        self.kernels: dict = {}  # (template, def, key) -> programs.Kernel
+        self.kernels: dict = {}  # (template, def, key) -> kernel.Kernel
         self.launches = 0  # kernels enqueued on this device so far (see launch_count())
         # Called as launch_hook(kernel, global_size, local_size, args) before every enqueue:
         # the point where capture/replay records launches and device-side checks attach.
