@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import best_time, cl_device_or_exit, clgrad, describe_device, report, torch_or_none
+from _common import best_time, cl_device_or_exit, clgrad, parse_args, parser, report, torch_or_none
 from clgrad import optim
 
 SHAPES = [(2048, 2048), (2048,), (1024, 2048), (1024,), (1024, 1024), (1024,),
@@ -21,8 +21,8 @@ TOTAL = sum(int(np.prod(s)) for s in SHAPES)
 
 def main() -> None:
     assert TOTAL == 10_000_000, TOTAL
+    parse_args(parser(__doc__.splitlines()[0]))
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     rng = np.random.default_rng(0)
     host = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
     grads = [rng.standard_normal(s).astype(np.float32) * 1e-2 for s in SHAPES]
@@ -36,7 +36,6 @@ def main() -> None:
     others = {}
     torch = torch_or_none()
     if torch:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
         for label, kw in (("torch (default)", {}), ("torch (fused=True)", {"fused": True})):
             tparams = [torch.tensor(h, requires_grad=True) for h in host]
             for p, g in zip(tparams, grads):

@@ -12,12 +12,12 @@ Run: python benchmarks/bench_autograd.py [--repeat 7]
 """
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 
-from _common import best_time, cl_device_or_exit, clgrad, describe_device, torch_or_none
+from _common import (best_time, cl_device_or_exit, clgrad, parse_args, parser, torch_device,
+                     torch_label, torch_or_none, torch_sync)
 import clgrad.nn  # noqa: E402,F401
 
 BATCH, SIZES = 64, (1000, 512, 512, 10)
@@ -71,20 +71,17 @@ def torch_best(torch, fn) -> dict:
     out = {}
     for threads in sorted({default, 1}, reverse=True):
         torch.set_num_threads(threads)
-        out[f"PyTorch CPU {threads}T"] = fn()
+        out[f"{torch_label()} {threads}T"] = fn()
     torch.set_num_threads(default)
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--repeat", type=int, default=7)
+    args = parse_args(cli)
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     torch = torch_or_none()
-    if torch:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     sync = clgrad.cl.synchronize
 
     clgrad.manual_seed(0)
@@ -93,7 +90,7 @@ def main() -> None:
     label = f"MLP {'-'.join(map(str, SIZES))} batch {BATCH} fwd+bwd"
     refs = {}
     if torch:
-        refs = torch_best(torch, lambda: 1 / best_time(mlp_step(torch, "cpu", host),
+        refs = torch_best(torch, lambda: 1 / best_time(mlp_step(torch, torch_device(), host),
                                                        repeat=args.repeat, number=5))
     for device in (dev, "cpu"):
         ours = 1 / best_time(mlp_step(clgrad, device, host), repeat=args.repeat, number=5,
@@ -109,8 +106,8 @@ def main() -> None:
 
     refs = {}
     if torch:
-        refs = torch_best(torch, lambda: chain_backward_time(torch, "cpu", args.repeat,
-                                                             lambda: None))
+        refs = torch_best(torch, lambda: chain_backward_time(torch, torch_device(), args.repeat,
+                                                             torch_sync))
     for device, limit in (("cpu", 3), (dev, 5)):
         ours = chain_backward_time(clgrad, device, args.repeat, sync)
         line = (f"backward of a {CHAIN}-node elementwise chain, {device}: {ours * 1e3:.2f} ms "

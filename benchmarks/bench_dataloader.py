@@ -8,12 +8,11 @@ PyTorch (torchvision is not required) uses a torch Dataset doing the same per-sa
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
-from _common import clgrad  # noqa: F401  (puts a source checkout on sys.path)
+from _common import clgrad, parse_args, parser  # noqa: F401  (puts a checkout on sys.path)
 
 from clgrad.utils.data import DataLoader
 from clgrad.vision import datasets, transforms
@@ -42,10 +41,10 @@ def _rate(loader, batches: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=os.path.join(DEFAULT_ROOT, "mnist"))
-    parser.add_argument("--batches", type=int, default=300)
-    args = parser.parse_args()
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--root", default=os.path.join(DEFAULT_ROOT, "mnist"))
+    cli.add_argument("--batches", type=int, default=300)
+    args = parse_args(cli)  # --torch-device is accepted; the loaders both run on the CPU
     try:
         ds = datasets.MNIST(args.root, train=True, transform=transforms.ToTensor())
     except RuntimeError as error:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clgrad  # noqa: E402
+from _common import parse_args, parser  # noqa: E402
 import clgrad.distributed as dist  # noqa: E402
 from clgrad.distributed.run import find_mpiexec  # noqa: E402
 
@@ -119,12 +121,12 @@ def worker(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli = parser(__doc__.splitlines()[0])
     default = "cpu,cl:0" if clgrad.cl.is_available() else "cpu"
-    parser.add_argument("--devices", default=default)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    cli.add_argument("--devices", default=default)
+    cli.add_argument("--steps", type=int, default=30)
+    cli.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parse_args(cli, header="--worker" not in sys.argv)  # no torch: clgrad only
     if args.worker:
         return worker(args)
     mpiexec = find_mpiexec()

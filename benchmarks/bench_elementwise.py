@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import best_time, cl_device_or_exit, clgrad, describe_device, report, torch_or_none
+from _common import best_time, cl_device_or_exit, clgrad, parse_args, parser, report, torch_or_none
 
 N = 16 * 1024 * 1024
 
@@ -65,11 +65,9 @@ def overhead(torch) -> None:
 
 
 def main() -> None:
+    parse_args(parser(__doc__.splitlines()[0]))
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     torch = torch_or_none()
-    if torch:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     bandwidth(dev, torch)
     overhead(torch)
 

@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from _common import parse_args, parser
+
 CHILD = r"""
 import time, sys
 sys.path.insert(0, {root!r})
@@ -34,6 +36,7 @@ def run_child(env: dict) -> tuple:
 
 
 def main() -> None:
+    parse_args(parser(__doc__.splitlines()[0]))  # --torch-device accepted; no PyTorch here
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as cache:
         env["POCL_CACHE_DIR"] = cache  # PoCL's kernel cache, empty: a cold start

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import best_time, cl_device_or_exit, describe_device, torch_or_none
+from _common import best_time, cl_device_or_exit, parse_args, parser, torch_device, torch_or_none
 
 import clgrad
 from clgrad.backends import backend_for
@@ -19,8 +19,8 @@ def gflops(flops: float, seconds: float) -> float:
 
 
 def main() -> None:
+    parse_args(parser(__doc__.splitlines()[0]))
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     torch = torch_or_none()
     sync = clgrad.cl.synchronize
     x = clgrad.empty(1, device=dev)
@@ -36,7 +36,7 @@ def main() -> None:
         ref = gflops(flops, best_time(lambda: a @ b, repeat=rep))
         tor = None
         if torch is not None:
-            ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+            ta, tb = (torch.from_numpy(m).to(torch_device()) for m in (a, b))
             tor = gflops(flops, best_time(lambda: ta @ tb, repeat=rep))
         rows.append((f"sgemm {n}", ours, ref, tor))
         if n == 1024:
@@ -63,7 +63,7 @@ def main() -> None:
     ref = gflops(flops, best_time(lambda: a @ b, repeat=5))
     tor = None
     if torch is not None:
-        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        ta, tb = (torch.from_numpy(m).to(torch_device()) for m in (a, b))
         tor = gflops(flops, best_time(lambda: ta @ tb, repeat=5))
     rows.append(("batched 64 x 128x128", ours, ref, tor))
     print(f"{'case':<36} {'clgrad':>8} {'numpy':>8} {'torch':>8}  clgrad/numpy clgrad/torch")

@@ -8,14 +8,14 @@ Run: python benchmarks/bench_lenet.py [--steps N] [--skip-cold]
 """
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import best_time, cl_device_or_exit, clgrad, describe_device, torch_or_none
+from _common import (best_time, cl_device_or_exit, clgrad, parse_args, parser, torch_device,
+                     torch_label, torch_or_none)
 import clgrad.nn  # noqa: E402,F401  (subpackages the model needs)
 import clgrad.optim  # noqa: E402,F401
 
@@ -72,12 +72,11 @@ def first_step(env: dict) -> tuple:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--skip-cold", action="store_true")
-    args = parser.parse_args()
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--steps", type=int, default=10)
+    cli.add_argument("--skip-cold", action="store_true")
+    args = parse_args(cli)
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     timings = {}
     for device in (dev, "cpu"):
         model, loss_fn, opt = build(clgrad.nn, clgrad.optim, device)
@@ -87,13 +86,13 @@ def main() -> None:
     torch = torch_or_none()
     ref = None
     if torch is not None:
-        model, loss_fn, opt = build(torch.nn, torch.optim, "cpu")
-        x, y = data(torch, "cpu")
+        model, loss_fn, opt = build(torch.nn, torch.optim, torch_device())
+        x, y = data(torch, torch_device())
         ref = best_time(step_fn(model, loss_fn, opt, x, y), repeat=args.steps)
     for device, seconds in timings.items():
         line = f"LeNet step, batch {BATCH}, {device}: {seconds * 1e3:.1f} ms"
         if ref is not None:
-            line += (f"; PyTorch CPU {ref * 1e3:.1f} ms (clgrad takes {seconds / ref:.2f}x "
+            line += (f"; {torch_label()} {ref * 1e3:.1f} ms (clgrad takes {seconds / ref:.2f}x "
                      "PyTorch's time)")
         print(line)
     if not args.skip_cold:

@@ -7,7 +7,6 @@ Each epoch takes minutes on two CPU cores; the figures go in the issue notes, no
 """
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import clgrad, torch_or_none
+from _common import clgrad, parse_args, parser, torch_device, torch_or_none
 
 HERE = Path(__file__).resolve().parent
 TARGET = 0.985
@@ -41,8 +40,9 @@ def torch_time_to_target(root: str, epochs: int) -> None:
         return
     nn, F = torch.nn, torch.nn.functional
     (x_train, y_train), (x_test, y_test) = load_arrays(root)
-    x_train, y_train = torch.from_numpy(x_train), torch.from_numpy(y_train)
-    x_test, y_test = torch.from_numpy(x_test), torch.from_numpy(y_test)
+    dev = torch_device()
+    x_train, y_train = torch.from_numpy(x_train).to(dev), torch.from_numpy(y_train).to(dev)
+    x_test, y_test = torch.from_numpy(x_test).to(dev), torch.from_numpy(y_test).to(dev)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
@@ -64,7 +64,8 @@ def torch_time_to_target(root: str, epochs: int) -> None:
                           for i in range(0, len(x_test), 1000))
         accuracy = correct / len(x_test)
         total = time.perf_counter() - start
-        print(f"torch {torch.__version__} ({torch.get_num_threads()} threads): epoch {epoch} "
+        print(f"torch {torch.__version__} ({dev}, {torch.get_num_threads()} threads): "
+              f"epoch {epoch} "
               f"test accuracy {100 * accuracy:.2f}%, {total:.1f}s in all")
         if accuracy >= TARGET:
             print(f"torch reached {100 * TARGET:.1f}% after {total:.1f}s")
@@ -72,11 +73,11 @@ def torch_time_to_target(root: str, epochs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--root", default=str(HERE.parents[1] / "shared" / "data" / "mnist"))
-    parser.add_argument("--which", default="both", choices=("both", "torch", "clgrad"))
-    parser.add_argument("--epochs", type=int, default=3)
-    args = parser.parse_args()
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--root", default=str(HERE.parents[1] / "shared" / "data" / "mnist"))
+    cli.add_argument("--which", default="both", choices=("both", "torch", "clgrad"))
+    cli.add_argument("--epochs", type=int, default=3)
+    args = parse_args(cli)
     if not Path(args.root).is_dir():
         raise SystemExit(f"MNIST not found in {args.root}: pass --root")
     if args.which in ("both", "torch"):

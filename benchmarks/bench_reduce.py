@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import best_time, cl_device_or_exit, clgrad, describe_device, report, torch_or_none
+from _common import best_time, cl_device_or_exit, clgrad, parse_args, parser, report, torch_or_none
 
 N = 16 * 1024 * 1024
 
 
 def main() -> None:
+    parse_args(parser(__doc__.splitlines()[0]))
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     torch = torch_or_none()
     x = clgrad.ones(N, device=dev)
     bytes_read = 4 * N

@@ -8,10 +8,10 @@ backend). Ratios above 1 mean clgrad is faster.
 """
 from __future__ import annotations
 
-import argparse
 import time
 
-from _common import cl_device_or_exit, clgrad, describe_device, report, torch_or_none
+from _common import (cl_device_or_exit, clgrad, parse_args, parser, report, torch_device,
+                     torch_label, torch_or_none, torch_sync)
 import clgrad.nn  # noqa: E402,F401
 import clgrad.optim  # noqa: E402,F401
 
@@ -56,15 +56,12 @@ def train(parts, steps: int, sync) -> tuple:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--cpu", action="store_true", help="also time clgrad's cpu backend")
-    args = parser.parse_args()
+    cli = parser(__doc__.splitlines()[0])
+    cli.add_argument("--steps", type=int, default=500)
+    cli.add_argument("--cpu", action="store_true", help="also time clgrad's cpu backend")
+    args = parse_args(cli)
     dev = cl_device_or_exit()
-    print(describe_device(dev))
     torch = torch_or_none()
-    if torch:
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     clgrad.manual_seed(0)
     template = clgrad.nn.Sequential(clgrad.nn.Linear(D_IN, H), clgrad.nn.ReLU(),
                                     clgrad.nn.Linear(H, D_OUT))
@@ -83,8 +80,8 @@ def main() -> None:
             default_threads = torch.get_num_threads()
             for threads in sorted({default_threads, 1}, reverse=True):
                 torch.set_num_threads(threads)
-                refs[f"PyTorch CPU {threads}T"] = train(build(torch, "cpu", optim_name, host),
-                                                        args.steps, lambda: None)
+                refs[f"{torch_label()} {threads}T"] = train(
+                    build(torch, torch_device(), optim_name, host), args.steps, torch_sync)
             torch.set_num_threads(default_threads)
         for d, (seconds, final) in results.items():
             report(f"two-layer {optim_name}, {args.steps} steps, {d} (steps/s)",
@@ -94,7 +91,7 @@ def main() -> None:
                 f"{k}: {v[0]:.3f} s, final loss {v[1]:.6g}" for k, v in refs.items()))
             if refs:
                 best = min(v[0] for v in refs.values())
-                print(f"    clgrad on {d} takes {seconds / best:.2f}x PyTorch CPU's best time "
+                print(f"    clgrad on {d} takes {seconds / best:.2f}x {torch_label()}'s best time "
                       "(issue 5 asks for at most 1.5x)")
 
 

@@ -51,3 +51,55 @@ def test_bound_like_torch():
     import importlib
     mod = importlib.import_module("clgrad.utils.benchmark")
     assert clgrad.utils.benchmark is mod
+
+
+# --- the benchmark scripts (benchmarks/bench_*.py): command line and driver header ---------
+
+def _benchmark_scripts():
+    from pathlib import Path
+    return sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("bench_*.py"))
+
+
+def _run_script(path, argv, monkeypatch):
+    import runpy
+    import sys
+    monkeypatch.setenv("CLGRAD_BENCH_HEADER_ONLY", "1")  # parse_args exits after the header
+    monkeypatch.syspath_prepend(str(path.parent))
+    monkeypatch.setattr(sys, "argv", [str(path), *argv])
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as stop:
+        return stop.code
+    return "ran to the end"
+
+
+def test_every_benchmark_takes_torch_device_and_prints_its_driver(monkeypatch, capsys):
+    scripts = _benchmark_scripts()
+    assert len(scripts) >= 10
+    for path in scripts:
+        # Without parse_args the header-only run below would run the whole benchmark.
+        assert "parse_args(" in path.read_text(), f"{path.name} does not use _common.parse_args"
+    for path in scripts:
+        code = _run_script(path, ["--torch-device", "cpu"], monkeypatch)
+        out = capsys.readouterr().out.splitlines()
+        assert code in (0, None), (path.name, code)
+        assert out and out[0].startswith("OpenCL"), (path.name, out[:2])
+        assert "torch" in out[0], (path.name, out[0])
+        if clgrad.cl.is_available():
+            from clgrad.backends.cl.runtime import enumerate_devices
+            platform, dev = enumerate_devices()[clgrad.cl.current_device()]
+            assert platform.version.strip() in out[0]  # PoCL's version is in it
+            assert dev.driver_version.strip() in out[0]
+    # argparse rejects an unknown PyTorch device (exit status 2, a usage message)
+    assert _run_script(scripts[0], ["--torch-device", "tpu"], monkeypatch) == 2
+    assert "--torch-device" in capsys.readouterr().err
+
+
+def test_torch_device_cuda_without_cuda_exits_with_a_message(monkeypatch, capsys):
+    import pytest
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    path = next(p for p in _benchmark_scripts() if p.name == "bench_reduce.py")
+    code = _run_script(path, ["--torch-device", "cuda"], monkeypatch)
+    assert isinstance(code, str) and "no CUDA device" in code and "--torch-device cuda" in code
