@@ -23,6 +23,19 @@
 ##   takes `chunk` consecutive elements (CPU devices, unrolled `unroll` times).
 ##   Arguments: n_out, m, groups, chunk, p, in, in_off, outer strides, outer sizes, inner strides,
 ##   inner sizes, [aux], part, [part_idx], lacc (local T[group]), [lidx (local long[group])].
+##
+## chunks(..., out_dt, finalize, lanes, unroll, final): CPU devices, no index tracked. One
+##   work-item per (block of outputs, chunk c of the reduced range), no local memory; `groups`
+##   chunks of `chunk` reduced elements per block. lanes == 0: a block is one output, its chunk
+##   folded in runs of contiguous elements (`run` long: m when the inner range is contiguous,
+##   the last inner dim's size when only it has stride 1, else 1) with `unroll` independent
+##   accumulators. lanes > 0: the last outer dim has stride 1 and a block is up to `lanes`
+##   adjacent outputs of it, each reduced element index reading them side by side (a column
+##   sum reads whole cache lines, not one float per line). final: store finalize (n is
+##   n_total) to out; else the partial of chunk c of output o goes to part[c * n_out + o]
+##   (a second pass reduces part as columns, or as one row when n_out is 1).
+##   Arguments: n_out, m, n_total, groups, chunk, run, p, in, in_off, outer strides, outer
+##   sizes, inner strides, inner sizes, [aux], out, out_off | part.
 <%namespace name="common" file="common.cl.mako"/>
 <%!
 from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
@@ -66,6 +79,20 @@ def partial(in_dt, T, arg, outer_rank, inner_rank, index_t, has_aux, **_):
     args.append(local_mem(T, "lacc"))
     if arg:
         args.append(local_mem("long", "lidx"))
+    return args
+
+
+@declare(SIGNATURES)
+def chunks(in_dt, out_dt, T, outer_rank, inner_rank, index_t, has_aux, final, **_):
+    args = [scalar(index_t, "n_out", "m", "n_total", "groups", "chunk", "run"), scalar(T, "p"),
+            tensor(in_dt.ctype, "in", index_t)]
+    args += dims("o", outer_rank, index_t) + dims("i", inner_rank, index_t)
+    if has_aux:
+        args.append(buffer(T, "aux", const=True))
+    if final:
+        args.append(tensor(out_dt.ctype, "out", index_t, const=False))
+    else:
+        args.append(buffer(T, "part"))
     return args
 %>
 
@@ -306,5 +333,116 @@ __kernel void ${name}(${signature})
         part_idx[g] = lidx[0];
 % endif
     }
+}
+</%def>
+
+<%def name="chunks(name, caps, in_dt, out_dt, T, map_expr, combine, floating, finalize, outer_rank, inner_rank, inner_contig, index_t, has_aux, lanes, unroll, final)">\
+<% I = index_t %>\
+${elem_off_fn(inner_rank, inner_contig, index_t)}
+__kernel void ${name}(${signature})
+{
+    const ${I} w = get_global_id(0);
+% if lanes:
+    // Blocks of up to ${lanes} adjacent outputs along the last outer dim (stride 1).
+    const ${I} nl = on${outer_rank - 1};
+    const ${I} nb = (nl + ${lanes - 1}) / ${lanes};
+    if (w >= (n_out / nl) * nb * groups) return;
+    const ${I} blk = w / groups;
+    const ${I} c = w - blk * groups;
+    const ${I} row = blk / nb;
+    const ${I} k0 = (blk - row * nb) * ${lanes};
+    const ${I} nv = min((${I})${lanes}, nl - k0);
+    const ${I} o0 = row * nl + k0;
+    ${I} base = in_off + k0;
+    ${offset_of("base", "row", "o", outer_rank - 1, index_t)}
+    ${T} lacc[${lanes}];
+    ${T} laux[${lanes}];
+    for (${I} u = 0; u < nv; ++u) {
+        lacc[u] = ${identity(combine, T, floating)};
+% if has_aux:
+        laux[u] = aux[o0 + u];
+% else:
+        laux[u] = (${T})0;
+% endif
+    }
+    ${I} j = c * chunk;
+    const ${I} stop = min(j + chunk, m);
+    for (; j < stop; ++j) {
+        const ${I} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+        for (${I} u = 0; u < nv; ++u) {
+            const ${T} a = laux[u];
+            const ${T} x = ${common.load(in_dt, "in", "at + u", T)};
+            const ${T} v = ${map_expr};
+            (void)a;
+            ${combine_into(combine, floating, "lacc[u]", "v")}
+        }
+    }
+    for (${I} u = 0; u < nv; ++u) {
+        const ${T} acc = lacc[u];
+% if final:
+        const ${T} a = laux[u];
+        const ${T} n = (${T})n_total;
+        (void)a; (void)n;
+        ${common.store(out_dt, "out", "out_off + o0 + u", finalize)}
+% else:
+        part[c * n_out + o0 + u] = acc;
+% endif
+    }
+% else:
+    if (w >= n_out * groups) return;
+    const ${I} o = w / groups;
+    const ${I} c = w - o * groups;
+    ${I} base = in_off;
+    ${offset_of("base", "o", "o", outer_rank, index_t)}
+% if has_aux:
+    const ${T} a = aux[o];
+% else:
+    const ${T} a = (${T})0;
+% endif
+    (void)a;
+% for u in range(unroll):
+    ${T} acc${u} = ${identity(combine, T, floating)};
+% endfor
+    ${I} j = c * chunk;
+    const ${I} stop = min(j + chunk, m);
+    while (j < stop) {
+% if inner_contig:
+        const ${I} end = stop;
+        const ${I} at = base + j;
+% else:
+        const ${I} q = j / run;
+        const ${I} end = min(stop, (q + 1) * run);
+        const ${I} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+% endif
+        const ${I} len = end - j;
+        ${I} k = 0;
+        for (; k + ${unroll} <= len; k += ${unroll}) {
+% for u in range(unroll):
+            {
+                const ${T} x = ${common.load(in_dt, "in", "at + k + %d" % u, T)};
+                const ${T} v = ${map_expr};
+                ${combine_into(combine, floating, "acc%d" % u, "v")}
+            }
+% endfor
+        }
+        for (; k < len; ++k) {
+            const ${T} x = ${common.load(in_dt, "in", "at + k", T)};
+            const ${T} v = ${map_expr};
+            ${combine_into(combine, floating, "acc0", "v")}
+        }
+        j = end;
+    }
+% for u in range(1, unroll):
+    ${combine_into(combine, floating, "acc0", "acc%d" % u)}
+% endfor
+    const ${T} acc = acc0;
+% if final:
+    const ${T} n = (${T})n_total;
+    (void)n;
+    ${common.store(out_dt, "out", "out_off + o", finalize)}
+% else:
+    part[c * n_out + o] = acc;
+% endif
+% endif
 }
 </%def>

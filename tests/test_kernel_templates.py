@@ -39,6 +39,7 @@ RENDERED_FOR = {
     ("creation.cl.mako", "tri"): ALL,
     ("reduce.cl.mako", "reduce"): ALL,
     ("reduce.cl.mako", "partial"): ALL,
+    ("reduce.cl.mako", "chunks"): ALL,  # CPU devices (Oclgrind is one too)
     ("scan.cl.mako", "scan"): ALL,
     ("sort.cl.mako", "sort_init"): ALL,
     ("sort.cl.mako", "sort_step"): UNTYPED,

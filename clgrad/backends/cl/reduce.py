@@ -14,6 +14,7 @@ from ... import _dtype as dt
 from ..._strides import coalesce
 from .programs import get_kernel
 from .runtime import index_t as index_type
+from .runtime import pow2_at_most
 
 _ACC_CTYPE = {"float32": "float", "float64": "double", "int64": "long"}
 _ACC_DTYPE = {"float": dt.float32, "double": dt.float64, "long": dt.int64}
@@ -44,6 +45,13 @@ class ClReduce:
     reduce_unroll = 8
     reduce_cpu_local = 16
     reduce_chunked = None  # None: chunked on CPU devices, strided elsewhere
+    # CPU devices (chunked): work-items aimed for per compute unit, the fewest reduced
+    # elements a work-item takes, and how many adjacent outputs one reads side by side when
+    # the reduced dims are strided and the kept ones contiguous (see the chunks kernel).
+    reduce_cpu_items_per_unit = 8
+    reduce_cpu_min_chunk = 16384
+    reduce_cpu_lanes = 32
+    reduce_cpu_unroll = 16
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod
@@ -74,6 +82,80 @@ class ClReduce:
             name="partial_k", in_dt=in_dt, T=T, map_expr=map_expr, combine=combine, arg=arg,
             floating=T != "long", outer_rank=orank, inner_rank=irank, inner_contig=icontig,
             index_t=index_t, has_aux=has_aux, chunked=chunked, unroll=self.reduce_unroll))
+
+    def _chunks_kernel(self, in_dt, out_dt, T, map_expr, combine, finalize, orank, irank,
+                       icontig, index_t, has_aux, lanes, final):
+        key = (in_dt.name, out_dt.name if final else None, T, map_expr, combine,
+               finalize if final else None, orank, irank, icontig, index_t, has_aux, lanes,
+               self.reduce_cpu_unroll, final)
+        return get_kernel(self.rt, "reduce.cl.mako", "chunks", key, lambda: dict(
+            name="chunks_k", in_dt=in_dt, out_dt=out_dt, T=T, map_expr=map_expr,
+            combine=combine, floating=T != "long", finalize=finalize, outer_rank=orank,
+            inner_rank=irank, inner_contig=icontig, index_t=index_t, has_aux=has_aux,
+            lanes=lanes, unroll=self.reduce_cpu_unroll, final=final))
+
+    def _run_chunks(self, x, osz, ost, isz, ist, n_out, m, T, map_expr, combine, finalize,
+                    aux, pval, out, index_t) -> None:
+        """CPU devices, no index: the chunks kernel, then (when the reduced range is split)
+        a second pass over the partials with the same kernel."""
+        icontig = len(isz) <= 1 and (not ist or ist[0] == 1)
+        irank = 0 if icontig else len(isz)
+        lanes = self.reduce_cpu_lanes if (not icontig and ost and ost[-1] == 1
+                                          and osz[-1] > 1) else 0
+        if lanes:
+            nl = osz[-1]
+            blocks = n_out // nl * -(-nl // lanes)
+            min_chunk = max(1, self.reduce_cpu_min_chunk // min(lanes, nl))
+        else:
+            blocks = n_out
+            min_chunk = self.reduce_cpu_min_chunk
+        target = self.rt.caps.compute_units * self.reduce_cpu_items_per_unit
+        groups = max(1, min(-(-target // blocks), m // min_chunk))
+        chunk = -(-m // groups)
+        if not lanes:
+            chunk = -(-chunk // self.reduce_cpu_unroll) * self.reduce_cpu_unroll
+        groups = -(-m // chunk)
+        final = groups == 1
+        args = {"n_out": n_out, "m": m, "n_total": m, "groups": groups, "chunk": chunk,
+                "run": m if icontig else (isz[-1] if ist[-1] == 1 else 1), "p": pval, "in": x,
+                **_dims("o", ost, osz)}
+        if not icontig:
+            args.update(_dims("i", ist, isz))
+        if aux is not None:
+            args["aux"] = aux
+        acc_dt = _ACC_DTYPE[T]
+        if final:
+            args["out"] = out
+        else:
+            part = self.scratch((groups * n_out,), acc_dt)
+            args["part"] = part
+        kernel = self._chunks_kernel(x.dtype, out.dtype, T, map_expr, combine, finalize,
+                                     len(osz), irank, icontig, index_t, aux is not None, lanes,
+                                     final)
+        self.rt.launch(kernel, *self._cpu_geometry(blocks * groups), args)
+        if final:
+            return
+        # The partials: part[c * n_out + o], columns of a (groups, n_out) matrix.
+        lanes2 = self.reduce_cpu_lanes if n_out > 1 else 0
+        second = self._chunks_kernel(acc_dt, out.dtype, T, "x", combine, finalize,
+                                     1 if n_out > 1 else 0, 0 if n_out == 1 else 1,
+                                     n_out == 1, index_t, aux is not None, lanes2, True)
+        args = {"n_out": n_out, "m": groups, "n_total": m, "groups": 1, "chunk": groups,
+                "run": groups, "p": pval, "in": part, "out": out}
+        if n_out > 1:
+            args.update(os0=1, on0=n_out, is0=n_out, in0=groups)
+        if aux is not None:
+            args["aux"] = aux
+        self.rt.launch(second, *self._cpu_geometry(-(-n_out // lanes2) if lanes2 else 1),
+                       args)
+
+    def _cpu_geometry(self, items: int):
+        """(global, local) sizes for `items` work-items on a CPU device: work-groups are what
+        the driver's threads share out, so few items get small groups (an int global size
+        rounded up to 256 with the driver's choice of group ran in ONE group, on one core)."""
+        per_unit = max(1, items // (self.rt.caps.compute_units * 8))
+        local = max(1, min(pow2_at_most(per_unit), 64, self.rt.group_size))
+        return (-(-items // local) * local,), (local,)
 
     # -- reductions ---------------------------------------------------------------------------
     def reduce(self, spec, out, x, dims, acc, aux=None, param=0.0) -> None:
@@ -118,6 +200,13 @@ class ClReduce:
         if out_idx is not None:
             outs["out_idx"] = out_idx
 
+        chunked = self.reduce_chunked
+        if chunked is None:
+            chunked = "CPU" in self.rt.caps.type.upper()
+        if chunked and not arg and m > 0 and out is not None:
+            self._run_chunks(x, osz, ost, isz, ist, n_out, m, T, map_expr, combine, finalize,
+                             aux, pval, out, index_t)
+            return
         if m < self.reduce_two_stage_min or n_out > self.reduce_two_stage_max_outputs:
             kernel = self._reduce_kernel(x.dtype, out.dtype if out is not None else None, T,
                                          map_expr, combine, arg, finalize, len(osz), irank,
@@ -130,9 +219,6 @@ class ClReduce:
         # Two stages: `groups` work-groups per output write partials, a second pass folds them.
         # On CPU devices work-items take contiguous chunks: strided access, right for GPUs,
         # makes every work-item of a CPU thread walk all cache lines.
-        chunked = self.reduce_chunked
-        if chunked is None:
-            chunked = "CPU" in self.rt.caps.type.upper()
         partial = self._partial_kernel(x.dtype, T, map_expr, combine, arg, len(osz), irank,
                                        icontig, index_t, has_aux, chunked)
         item_bytes = np.dtype(_NP_OF[T]).itemsize + (8 if arg else 0)
