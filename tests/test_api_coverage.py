@@ -77,3 +77,76 @@ def test_cli_json_and_text(tmp_path, capsys):
     tool.main([str(tmp_path), "--top", "1"])
     out = capsys.readouterr().out
     assert "files fully resolved: 0/1" in out and "top 1 missing" in out
+
+
+SHADOWED = """
+import torch
+import torch.utils.data as data
+from torch.utils import data as data2
+
+
+def collate(data):
+    data.sort(key=len)          # the argument, a list
+    return data.no_such_attr_1
+
+
+for data2, target in []:
+    data2.to("cuda")            # the loop variable: a Tensor method call, not a chain
+
+
+def fetch(url):
+    data = open(url)
+    return data.read()
+
+
+class DS(data.Dataset):         # still the module here
+    pass
+
+
+print(data.no_such_attr_2)      # and here: the function scopes ended
+"""
+
+NO_TORCH = """
+stats = {}
+best = max(stats.values())
+"""
+
+
+def test_local_bindings_hide_imports_and_files_without_torch_are_skipped(
+        tmp_path, monkeypatch):
+    tool = _tool()
+    monkeypatch.setattr(tool, "tensor_method_names", lambda: {"to", "values", "sort"})
+    (tmp_path / "shadowed.py").write_text(SHADOWED)
+    (tmp_path / "no_torch.py").write_text(NO_TORCH)
+    r = tool.measure(str(tmp_path))
+    assert r["files"] == 1 and list(r["per_file"]) == ["shadowed.py"]
+    # The only missing chain is the module-level one; data.sort/data.read/data.to were
+    # counted as Tensor-method calls on locals (sort and to exist), not module chains.
+    assert dict(r["missing"]) == {"clgrad.utils.data.no_such_attr_2": 1}
+
+
+def test_rebuild_from_manifest_writes_the_listed_files_at_their_commit(tmp_path):
+    import subprocess
+    tool = _tool()
+    src = tmp_path / "base" / "someone" / "proj"
+    src.mkdir(parents=True)
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(src), "-c", "user.name=t", "-c",
+                               "user.email=t@t", *args], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    git("init", "-q")
+    (src / "train.py").write_text("import torch\nx = torch.zeros(2)\n")
+    git("add", "train.py")
+    git("commit", "-q", "-m", "one")
+    first = git("rev-parse", "HEAD")
+    (src / "train.py").write_text("import torch\nx = torch.no_such_function_xyz(2)\n")
+    git("commit", "-q", "-am", "two")
+    manifest = tmp_path / "manifest.txt"
+    manifest.write_text("# repo commit path\nsomeone/proj %s train.py\n" % first)
+    out = tmp_path / "corpus"
+    tool.rebuild(str(manifest), str(out), git_base=str(tmp_path / "base") + "/")
+    assert (out / "someone+proj" / "train.py").read_text() == (
+        "import torch\nx = torch.zeros(2)\n")
+    r = tool.measure(str(out))
+    assert r["files"] == 1 and r["files_all_resolved"] == 1

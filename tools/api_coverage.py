@@ -6,10 +6,19 @@ attribute chain (``torch.nn.functional.relu``) and each imported name, rename it
 would (torch -> clgrad, torchvision -> clgrad.vision, a ``cuda`` component -> ``cl``) and
 resolve it in the installed clgrad; collect Tensor-method calls (``x.view(...)``: an attribute
 call whose name torch.Tensor has, on a receiver that is not an imported module or ``self``)
-and check ``clgrad.Tensor`` has the (renamed) name. Prints the share of uses that resolve, the
-share of files whose every use resolves, and the most used missing names.
+and check ``clgrad.Tensor`` has the (renamed) name. A name bound locally (an assignment, a
+loop or ``with`` target, a function argument) hides an import of the same name until the end
+of its scope. Files that import neither torch nor torchvision are not counted: their method
+calls (``stats.values()``) are on dicts and strings, not Tensors. Prints the share of uses
+that resolve, the share of files whose every use resolves, and the most used missing names.
 
 Usage: python tools/api_coverage.py FOLDER [--top N] [--json]
+       python tools/api_coverage.py FOLDER --rebuild tools/api_coverage_corpus.txt
+
+The corpus is not in the repository (none of its code is committed): the manifest lists each
+file as ``owner/repo commit path``; ``--rebuild`` clones each repository (from
+https://github.com/, or the ``--git-base`` given) and writes every listed file at that commit
+to FOLDER/owner+repo/path, then measures it.
 """
 import argparse
 import ast
@@ -111,11 +120,46 @@ class Collector(ast.NodeVisitor):
         self.generic_visit(node)
         root = self._call_root(node.value) if isinstance(node.value, ast.Call) else None
         names = [n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        for t in node.targets:
+            self._unbind(t)
         for name in names:  # a, b = img.split() marks both
             if root in self.other or root in self.nontensor:
                 self.nontensor.add(name)
             else:
                 self.nontensor.discard(name)
+
+    def _unbind(self, target):
+        """A local binding of an alias's name (``for data, target in loader``, an argument
+        ``data``, ``with open(p) as data``) hides the import from there to the scope's end."""
+        for n in ast.walk(target):
+            if isinstance(n, ast.Name) and n.id in self.aliases:
+                del self.aliases[n.id]
+
+    def visit_FunctionDef(self, node):
+        for d in node.decorator_list + node.args.defaults + node.args.kw_defaults:
+            if d is not None:
+                self.visit(d)
+        saved = (dict(self.aliases), set(self.nontensor))
+        a = node.args
+        for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+            if arg is not None:
+                self.aliases.pop(arg.arg, None)
+        for stmt in node.body:
+            self.visit(stmt)
+        self.aliases, self.nontensor = saved
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_For(self, node):
+        self.visit(node.iter)
+        self._unbind(node.target)
+        for stmt in node.body + node.orelse:
+            self.visit(stmt)
+
+    def visit_withitem(self, node):
+        self.visit(node.context_expr)
+        if node.optional_vars is not None:
+            self._unbind(node.optional_vars)
 
     def visit_Attribute(self, node):
         chain = _dotted(node)
@@ -233,8 +277,8 @@ def measure(folder):
             continue
         c = Collector(methods)
         c.visit(tree)
-        if not c.uses:
-            continue
+        if not c.imported and not any(k == "import" for k, _ in c.uses):
+            continue  # imports neither torch nor torchvision: not a PyTorch program
         files += 1
         bad = []
         for kind, name in c.uses:
@@ -254,12 +298,51 @@ def measure(folder):
             "per_file": per_file}
 
 
+def read_manifest(path):
+    """[(repo, commit, path)] from a manifest: one file a line, '#' comments."""
+    rows = []
+    with open(path) as f:
+        for ln in f:
+            ln = ln.strip()
+            if ln and not ln.startswith("#"):
+                repo, commit, file = ln.split(None, 2)
+                rows.append((repo, commit, file))
+    return rows
+
+
+def rebuild(manifest, folder, git_base="https://github.com/"):
+    """Write each manifest file at its commit under folder/owner+repo/path."""
+    import tempfile
+    by_repo = collections.defaultdict(list)
+    for repo, commit, file in read_manifest(manifest):
+        by_repo[repo].append((commit, file))
+    with tempfile.TemporaryDirectory() as tmp:
+        for repo, files in sorted(by_repo.items()):
+            git_dir = os.path.join(tmp, repo.replace("/", "+"))
+            subprocess.run(["git", "clone", "--bare", "--quiet", git_base + repo, git_dir],
+                           check=True)
+            for commit, file in files:
+                blob = subprocess.run(["git", "--git-dir", git_dir, "show",
+                                       "%s:%s" % (commit, file)],
+                                      check=True, capture_output=True).stdout
+                dest = os.path.join(folder, repo.replace("/", "+"), file)
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "wb") as out:
+                    out.write(blob)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder")
     ap.add_argument("--top", type=int, default=30, help="how many missing names to list")
     ap.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ap.add_argument("--rebuild", metavar="MANIFEST",
+                    help="first write the manifest's files into FOLDER (git clone each repo)")
+    ap.add_argument("--git-base", default="https://github.com/",
+                    help="where --rebuild clones owner/repo from")
     a = ap.parse_args(argv)
+    if a.rebuild:
+        rebuild(a.rebuild, a.folder, a.git_base)
     r = measure(a.folder)
     if a.json:
         r["missing"] = r["missing"][:a.top] if a.top >= 0 else r["missing"]
