@@ -111,15 +111,20 @@ def compile_stats() -> dict:
     return {"programs": BuildStats.programs, "seconds": BuildStats.seconds}
 
 
-def warmup(device="cl", ops=None, progress=None) -> dict:
+def warmup(device="cl", ops=None, progress=None, async_=False, dtype=None):
     """Build kernels ahead of their first use, as `python -m clgrad warmup` does.
 
-    ops: (label, callable()) pairs to run (a model's first step, say) instead of the common
-    ops; progress(done, total, label), when given, replaces the bar drawn on stderr. Returns
-    {"programs": built, "seconds": ..., "skipped": [...]}.
+    ops: (label, callable()) pairs to run (a model's first step, say) instead of the default
+    training-step and common ops (whose kernels are found first and built a few programs at
+    a time); progress(done, total, label), when given, replaces the bar drawn on stderr.
+    Returns {"programs": built, "seconds": ..., "skipped": [...]}. async_=True: do it in a
+    daemon thread (call it at the first device use, before loading data and building the
+    model) and return a clgrad.warmup.Warmup at once (done(), wait() -> the counts); the main
+    thread's ops wait for a kernel the warm-up is building rather than build it twice.
+    dtype: the floating dtype of the default ops (the default dtype if None).
     """
     from .warmup import warmup as _warmup
-    return _warmup(device, ops=ops, progress=progress)
+    return _warmup(device, ops=ops, progress=progress, async_=async_, dtype=dtype)
 
 
 def manual_seed(seed: int) -> None:
@@ -199,3 +204,7 @@ class Event:
 # torch.cuda.FloatTensor makes cuda tensors.
 from .legacy import CL_TYPES as _CL_TYPES  # noqa: E402
 globals().update(_CL_TYPES)
+
+# cl graphs: torch.cuda's CUDA-graph API (capture and replay of a region's kernels).
+from .cl_graphs import (  # noqa: E402,F401
+    CLGraph, graph, graph_pool_handle, is_current_stream_capturing)

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from . import _dtype as dt
+from . import _capture, _dtype as dt
 from ._device import canonical
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
@@ -81,6 +81,8 @@ class Generator:
         """(seed, first counter block) for a call using `blocks` blocks; advances the offset."""
         start = self._offset
         self._offset = (start + blocks) % _U64
+        if _capture.ACTIVE:  # a replay must draw fresh numbers, as eager calls do
+            _capture.random_taken(self, self._seed, start, blocks)
         return self._seed, start
 
     def __repr__(self) -> str:

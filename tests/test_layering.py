@@ -22,9 +22,10 @@ LAYERS = (
     # promotion, stride arithmetic, the storage record (backend, buffer, dtype, device),
     # PyTorch's type names, the exception types, the kernel templates, and the one hook
     # handle class (torch.utils.hooks.RemovableHandle; clgrad/utils/__init__ imports nothing,
-    # so importing it runs nothing above).
+    # so importing it runs nothing above), and the list of captures in progress that the
+    # generator and the optimizer report to.
     ("floor", ("clgrad._dtype", "clgrad._strides", "clgrad._storage", "clgrad._typenames",
-               "clgrad.errors", "clgrad.kernels", "clgrad.utils.hooks")),
+               "clgrad.errors", "clgrad.kernels", "clgrad.utils.hooks", "clgrad._capture")),
     # Memory and kernels per device type, and the device names, whose types come from the
     # backend registry.
     ("backends", ("clgrad.backends", "clgrad._device")),

@@ -13,7 +13,7 @@ from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from typing import Callable
 
-from .. import _dtype as dt
+from .. import _capture, _dtype as dt
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.fused import counter_add_, counter_value, optimizer_step
@@ -44,6 +44,11 @@ def _hooked(step):
     """Wrap a subclass's step with the step pre/post hooks (as Optimizer.profile_hook_step)."""
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if _capture.ACTIVE:  # a capture re-runs the step on the host at each replay
+            return _capture.host_step(lambda: run(self, args, kwargs), self)
+        return run(self, args, kwargs)
+
+    def run(self, args, kwargs):
         for pre_hook in list(self._optimizer_step_pre_hooks.values()):
             result = pre_hook(self, args, kwargs)
             if result is not None:

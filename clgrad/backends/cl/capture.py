@@ -1,0 +1,270 @@
+"""Capture and replay of one OpenCL device's commands: the engine of cl graphs and compile.
+
+While a Capture is active it stands in for the device runtime's command methods (launch,
+copy, write, read, synchronize) and its memory pool, as instance attributes: every command
+clgrad issues goes through those (runtime.py), so nothing else needs to know. Each launch is
+recorded as a new OpenCL kernel object with its arguments set once, so a replay is one
+enqueue per launch and nothing is packed again.
+
+Two modes:
+- record only (`execute=False`, cl graphs as CUDA graphs): nothing runs at capture; a host read
+  or a synchronisation raises, since no result exists yet;
+- record while executing (`execute=True`, compile): the region runs as in eager mode and is
+  recorded; a host read still succeeds but marks the capture unusable (`broken` says why),
+  since what follows may depend on the value read.
+
+What a replay must do differently from the capture:
+- random draws continue the generator's stream: each launch's `seed`/`ctr` arguments are set
+  again from the generator's state at the replay (see clgrad/_capture.py);
+- optimizer steps run again on the host (they read learning rates and step counts there);
+- device-side checks re-register their launch ids, so an error still names its op.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+
+import numpy as np
+
+from ... import _capture
+from .runtime import DeviceRuntime, cl
+
+_COMMANDS = ("launch", "copy", "write", "read", "synchronize")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def caller() -> str:
+    """The first frame outside clgrad: what a capture error names as the offending code."""
+    for frame in inspect.stack()[2:]:
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
+            code = frame.code_context[0].strip() if frame.code_context else frame.function
+            return f"{frame.filename}:{frame.lineno}: {code}"
+    return "clgrad"
+
+
+class CaptureError(RuntimeError):
+    """A region that cannot be captured (raised in record-only mode, or by fullgraph)."""
+
+
+class _Launch:
+    __slots__ = ("kernel", "global_size", "local_size", "cl_kernel", "random", "check", "_keep")
+
+    def __init__(self, kernel, global_size, local_size, args, random, check):
+        self.kernel = kernel
+        self.global_size = global_size
+        self.local_size = local_size
+        # A kernel object of its own, arguments set once: replay only enqueues it.
+        k = cl.Kernel(kernel.cl.program, kernel.cl.function_name)
+        dtypes = [t for a in kernel.args for t in a.arg_dtypes()]
+        k.set_scalar_arg_dtypes(dtypes)
+        k.set_args(*args)
+        self.cl_kernel = k
+        # [(position, dtype, 'seed' | 'ctr', generator, captured start)] to set at replay.
+        self.random = random
+        self.check = check  # (launch id, checks.Check) or None
+        self._keep = args  # the buffers stay alive with the recording
+
+
+class Capture:
+    """Records one device's commands between begin() and end(); replay() issues them again."""
+
+    def __init__(self, rt: DeviceRuntime, pool=None, execute: bool = False):
+        self.rt = rt
+        self.pool = pool
+        self.execute = execute
+        self.commands: list = []  # ("launch", _Launch) | ("copy"|"write", ...) | ("host", ...)
+        self.broken: str | None = None  # why the recording cannot be replayed
+        self._saved: dict = {}
+        self._real: dict = {}
+        self._takes: dict = {}  # (seed, start) -> (generator, blocks)
+        self._drawn: dict = {}  # generator -> [first start, blocks drawn]
+        self._in_host_step = 0
+        self._random_slots: dict = {}  # kernel -> {"seed": (pos, dtype), "ctr": ...}
+
+    # -- swapping the runtime's commands ------------------------------------------------------
+    def begin(self) -> "Capture":
+        rt = self.rt
+        for name in _COMMANDS + ("pool",):
+            self._saved[name] = rt.__dict__.get(name, _MISSING)
+            self._real[name] = getattr(rt, name)
+        rt.launch = self._launch
+        rt.copy = self._copy
+        rt.write = self._write
+        rt.read = self._read
+        rt.synchronize = self._synchronize
+        if self.pool is not None:
+            rt.pool = self.pool
+        _capture.ACTIVE.append(self)
+        return self
+
+    def end(self) -> None:
+        rt = self.rt
+        for name, value in self._saved.items():
+            if value is _MISSING:
+                rt.__dict__.pop(name, None)
+            else:
+                setattr(rt, name, value)
+        self._saved.clear()
+        if self in _capture.ACTIVE:
+            _capture.ACTIVE.remove(self)
+
+    def _refuse(self, what: str):
+        message = (f"{what} is not allowed while the cl device's commands are being "
+                   f"captured (at {caller()}): a captured region runs on the device only, "
+                   "and its values exist only once it is replayed")
+        if not self.execute:
+            raise CaptureError(message)
+        if self.broken is None:
+            self.broken = message
+
+    # -- the recording stand-ins ----------------------------------------------------------------
+    def _launch(self, kernel, global_size, local_size, args, check=None) -> None:
+        if self._in_host_step:
+            return self._real["launch"](kernel, global_size, local_size, args, check)
+        rt = self.rt
+        checked = None
+        if check is not None:
+            launch_id = rt.errors.record(check)
+            checked = (launch_id, check)
+            if args.__class__ is dict:
+                args = dict(args, err=rt.errors.buffer, err_id=launch_id)
+            else:
+                args = args + [rt.errors.buffer, launch_id]
+        random = None
+        if args.__class__ is dict:
+            if "seed" in args and "ctr" in args:
+                random = self._random_args(kernel, args)
+            args = kernel.pack(args)
+        if global_size.__class__ is int:
+            group = rt.group_size
+            global_size = ((global_size + group - 1) // group * group,)
+        self.commands.append(("launch", _Launch(kernel, global_size, local_size, args, random,
+                                                checked)))
+        if self.execute:
+            self._real["launch"](kernel, global_size, local_size, args)
+
+    def _copy(self, dst, src, nbytes: int) -> None:
+        if self._in_host_step:
+            return self._real["copy"](dst, src, nbytes)
+        self.commands.append(("copy", dst, src, nbytes))
+        if self.execute:
+            self._real["copy"](dst, src, nbytes)
+
+    def _write(self, buf, array, offset: int = 0, blocking: bool = True) -> None:
+        # Replayed from the same host array: a constant stays constant, and a view of a
+        # host tensor's memory is read again as it is at the replay (as a CUDA graph's copy
+        # from host memory does).
+        if self._in_host_step:
+            return self._real["write"](buf, array, offset, blocking)
+        self.commands.append(("write", buf, array, offset))
+        if self.execute:
+            self._real["write"](buf, array, offset, True)
+
+    def _read(self, array, buf, offset: int = 0) -> None:
+        if self._in_host_step:
+            return self._real["read"](array, buf, offset)
+        self._refuse("Reading a cl tensor's value on the host (.item(), .tolist(), .cpu(), "
+                     "printing, a data-dependent shape)")
+        self._real["read"](array, buf, offset)
+
+    def _synchronize(self) -> None:
+        if self._in_host_step:
+            return self._real["synchronize"]()
+        self._refuse("Synchronizing the cl device")
+        self._real["synchronize"]()
+
+    # -- reports from below (clgrad/_capture.py) ----------------------------------------------
+    def random_taken(self, generator, seed: int, start: int, blocks: int) -> None:
+        if self._in_host_step:
+            return
+        self._takes[(seed, start)] = (generator, blocks)
+        drawn = self._drawn.get(generator)
+        if drawn is None:
+            self._drawn[generator] = [start, blocks]
+        else:
+            drawn[1] += blocks
+
+    def host_step(self, run, optimizer):
+        """An optimizer step inside the region: recorded to run again at each replay, with
+        the gradients the region left in `.grad` (a replay does not re-run zero_grad)."""
+        if self._in_host_step:
+            return run()
+        grads = [(p, p.grad) for group in optimizer.param_groups for p in group["params"]]
+        self.commands.append(("host", run, grads))
+        if not self.execute:
+            return None
+        self._in_host_step += 1
+        try:
+            return run()
+        finally:
+            self._in_host_step -= 1
+
+    def _random_args(self, kernel, args: dict) -> list:
+        slots = self._random_slots.get(kernel)
+        if slots is None:
+            slots, position = {}, 0
+            for arg in kernel.args:
+                dtypes = arg.arg_dtypes()
+                if arg.name in ("seed", "ctr"):
+                    slots[arg.name] = (position, np.dtype(dtypes[0]))
+                position += len(dtypes)
+            self._random_slots[kernel] = slots
+        seed, ctr = int(args["seed"]), int(args["ctr"])
+        found = self._takes.get((seed, ctr))
+        if found is None:  # a counter inside a draw: the draw that contains it
+            for (s, start), (gen, blocks) in self._takes.items():
+                if s == seed and start <= ctr < start + max(blocks, 1):
+                    found = (gen, blocks)
+                    break
+        if found is None:
+            self._refuse("A random kernel whose seed does not come from a clgrad.Generator")
+            return None
+        generator = found[0]
+        return [(slots["seed"], "seed", generator, 0), (slots["ctr"], "ctr", generator, ctr)]
+
+    # -- replay ----------------------------------------------------------------------------
+    def replay(self) -> None:
+        """Issue the recorded commands again, in order, without waiting for them."""
+        rt = self.rt
+        queue = rt.queue
+        errors = rt.errors
+        bases = {}
+        for generator, (first, blocks) in self._drawn.items():
+            # This replay draws what the capture drew, from where the generator is now.
+            bases[generator] = generator._offset - first
+            generator._offset = (generator._offset + blocks) % 2 ** 64
+        enqueue = cl.enqueue_nd_range_kernel
+        launches = 0
+        for command in self.commands:
+            kind = command[0]
+            if kind == "launch":
+                launch = command[1]
+                k = launch.cl_kernel
+                if launch.random is not None:
+                    for (position, dtype), which, generator, ctr in launch.random:
+                        value = generator._seed if which == "seed" else \
+                            (ctr + bases[generator]) % 2 ** 64
+                        k.set_arg(position, dtype.type(value))
+                if launch.check is not None:
+                    launch_id, check = launch.check
+                    errors.ring[launch_id % len(errors.ring)] = launch.check
+                    errors.armed = True
+                enqueue(queue, k, launch.global_size, launch.local_size)
+                launches += 1
+            elif kind == "copy":
+                rt.copy(command[1], command[2], command[3])
+            elif kind == "write":
+                rt.write(command[1], command[2], command[3])
+            else:  # an optimizer step, run eagerly on the gradients the region produced
+                for param, grad in command[2]:
+                    if grad is not None:
+                        param.grad = grad
+                command[1]()
+        rt.launches += launches
+
+    @property
+    def launch_count(self) -> int:
+        return sum(1 for c in self.commands if c[0] == "launch")
+
+
+_MISSING = object()
