@@ -23,6 +23,8 @@ from .ops.sort import *  # noqa: F401,F403
 from .ops.host_fallback import *  # noqa: F401,F403
 from .ops.random_ops import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.trapezoid import *  # noqa: F401,F403
+from .ops import inplace_views as _inplace_views  # noqa: F401  (unsqueeze_, t_, ...)
 from .random import *  # noqa: F401,F403
 from . import cl  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
@@ -48,7 +50,7 @@ from ._dtype import bfloat16  # noqa: E402,F401
 # Issue 9: the rest of what `import torch` binds (legacy types, accelerator, backends flags,
 # onnx, constants) and clgrad.cuda as an alias of clgrad.cl for code that was not renamed.
 from .legacy import *  # noqa: E402,F401,F403
-from . import accelerator, onnx  # noqa: E402,F401
+from . import accelerator, hub, onnx  # noqa: E402,F401
 import clgrad.backends.cudnn  # noqa: E402,F401
 import clgrad.backends.mps  # noqa: E402,F401
 import clgrad.backends.opencl  # noqa: E402,F401

@@ -98,7 +98,7 @@ def _attach_legacy_methods() -> None:
     import numpy as np
 
     from ._device import CPU
-    from ._tensor import Tensor
+    from ._tensor import Size, Tensor
 
     def resize(self, *sizes):
         """Deprecated: a reshaped copy of the same number of elements (as PyTorch's)."""
@@ -158,8 +158,15 @@ def _attach_legacy_methods() -> None:
         default dtype on cpu (or the device= given); prefer clgrad.tensor / clgrad.empty."""
         return new_legacy(dt.get_default_dtype(), CPU, args, dict(kwargs), any_device=True)
 
+    def new(self, *args, **kwargs):
+        """PyTorch's legacy ``x.new(...)``: sizes (uninitialised), data, or () in x's dtype
+        and on x's device (or the device= given); prefer x.new_empty / x.new_tensor."""
+        if len(args) == 1 and isinstance(args[0], Size):
+            args = tuple(args[0])
+        return new_legacy(self.dtype, self.device, args, dict(kwargs), any_device=True)
+
     Tensor.__new__ = staticmethod(__new__)
-    for fn in (resize, pin_memory, is_pinned, apply_, map_):
+    for fn in (resize, pin_memory, is_pinned, apply_, map_, new):
         setattr(Tensor, fn.__name__, fn)
 
 
