@@ -79,6 +79,7 @@ import clgrad.nn.parallel  # noqa: E402,F401
 import clgrad.nn.attention  # noqa: E402,F401
 import clgrad.distributions  # noqa: E402,F401
 from . import amp  # noqa: E402,F401
+from .compiler import compile  # noqa: E402,F401  (capture and replay, API.md §11)
 from .amp import autocast  # noqa: E402,F401
 from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled,  # noqa: E402,F401
                                 get_autocast_dtype, set_autocast_dtype,

@@ -111,7 +111,7 @@ def compile_stats() -> dict:
     return {"programs": BuildStats.programs, "seconds": BuildStats.seconds}
 
 
-def warmup(device="cl", ops=None, progress=None, async_=False, dtype=None):
+def warmup(device="cl", ops=None, progress=None, async_=False, dtype=None, dry_run=None):
     """Build kernels ahead of their first use, as `python -m clgrad warmup` does.
 
     ops: (label, callable()) pairs to run (a model's first step, say) instead of the default
@@ -121,10 +121,13 @@ def warmup(device="cl", ops=None, progress=None, async_=False, dtype=None):
     daemon thread (call it at the first device use, before loading data and building the
     model) and return a clgrad.warmup.Warmup at once (done(), wait() -> the counts); the main
     thread's ops wait for a kernel the warm-up is building rather than build it twice.
-    dtype: the floating dtype of the default ops (the default dtype if None).
+    dtype: the floating dtype of the default ops (the default dtype if None). dry_run (the
+    default without ops): run the ops once with stand-ins for missing kernels to learn them
+    all and build them together, then (given ops) for real; ops then run twice.
     """
     from .warmup import warmup as _warmup
-    return _warmup(device, ops=ops, progress=progress, async_=async_, dtype=dtype)
+    return _warmup(device, ops=ops, progress=progress, async_=async_, dtype=dtype,
+                   dry_run=dry_run)
 
 
 def manual_seed(seed: int) -> None:
@@ -207,4 +210,4 @@ globals().update(_CL_TYPES)
 
 # cl graphs: torch.cuda's CUDA-graph API (capture and replay of a region's kernels).
 from .cl_graphs import (  # noqa: E402,F401
-    CLGraph, graph, graph_pool_handle, is_current_stream_capturing)
+    CLGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables)

@@ -13,7 +13,7 @@ import gc
 
 from .backends.cl import runtime as _rt
 
-__all__ = ["CLGraph", "graph", "graph_pool_handle",
+__all__ = ["CLGraph", "graph", "graph_pool_handle", "make_graphed_callables",
            "is_current_stream_capturing"]
 
 
@@ -122,3 +122,38 @@ class graph:
         self.cl_graph.capture_end()
         if exc_type is not None:  # a failed capture holds nothing
             self.cl_graph.reset()
+
+
+def make_graphed_callables(callables, sample_args, num_warmup_iters: int = 3,
+                           allow_unused_input: bool = False, pool=None):
+    """torch.cuda.make_graphed_callables: each callable (function or Module) captured, with
+    its backward, on its sample arguments; later calls with arguments of the same shapes,
+    dtypes and requires_grad replay the recordings. A Module comes back with its forward
+    replaced, a function as a new function. A tuple of callables gives a tuple."""
+    from .compiler import compile
+    from .nn.modules.module import Module
+    single = not isinstance(callables, tuple)
+    if single:
+        callables, sample_args = (callables,), (sample_args,)
+    if len(callables) != len(sample_args):
+        raise ValueError("make_graphed_callables: callables and sample_args must have the "
+                         "same length")
+    graphed = []
+    for fn, args in zip(callables, sample_args):
+        args = args if isinstance(args, tuple) else (args,)
+        if isinstance(fn, Module):
+            if fn._forward_hooks or fn._forward_pre_hooks:
+                raise RuntimeError("Modules must not have hooks registered at the time they "
+                                   "are passed. However, registering hooks on modules after "
+                                   "passing them through make_graphed_callables is allowed.")
+            forward = compile(fn.forward, fullgraph=True)
+        else:
+            forward = compile(fn, fullgraph=True)
+        for _ in range(2):  # an eager call, then the captured one (forward and backward)
+            forward(*args)
+        if isinstance(fn, Module):
+            fn.forward = forward
+            graphed.append(fn)
+        else:
+            graphed.append(forward)
+    return graphed[0] if single else tuple(graphed)

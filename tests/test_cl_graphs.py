@@ -178,3 +178,29 @@ def test_device_side_check_raises_after_replay(cl_device):
     with pytest.raises(IndexError, match="index out of range in self") as info:
         out.cpu()
     assert "device-side check of index_map" in "".join(info.value.__notes__)
+
+
+def test_make_graphed_callables(cl_device):
+    clgrad.manual_seed(0)
+    module = clgrad.nn.Sequential(clgrad.nn.Linear(4, 6), clgrad.nn.Tanh()).to(cl_device)
+    twin = clgrad.nn.Sequential(clgrad.nn.Linear(4, 6), clgrad.nn.Tanh()).to(cl_device)
+    twin.load_state_dict(module.state_dict())
+
+    def tail(h):
+        return (h * h).sum(1)
+
+    sample = clgrad.randn(3, 4, device=cl_device, requires_grad=True)
+    graphed_module, graphed_tail = clgrad.cl.make_graphed_callables(
+        (module, tail), ((sample,), (clgrad.randn(3, 6, device=cl_device,
+                                                  requires_grad=True),)))
+    assert graphed_module is module
+    for _ in range(3):
+        x = clgrad.randn(3, 4, device=cl_device, requires_grad=True)
+        x2 = x.detach().clone().requires_grad_()
+        module.zero_grad()
+        twin.zero_grad()
+        graphed_tail(graphed_module(x)).sum().backward()
+        tail(twin(x2)).sum().backward()
+        np.testing.assert_allclose(x.grad.cpu().numpy(), x2.grad.cpu().numpy(), rtol=1e-6)
+        for p, q in zip(module.parameters(), twin.parameters()):
+            np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-6)

@@ -33,6 +33,14 @@ _COMMANDS = ("launch", "copy", "write", "read", "synchronize")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def outside_frames() -> int:
+    """How many frames up the first frame outside clgrad is (a warning's stacklevel)."""
+    for level, frame in enumerate(inspect.stack()[1:], start=1):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
+            return level
+    return 1
+
+
 def caller() -> str:
     """The first frame outside clgrad: what a capture error names as the offending code."""
     for frame in inspect.stack()[2:]:
@@ -109,13 +117,13 @@ class Capture:
             _capture.ACTIVE.remove(self)
 
     def _refuse(self, what: str):
-        message = (f"{what} is not allowed while the cl device's commands are being "
-                   f"captured (at {caller()}): a captured region runs on the device only, "
-                   "and its values exist only once it is replayed")
         if not self.execute:
-            raise CaptureError(message)
+            raise CaptureError(
+                f"{what} is not allowed while the cl device's commands are being captured (at "
+                f"{caller()}): a captured region runs on the device only, and its values exist "
+                "only once it is replayed")
         if self.broken is None:
-            self.broken = message
+            self.broken = f"{what} at {caller()}; a replay could not repeat what follows it"
 
     # -- the recording stand-ins ----------------------------------------------------------------
     def _launch(self, kernel, global_size, local_size, args, check=None) -> None:

@@ -135,11 +135,26 @@ class Module:
         d = self.__dict__
         if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
                 or d["_backward_pre_hooks"] or _global_forward_pre_hooks
+                or _global_forward_hooks or _global_backward_hooks or "_compiled_call" in d):
+            return self.forward(*args, **kwargs)
+        if "_compiled_call" in d:  # Module.compile()
+            return d["_compiled_call"](*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        """The call without Module.compile()'s capture: hooks, then forward."""
+        d = self.__dict__
+        if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"] or _global_forward_pre_hooks
                 or _global_forward_hooks or _global_backward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
-    _call_impl = __call__
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's calls in place with clgrad.compile's arguments (torch's
+        Module.compile): the state_dict keeps its keys."""
+        from ...compiler import compile_module_call
+        self.__dict__["_compiled_call"] = compile_module_call(self, *args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict):
         for key, hook in itertools.chain(list(_global_forward_pre_hooks.items()),

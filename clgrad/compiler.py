@@ -1,0 +1,390 @@
+"""clgrad.compile: torch.compile's signature, by capture and replay of the device's kernels.
+
+For each input signature (tensor shapes, dtypes, devices, requires_grad; grad mode; the
+module's train/eval flags; the other arguments' values) the first call runs eagerly (it
+creates lazy state: optimizer moments, cached kernels), the second runs eagerly while its
+kernels are recorded (backends/cl/capture.py), and later calls copy their inputs into the
+recording's static tensors and replay it. Results equal eager execution bit for bit, since
+the same kernels run on the same values.
+
+- A training step (forward, backward, optimizer.step(), zero_grad) is captured whole; each
+  optimizer step is re-run on the host at each replay, so schedulers and step counts work.
+- A forward whose outputs require grad (a compiled model in a training loop) is captured with
+  its backward: the outputs come back through a CompiledFunctionBackward node that replays
+  the recorded backward and hands the gradients on to the usual autograd graph.
+- What cannot be captured runs eagerly for that signature, with one warning saying why
+  (`fullgraph=True`: an error): a host read (`.item()`, printing, a data-dependent shape),
+  compute on the cpu device in a cl region, a cpu-only region (whose numpy calls are not
+  recorded yet), or more signatures than `_SIGNATURE_LIMIT`.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+from ._tensor import Tensor
+from .autograd.function import Function
+from .autograd.grad_mode import is_grad_enabled, no_grad
+
+__all__ = ["compile"]
+
+_SIGNATURE_LIMIT = 8  # torch._dynamo.config.cache_size_limit's default
+# The cpu backend's methods that compute; during a cl capture they would not be replayed.
+_CPU_HARMLESS = frozenset({"check_dtype", "empty", "release", "from_host", "to_host",
+                           "synchronize", "scratch", "view", "flat"})
+
+
+def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="inductor",
+            mode=None, options=None, disable: bool = False):
+    """torch.compile: returns a compiled function, or an OptimizedModule for a Module.
+
+    backend, mode, options and dynamic are accepted for torch's signature; every mode
+    captures and replays (what torch calls "reduce-overhead").
+    """
+    if model is None:  # @clgrad.compile(...) with arguments
+        return lambda fn: compile(fn, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                  mode=mode, options=options, disable=disable)
+    if not callable(model):
+        raise RuntimeError(f"clgrad.compile: expected a callable or a Module, got "
+                           f"{type(model).__name__}")
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if disable:
+        return model
+    from .nn.modules.module import Module
+    if isinstance(model, Module):
+        return OptimizedModule(model, fullgraph)
+    compiled = _Compiled(model, fullgraph, getattr(model, "__qualname__", repr(model)))
+    wrapper = functools.wraps(model)(lambda *args, **kwargs: compiled(*args, **kwargs))
+    wrapper._clgrad_compiled = compiled
+    wrapper._orig_fn = model
+    return wrapper
+
+
+def compile_module_call(module, *, fullgraph: bool = False, dynamic=None,
+                        backend="inductor", mode=None, options=None, disable: bool = False):
+    """Module.compile(): the module's own calls (hooks, then forward) through a capture."""
+    if disable:
+        return module._call_impl
+    compiled = _Compiled(module._call_impl, fullgraph, type(module).__name__, module=module)
+    return lambda *args, **kwargs: compiled(*args, **kwargs)
+
+
+def _optimized_module_class():
+    from .nn.modules.module import Module
+
+    class OptimizedModule(Module):
+        """A compiled module: calls go through the capture; everything else (parameters,
+        state_dict under `_orig_mod.`, train()/eval(), hooks) is the original module's."""
+
+        def __init__(self, mod, fullgraph: bool = False):
+            super().__init__()
+            self._orig_mod = mod
+            self.__dict__["_compiled"] = _Compiled(mod, fullgraph, type(mod).__name__,
+                                                   module=mod)
+
+        def forward(self, *args, **kwargs):
+            return self._compiled(*args, **kwargs)
+
+        def __getattr__(self, name):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self.__dict__["_modules"]["_orig_mod"], name)
+
+    return OptimizedModule
+
+
+class _Entry:
+    """One input signature: its calls so far, and its recording once captured."""
+
+    __slots__ = ("calls", "eager", "forward", "backward", "static_inputs", "outputs",
+                 "out_spec", "grad_outputs", "grad_targets", "grads", "generation")
+
+    def __init__(self):
+        self.calls = 0
+        self.eager = False
+        self.forward = self.backward = None
+        self.generation = 0
+
+
+class _Compiled:
+    def __init__(self, fn, fullgraph: bool, name: str, module=None):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.name = name
+        self.module = module
+        self.entries: dict = {}
+        self._warned_limit = False
+
+    def __call__(self, *args, **kwargs):
+        leaves, spec = _flatten((args, kwargs))
+        key = self._signature(leaves, spec)
+        entry = self.entries.get(key) if key is not None else None
+        if entry is None:
+            if key is None or len(self.entries) >= _SIGNATURE_LIMIT:
+                if key is not None and not self._warned_limit:
+                    self._warned_limit = True
+                    self._fallback(f"more than {_SIGNATURE_LIMIT} input signatures")
+                return self.fn(*args, **kwargs)
+            entry = self.entries[key] = _Entry()
+        if entry.eager:
+            return self.fn(*args, **kwargs)
+        entry.calls += 1
+        if entry.forward is not None:
+            return self._replay(entry, leaves)
+        if entry.calls == 1:
+            return self.fn(*args, **kwargs)
+        return self._capture(entry, leaves, spec)
+
+    def _signature(self, leaves: list, spec) -> tuple | None:
+        parts = [spec, is_grad_enabled()]
+        for leaf in leaves:
+            if isinstance(leaf, Tensor):
+                parts.append((leaf._shape, leaf.dtype, leaf.device, leaf.requires_grad))
+            else:
+                try:
+                    hash(leaf)
+                except TypeError:
+                    return None
+                parts.append((type(leaf), leaf))
+        if self.module is not None:
+            parts.append(tuple(m.training for m in self.module.modules()))
+        return tuple(parts)
+
+    def _fallback(self, why: str) -> None:
+        from .backends.cl.capture import CaptureError, outside_frames
+        message = f"clgrad.compile: {self.name} runs eagerly for this input signature: {why}"
+        if self.fullgraph:
+            raise CaptureError(message + " (fullgraph=True)")
+        warnings.warn(message, stacklevel=outside_frames())
+
+    # -- capture ------------------------------------------------------------------------------
+    def _capture(self, entry: _Entry, leaves: list, spec):
+        tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
+        devices = {t.device for t in tensors}
+        cl_devices = {d for d in devices if d.type == "cl"}
+        if not cl_devices:
+            cl_devices = self._module_devices()
+        if len(cl_devices) != 1 or any(d.type not in ("cl", "cpu") for d in devices):
+            entry.eager = True
+            args, kwargs = _unflatten(spec, leaves)
+            return self.fn(*args, **kwargs)  # cpu regions, several devices: eager, exactly
+        from .backends import backend_for
+        from .backends.cl.capture import Capture
+        rt = backend_for(next(iter(cl_devices))).rt
+        with no_grad():
+            static = [t.detach().clone() for t in tensors]
+        for s, t in zip(static, tensors):
+            if t.requires_grad:
+                s.requires_grad_(True)
+        it = iter(static)
+        args, kwargs = _unflatten(spec, [next(it) if isinstance(x, Tensor) else x
+                                         for x in leaves])
+        forward = Capture(rt, execute=True)
+        with _CpuGuard(forward):
+            forward.begin()
+            try:
+                out = self.fn(*args, **kwargs)
+            finally:
+                forward.end()
+        out_leaves, out_spec = _flatten(out)
+        differentiable = [o for o in out_leaves if isinstance(o, Tensor) and o.requires_grad]
+        backward = None
+        stepped = any(command[0] == "host" for command in forward.commands)
+        if forward.broken is None and differentiable and not stepped:
+            backward = self._capture_backward(entry, rt, differentiable, static)
+        if forward.broken is not None or (backward is not None and backward.broken):
+            entry.eager = True
+            self._fallback((backward if forward.broken is None else forward).broken)
+            return out
+        entry.forward, entry.backward = forward, backward
+        entry.static_inputs = static
+        entry.outputs = out_leaves
+        entry.out_spec = out_spec
+        return self._results(entry, leaves)
+
+    def _capture_backward(self, entry: _Entry, rt, outputs: list, static: list):
+        """Record the backward of `outputs` from static incoming gradients to the inputs and
+        the leaves (parameters) the outputs depend on."""
+        from .autograd.engine import grad
+        from .backends.cl.capture import Capture
+        targets = [s for s in static if s.requires_grad] + _leaves_of(outputs)
+        with no_grad():
+            grad_outputs = [o.detach().new_zeros(o.shape) for o in outputs]
+        backward = Capture(rt, execute=True)
+        with _CpuGuard(backward):
+            backward.begin()
+            try:
+                grads = grad(outputs, targets, grad_outputs, allow_unused=True)
+            except RuntimeError as exc:
+                if "second time" not in str(exc):
+                    raise
+                return None  # the region ran its own backward: a step, replayed whole
+            finally:
+                backward.end()
+        entry.grad_outputs = grad_outputs
+        entry.grad_targets = targets
+        entry.grads = grads
+        return backward
+
+    def _module_devices(self) -> set:
+        if self.module is None:
+            return set()
+        return {p.device for p in self.module.parameters() if p.device.type == "cl"}
+
+    # -- replay -------------------------------------------------------------------------------
+    def _replay(self, entry: _Entry, leaves: list):
+        with no_grad():
+            statics = iter(entry.static_inputs)
+            for leaf in leaves:
+                if isinstance(leaf, Tensor):
+                    static = next(statics)
+                    if static is not leaf:
+                        static.copy_(leaf)
+        entry.forward.replay()
+        return self._results(entry, leaves)
+
+    def _results(self, entry: _Entry, leaves: list | None = None):
+        """The outputs as fresh tensors (the static ones change at the next replay); those
+        that require grad come through a CompiledFunctionBackward node."""
+        with no_grad():
+            fresh = [o.detach().clone() if isinstance(o, Tensor) else o
+                     for o in entry.outputs]
+        if entry.backward is not None and is_grad_enabled():
+            entry.generation += 1
+            positions = [i for i, o in enumerate(entry.outputs)
+                         if isinstance(o, Tensor) and o.requires_grad]
+            through = CompiledFunction.apply(entry, entry.generation,
+                                             tuple(fresh[i] for i in positions),
+                                             *_grad_inputs(entry, leaves))
+            if not isinstance(through, tuple):
+                through = (through,)
+            for i, t in zip(positions, through):
+                fresh[i] = t
+        return _unflatten(entry.out_spec, fresh)
+
+
+def _grad_inputs(entry: _Entry, leaves: list | None) -> list:
+    """The tensors the backward's gradients go to: the caller's inputs that require grad
+    (their static copies stand in for them at capture) and the parameters."""
+    if leaves is None:
+        return entry.grad_targets
+    user = [leaf for leaf in leaves if isinstance(leaf, Tensor) and leaf.requires_grad]
+    return user + entry.grad_targets[len(user):]
+
+
+class CompiledFunction(Function):
+    """The node a compiled forward's outputs hang from: its backward replays the recorded
+    backward on the incoming gradients."""
+
+    @staticmethod
+    def forward(ctx, entry, generation, outputs, *inputs):
+        ctx.entry = entry
+        ctx.generation = generation
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        entry = ctx.entry
+        if ctx.generation != entry.generation:
+            raise RuntimeError(
+                "clgrad.compile: backward through the outputs of an earlier call of a compiled "
+                "function after it was called again: its recording holds one call's "
+                "activations. Call backward before the next call, or clone what you keep.")
+        with no_grad():
+            for static, incoming in zip(entry.grad_outputs, grad_outputs):
+                if incoming is None:
+                    static.zero_()
+                else:
+                    static.copy_(incoming)
+        entry.backward.replay()
+        with no_grad():
+            grads = [None if g is None else g.clone() for g in entry.grads]
+        return (None, None, None) + tuple(grads)
+
+
+def _leaves_of(outputs: list) -> list:
+    """The leaf tensors requiring grad that the outputs' graph reaches (parameters)."""
+    from .autograd.graph import AccumulateGrad
+    found, seen = [], set()
+    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            found.append(node.variable)
+            continue
+        for entry in node.next_functions:
+            stack.append(entry[0] if isinstance(entry, tuple) else entry)
+    return found
+
+
+class _CpuGuard:
+    """Marks a cl capture broken when the region computes on the cpu device: those numpy
+    calls would not run again at a replay. Optimizer steps (host steps) may."""
+
+    def __init__(self, capture):
+        self.capture = capture
+        self.backend = None
+
+    def __enter__(self):
+        from ._device import device
+        from .backends import backend_for
+        from .backends.base import Backend
+        self.backend = backend_for(device("cpu"))
+        capture = self.capture
+        for name, value in vars(Backend).items():
+            if callable(value) and not name.startswith("_") and name not in _CPU_HARMLESS:
+                method = getattr(self.backend, name)
+
+                def guarded(*args, _method=method, _name=name, **kwargs):
+                    if not capture._in_host_step and capture.broken is None:
+                        capture.broken = (f"the region computes on the cpu device ({_name}), "
+                                          "which a cl replay does not repeat")
+                    return _method(*args, **kwargs)
+                setattr(self.backend, name, guarded)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from .backends.base import Backend
+        for name in vars(Backend):
+            self.backend.__dict__.pop(name, None)
+
+
+# -- nested arguments (tuples, lists, dicts of tensors and values) ---------------------------
+def _flatten(value):
+    if isinstance(value, (tuple, list)) and type(value) in (tuple, list):
+        leaves, specs = [], []
+        for item in value:
+            sub, spec = _flatten(item)
+            leaves.extend(sub)
+            specs.append(spec)
+        return leaves, (type(value), tuple(specs))
+    if type(value) is dict:
+        leaves, specs = [], []
+        for k, item in value.items():
+            sub, spec = _flatten(item)
+            leaves.extend(sub)
+            specs.append((k, spec))
+        return leaves, (dict, tuple(specs))
+    return [value], None
+
+
+def _unflatten(spec, leaves: list):
+    it = iter(leaves)
+
+    def build(s):
+        if s is None:
+            return next(it)
+        kind, items = s
+        if kind is dict:
+            return {k: build(sub) for k, sub in items}
+        return kind(build(sub) for sub in items)
+    return build(spec)
+
+
+OptimizedModule = _optimized_module_class()
