@@ -148,7 +148,10 @@ def warm_up(device: "clgrad.device", steps: Sequence[Tuple[str, Callable[[], obj
         bar.update(done - bar.n)
         bar.set_postfix_str(label or "done")
 
-    stats = clgrad.cl.warmup(device, ops=steps, progress=show)
+    # dry_run: the steps run once with stand-ins to learn every kernel they need, which are
+    # then built as one or two programs (each program costs the driver a fixed price), then
+    # for real.
+    stats = clgrad.cl.warmup(device, ops=steps, progress=show, dry_run=True)
     if bar is not None:
         bar.close()
     print(f"kernels for {_short(device)} ready: {stats['programs']} programs in "

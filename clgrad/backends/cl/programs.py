@@ -6,10 +6,17 @@ first request renders and builds; later ones are a dict lookup (get_kernel, the 
 cache). The driver keeps its own disk cache where it has one (PoCL, NVIDIA) and pyopencl's
 cache covers the others. A kernel's arguments come from its template's SIGNATURES (see
 kernels/signature.py): they render its parameter list and drive Kernel.pack.
+
+Cold start: every program costs the driver a fixed build price (PoCL: about 0.25 s, most of it
+linking its kernel library) however small it is, so build_many renders several kernels into
+one program (a warm-up's discoveries, clgrad/warmup.py). The cache is thread-safe: a kernel is
+built once, and a thread that asks for one another thread is building waits for that build.
 """
 from __future__ import annotations
 
+import re
 import sys
+import threading
 import time
 import warnings
 from functools import lru_cache
@@ -24,10 +31,37 @@ from .runtime import DEBUG, cl, log
 
 
 class BuildStats:
-    """Totals shown by `python -m clgrad info` and reported by the benchmarks."""
+    """Totals shown by `python -m clgrad info` and reported by the benchmarks.
+
+    history: (description, seconds, kernels in the program, thread name) per program built.
+    """
 
     programs = 0
     seconds = 0.0
+    history: list = []
+
+
+# One lock for every runtime's cache misses: it guards rt.kernels writes and the in-flight
+# table, never a build (builds run unlocked, so a waiting thread is the only one blocked).
+_lock = threading.Lock()
+_inflight: dict = {}  # (id(rt), full key) -> _Pending
+_local = threading.local()  # .collect: a list while a warm-up discovers kernels (collecting)
+
+
+class _Pending:
+    """A build in flight: the threads that need its kernel wait on `done`."""
+
+    __slots__ = ("done", "owner")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.owner = threading.current_thread().name
+
+
+class Deferred(BaseException):
+    """Raised by get_kernel in a thread that is collecting (see collecting()) instead of
+    building a missing kernel: the request is recorded for build_many. A BaseException so
+    that no op's `except Exception` fallback swallows it."""
 
 
 def template_dir() -> Path:
@@ -63,16 +97,25 @@ def render(template: str, def_name: str, **params) -> tuple[str, list]:
 
     The def's parameter list is the `signature` keyword, rendered from its declaration.
     """
+    prelude, body, args = _render_parts(template, def_name, **params)
+    return prelude + "\n" + body, args
+
+
+def _render_parts(template: str, def_name: str, **params) -> tuple[str, str, list]:
     lookup = _lookup()
     args = signature(template, def_name, params)
     prelude = lookup.get_template("common.cl.mako").get_def("prelude").render(**params)
     kernel_def = lookup.get_template(template).get_def(def_name)
     body = kernel_def.render(signature=c_params(args), **params)
-    return prelude + "\n" + body, args
+    return prelude, body, args
 
 
 def build(rt, source: str, kernel_name: str, description: str):
     """Build `source` for the runtime's device and return the named pyopencl kernel."""
+    return getattr(_build_program(rt, source, description, 1), kernel_name)
+
+
+def _build_program(rt, source: str, description: str, kernels: int):
     start = time.perf_counter()
     options = list(rt.caps.build_options)
     try:
@@ -88,13 +131,17 @@ def build(rt, source: str, kernel_name: str, description: str):
             build_log = str(exc)
         raise KernelBuildError(f"clgrad: building {description} for {rt.caps.name} failed",
                                build_log or str(exc), source) from None
-    BuildStats.seconds += time.perf_counter() - start
-    BuildStats.programs += 1
+    seconds = time.perf_counter() - start
+    with _lock:
+        BuildStats.seconds += seconds
+        BuildStats.programs += 1
+        BuildStats.history.append((description, seconds, kernels,
+                                   threading.current_thread().name))
     if DEBUG >= 2:
-        log.debug("built %s in %.3f s:\n%s", description, time.perf_counter() - start, source)
+        log.debug("built %s in %.3f s:\n%s", description, seconds, source)
     elif DEBUG:
-        log.debug("built %s in %.3f s", description, time.perf_counter() - start)
-    return getattr(program, kernel_name)
+        log.debug("built %s in %.3f s", description, seconds)
+    return program
 
 
 def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
@@ -107,17 +154,288 @@ def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
     """
     full_key = (template, def_name, key)
     kernel = rt.kernels.get(full_key)
-    if kernel is None:
-        if callable(params):
-            params = params()
-        check = params.get("check")
-        if check is not None:
-            params = {k: v for k, v in params.items() if k != "check"}
-        name = params["name"]
-        description = f"{template}:{def_name} {key}"
-        source, args = render(template, def_name, caps=rt.caps, **params)
-        kernel = Kernel(build(rt, source, name, description), name, args, description,
-                        template, def_name, params)
-        kernel.check = check
-        rt.kernels[full_key] = kernel
+    if kernel is None or _DRY_RUNS:
+        kernel = _get_missing(rt, full_key, params)
+    return kernel
+
+
+_DRY_RUNS = 0  # threads in a dry run (collecting(dry=True)): get_kernel then hands out stand-ins
+
+
+def _split_check(params):
+    if callable(params):
+        params = params()
+    check = params.get("check")
+    if check is not None:
+        params = {k: v for k, v in params.items() if k != "check"}
+    return params, check
+
+
+def _claim(rt, full_key):
+    """Under _lock: (kernel, None) if cached, (None, pending) if another thread builds it,
+    (None, None) once this thread has registered itself as its builder."""
+    kernel = rt.kernels.get(full_key)
+    if kernel is not None:
+        return kernel, None
+    pending = _inflight.get((id(rt), full_key))
+    if pending is not None:
+        return None, pending
+    _inflight[(id(rt), full_key)] = _Pending()
+    return None, None
+
+
+def _release(rt, keys, kernels: dict) -> None:
+    with _lock:
+        for full_key in keys:
+            kernel = kernels.get(full_key)
+            if kernel is not None:
+                rt.kernels[full_key] = kernel
+            pending = _inflight.pop((id(rt), full_key), None)
+            if pending is not None:
+                pending.done.set()
+
+
+def _get_missing(rt, full_key, params) -> Kernel:
+    collect = getattr(_local, "collect", None)
+    if collect is not None and collect.dry:
+        return _stand_in(rt, collect, full_key, params)
+    if _DRY_RUNS:  # another thread's dry run; this one builds as usual
+        kernel = rt.kernels.get(full_key)
+        if kernel is not None:
+            return kernel
+    while True:
+        with _lock:
+            kernel = rt.kernels.get(full_key)
+            pending = None if kernel is not None else _inflight.get((id(rt), full_key))
+            if kernel is None and pending is None:
+                if collect is not None:  # a warm-up discovering what to build: none now
+                    return _collect(rt, collect, full_key, params)
+                _inflight[(id(rt), full_key)] = _Pending()  # this thread builds it
+        if kernel is not None:
+            return kernel
+        if pending is None:
+            break
+        pending.done.wait()  # another thread builds it; if that build failed, we try
+    built = {}
+    try:
+        built[full_key] = _make_kernel(rt, full_key, params)
+    finally:
+        _release(rt, [full_key], built)
+    return built[full_key]
+
+
+def _make_kernel(rt, full_key, params) -> Kernel:
+    template, def_name, key = full_key
+    params, check = _split_check(params)
+    name = params["name"]
+    description = f"{template}:{def_name} {key}"
+    source, args = render(template, def_name, caps=rt.caps, **params)
+    kernel = Kernel(build(rt, source, name, description), name, args, description,
+                    template, def_name, params)
+    kernel.check = check
+    return kernel
+
+
+def _collect(rt, collect, full_key, params):
+    collect.append((full_key, params))
+    raise Deferred(full_key)
+
+
+def _stand_in(rt, collect, full_key, params) -> Kernel:
+    """A dry run's kernel: launches do nothing. A missing kernel's is claimed (other threads
+    asking for it wait for build_many) and recorded; a cached one's is not."""
+    stand_in = collect.stand_ins.get(full_key)
+    if stand_in is not None:
+        return stand_in
+    with _lock:
+        cached = rt.kernels.get(full_key)
+        claim = cached is None and (id(rt), full_key) not in _inflight
+        if claim:
+            _inflight[(id(rt), full_key)] = _Pending()
+            collect.claimed.add(full_key)
+    try:
+        params, check = _split_check(params)
+        template, def_name, key = full_key
+        args = cached.args if cached is not None else signature(
+            template, def_name, dict(params, caps=rt.caps))
+        stand_in = _kernel(_noop(rt), full_key, params, check, args)
+    except BaseException:
+        if claim:
+            collect.claimed.discard(full_key)
+            _release(rt, [full_key], {})
+        raise
+    collect.stand_ins[full_key] = stand_in
+    if claim:
+        collect.append((full_key, dict(params, check=check) if check is not None else params,
+                        stand_in))
+    elif cached is not None:
+        collect.borrowed[full_key] = cached
+    return stand_in
+
+
+_NOOP = {}  # id(rt) -> (rt, the built program of clgrad_noop)
+
+
+def _noop(rt):
+    """A fresh pyopencl kernel that does nothing whatever its arguments: what a dry run
+    launches in place of a kernel not built yet."""
+    entry = _NOOP.get(id(rt))
+    if entry is None or entry[0] is not rt:
+        program = _build_program(rt, "__kernel void clgrad_noop(void) {}\n", "clgrad_noop", 1)
+        entry = _NOOP[id(rt)] = (rt, program)
+    stub = cl.Kernel(entry[1], "clgrad_noop")
+    stub.set_scalar_arg_dtypes = stub.set_args = _ignore
+    return stub
+
+
+def _ignore(*args) -> None:
+    return None
+
+
+class _Found(list):
+    """collecting()'s list: (full key, params[, stand-in]) per kernel missing."""
+
+    def __init__(self, dry: bool):
+        super().__init__()
+        self.dry = dry
+        self.stand_ins = {}
+        self.claimed = set()  # keys this dry run claimed: build_many builds and releases them
+        self.borrowed = {}  # key -> the cached kernel a stand-in stood for
+
+
+class collecting:
+    """Within `with collecting() as found:` get_kernel, in this thread, records each kernel
+    it lacks in `found` ((full key, params) pairs) and raises Deferred instead of building
+    it; build_many(rt, found) then builds them together.
+
+    dry=True: a dry run. get_kernel returns, for a missing kernel, a stand-in Kernel that
+    launches a kernel doing nothing, so the op runs on (its results garbage) and meets its
+    next missing kernels; found holds (full key, params, stand-in) triples, and build_many
+    turns each stand-in into the real kernel (the same object, so a caller that kept it
+    launches the real one). Stand-ins never enter the cache before that.
+    """
+
+    def __init__(self, dry: bool = False):
+        self.dry = dry
+
+    def __enter__(self) -> list:
+        global _DRY_RUNS
+        self.previous = getattr(_local, "collect", None)
+        self.found = _local.collect = _Found(self.dry)
+        if self.dry:
+            with _lock:
+                _DRY_RUNS += 1
+        return self.found
+
+    def __exit__(self, *exc) -> bool:
+        global _DRY_RUNS
+        _local.collect = self.previous
+        if self.dry:
+            with _lock:
+                _DRY_RUNS -= 1
+            for full_key, cached in self.found.borrowed.items():
+                self.found.stand_ins[full_key].cl = cached.cl  # a kept stand-in runs for real
+        return exc[0] is Deferred  # the op stopped at its first missing kernel
+
+
+_HELPER = re.compile(r"^[ \t]*inline\s[^;{}()]*?\b(\w+)\s*\(", re.M)
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)", re.M)
+_KERNEL = re.compile(r"__kernel\s+void\s+(\w+)\s*\(")
+
+
+def _bundle_body(body: str, name: str, tag: str):
+    """`body` made to sit beside others in one program: its kernel and inline helpers renamed
+    with `tag` (helpers of the same name may differ between kernels), its macros undefined
+    after it and FP_CONTRACT back at the default before it (pointwise kernels switch it off
+    for the rest of their program). None when it is not one kernel named `name`."""
+    kernels = _KERNEL.findall(body)
+    if kernels != [name]:
+        return None
+    for helper in set(_HELPER.findall(body)) | {name}:
+        body = re.sub(rf"\b{helper}\b", f"{helper}{tag}", body)
+    undefs = "".join(f"#undef {macro}\n" for macro in set(_DEFINE.findall(body)))
+    return f"#pragma OPENCL FP_CONTRACT ON\n{body}\n{undefs}"
+
+
+def build_many(rt, requests, max_kernels: int = 32, stop=None) -> int:
+    """Build the kernels of `requests` ((full key, params) pairs, as collecting() records
+    them) into as few programs as their preludes allow, at most max_kernels each; cache
+    them for get_kernel. Kernels already cached or in flight are skipped; a program that
+    fails to build falls back to one program per kernel (whose errors are raised). Returns
+    the number of programs built. A dry run's found list (collecting(dry=True)) must come
+    here, even empty: its claimed kernels are released here (stop: a threading.Event that
+    ends the building early, between programs)."""
+    stand_ins = {request[0]: request[2] for request in requests if len(request) > 2}
+    claimed = getattr(requests, "claimed", set())
+    with _lock:
+        mine, seen = [], set()
+        for full_key, params, *_ in requests:
+            if full_key in seen:
+                continue
+            seen.add(full_key)
+            if full_key in claimed:
+                mine.append((full_key, params))
+                continue
+            kernel, pending = _claim(rt, full_key)
+            if kernel is None and pending is None:
+                mine.append((full_key, params))
+        leftover = [k for k in claimed if k not in seen]
+    built: dict = {}
+    programs = 0
+    try:
+        parts = []
+        for full_key, params in mine:
+            params, check = _split_check(params)
+            template, def_name, key = full_key
+            prelude, body, args = _render_parts(template, def_name, caps=rt.caps, **params)
+            tag = f"__b{len(parts)}"
+            bundled = _bundle_body(body, params["name"], tag)
+            parts.append((full_key, params, check, prelude, body, bundled, args, tag))
+        groups: dict = {}
+        for part in parts:
+            groups.setdefault(part[3] if part[5] is not None else id(part), []).append(part)
+        for group in groups.values():
+            for start in range(0, len(group), max_kernels):
+                if stop is not None and stop.is_set():
+                    break
+                programs += _build_group(rt, group[start:start + max_kernels], built)
+    finally:
+        _release(rt, leftover, {})
+        for full_key, stand_in in stand_ins.items():
+            real = built.get(full_key) or rt.kernels.get(full_key)
+            # A stand-in some caller kept launches the real kernel from now on (or, if its
+            # build failed, raises rather than silently doing nothing).
+            stand_in.cl = real.cl if real is not None else None
+            stand_in._max_group = None
+            if full_key in built:
+                built[full_key] = stand_in
+        _release(rt, [k for k, _ in mine], built)
+    return programs
+
+
+def _build_group(rt, group, built: dict) -> int:
+    if len(group) > 1:
+        source = group[0][3] + "\n" + "\n".join(part[5] for part in group)
+        names = ", ".join(f"{part[0][0]}:{part[0][1]}" for part in group)
+        try:
+            program = _build_program(rt, source, f"{len(group)} kernels ({names})", len(group))
+        except KernelBuildError as exc:
+            log.debug("bundled build failed, building one by one: %s", exc)
+        else:
+            for full_key, params, check, _, _, _, args, tag in group:
+                built[full_key] = _kernel(getattr(program, params["name"] + tag), full_key,
+                                          params, check, args)
+            return 1
+    for full_key, params, check, prelude, body, _, args, _ in group:
+        description = f"{full_key[0]}:{full_key[1]} {full_key[2]}"
+        cl_kernel = build(rt, prelude + "\n" + body, params["name"], description)
+        built[full_key] = _kernel(cl_kernel, full_key, params, check, args)
+    return len(group)
+
+
+def _kernel(cl_kernel, full_key, params, check, args) -> Kernel:
+    template, def_name, key = full_key
+    kernel = Kernel(cl_kernel, params["name"], args, f"{template}:{def_name} {key}", template,
+                    def_name, params)
+    kernel.check = check
     return kernel
