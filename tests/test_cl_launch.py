@@ -228,6 +228,37 @@ def test_named_packing_expands_tensors(tri_kernel):
     np.testing.assert_array_equal(y.reshape(-1)[:6].cpu().numpy(), [1, 0, 0, 1, 1, 0])
 
 
+def test_generated_packers_pack_as_the_general_packing(cl_device, monkeypatch):
+    """Every named-argument launch of every family: the packer generated for the kernel's
+    signature gives the same positional arguments, in the same order, as the general one."""
+    from clgrad.backends.cl import kernel as kernel_module
+    general = kernel_module.Kernel.pack
+    compared = set()
+
+    def comparable(packed):  # LocalMemory objects compare by identity: by size instead
+        return [("local", v.size) if isinstance(v, cl.LocalMemory) else v for v in packed]
+
+    def both(self, values):
+        packed = general(self, values)
+        assert comparable(packed) == comparable(self._pack_checked(values)), self.description
+        compared.add(self.template)
+        return packed
+    monkeypatch.setattr(kernel_module.Kernel, "pack", both)
+    _every_family(cl_device)
+    assert len(compared) >= len(TEMPLATES) - 2  # most pointwise and copy kernels pack their own
+
+
+def test_a_failed_launch_leaves_the_kernel_usable(tri_kernel):
+    """Arguments are set afresh at every launch: one that failed half-way through setting
+    them does not leak into the next launch of the same kernel."""
+    rt, kernel, x = tri_kernel
+    y = clgrad.full((3, 3), 7.0, device=x.device)
+    with pytest.raises(Exception):
+        rt.launch(kernel, 9, None, dict(n=9, rows=3, cols=3, diagonal=0.5, src=x, out=y))
+    rt.launch(kernel, 9, None, dict(n=9, rows=3, cols=3, diagonal=0, src=x, out=y))
+    np.testing.assert_array_equal(y.cpu().numpy(), np.tril(np.ones((3, 3))))
+
+
 def test_missing_or_unknown_argument_names_kernel_and_argument(tri_kernel):
     rt, kernel, x = tri_kernel
     with pytest.raises(TypeError, match=r"kernel tril: missing arguments \['diagonal'\], "

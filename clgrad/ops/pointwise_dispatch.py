@@ -5,7 +5,7 @@ import numbers
 
 from .. import _dtype as dt
 from .._memory_format import channels_last, is_non_overlapping_and_dense, strides_for
-from .._strides import broadcast_shapes
+from .._strides import broadcast_shapes, numel
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import needs_grad, record
@@ -156,38 +156,6 @@ def new_output(shape: tuple, dtype, device, operands) -> Tensor:
     return out
 
 
-def _fast_path(inputs):
-    """(common dtype, whether an operand requires grad, whether every tensor is known to be
-    C-contiguous) when promotion is trivial, else None.
-
-    Trivial: tensors of one dtype, shape and device, plus Python numbers that cannot raise the
-    category (a float number with a float tensor, an int number with an int or float tensor).
-    The requires-grad and contiguity flags are read in the same pass, so the no-grad path
-    pays next to nothing for autograd or for the output's layout.
-    """
-    first = inputs[0]
-    if not isinstance(first, Tensor):
-        return None
-    storage = first._storage
-    dtype = storage.dtype
-    tracked = first._requires_grad
-    plain = first._contig  # True: known C-contiguous (None: not known yet)
-    for x in inputs[1:]:
-        if isinstance(x, Tensor):
-            other = x._storage
-            if other.dtype is not dtype or other.device is not storage.device or \
-                    x._shape != first._shape:
-                return None
-            tracked = tracked or x._requires_grad
-            plain = plain and x._contig
-        elif type(x) is float:
-            if dtype.category != dt.FLOAT:
-                return None
-        elif type(x) is not int or dtype.category == dt.BOOL:
-            return None
-    return dtype, tracked, plain
-
-
 def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
         grad=None) -> Tensor:
     """Apply pointwise primitive `op` to tensors and numbers with PyTorch's rules.
@@ -197,17 +165,43 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
     op's own (a composite's PyTorch node name and inputs). Records autograd when an input
     requires grad and grad mode is on.
     """
-    if out is None and dtypes is None:
-        fast = _fast_path(inputs)
-        if fast is not None:
-            compute, result = op.dtypes(fast[0])
-            first = inputs[0]
-            if fast[2] and 0 not in first._shape:  # empty tensors are contiguous, any strides
-                out = Tensor._empty(first._shape, result, first._storage.device)
+    if out is None and dtypes is None and isinstance(inputs[0], Tensor):
+        # The eager hot path (`a + b`), inlined to save frames: promotion is trivial when the
+        # tensors share one dtype, shape and device and the Python numbers cannot raise the
+        # category (a float with a float tensor, an int with an int or float tensor). The
+        # requires-grad and contiguity flags are read in the same pass, so the no-grad path
+        # pays next to nothing for autograd or for the output's layout.
+        first = inputs[0]
+        storage = first._storage
+        dtype = storage.dtype
+        device = storage.device
+        shape = first._shape
+        tracked = first._requires_grad
+        plain = first._contig  # True: known C-contiguous (None: not known yet)
+        for x in inputs:
+            if isinstance(x, Tensor):
+                other = x._storage
+                if other.dtype is not dtype or other.device is not device or \
+                        x._shape != shape:
+                    break
+                tracked = tracked or x._requires_grad
+                plain = plain and x._contig
+            elif type(x) is float:
+                if dtype.category != dt.FLOAT:
+                    break
+            elif type(x) is not int or dtype.category == dt.BOOL:
+                break
+        else:
+            compute, result = op.dtypes(dtype)
+            backend = storage.backend
+            if plain and 0 not in shape:  # empty tensors are contiguous, whatever strides
+                count = numel(shape)
+                out = Tensor._wrap(backend.empty(count, result), count, result, device,
+                                   backend, shape)
             else:
-                out = new_output(first._shape, result, first._storage.device, inputs)
-            out._storage.backend.pointwise(op, out, inputs, compute)
-            if fast[1] and is_grad_enabled():
+                out = new_output(shape, result, device, inputs)
+            backend.pointwise(op, out, inputs, compute)
+            if tracked and is_grad_enabled():
                 _record(op, grad, out, tuple(inputs), None)
             return out
     operands = as_operands(op.name, inputs)

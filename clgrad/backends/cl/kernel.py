@@ -41,7 +41,7 @@ class Kernel:
     """
 
     __slots__ = ("cl", "name", "args", "description", "template", "def_name", "params",
-                 "_max_group", "check")
+                 "_max_group", "check", "_packer")
 
     def __init__(self, cl_kernel, name: str, args: list, description: str, template: str,
                  def_name: str, params: dict):
@@ -57,6 +57,7 @@ class Kernel:
         # The checks.Check its launches pass when it declares the error word (get_kernel's
         # `check` parameter); callers that always check pass their own.
         self.check = None
+        self._packer = None  # the generated pack for this signature, made on first use
         cl_kernel.set_scalar_arg_dtypes([t for a in args for t in a.arg_dtypes()])
 
     def max_group(self, device) -> int:
@@ -68,7 +69,23 @@ class Kernel:
         return limit
 
     def pack(self, values: dict) -> list:
-        """The positional arguments for `values`, a dict of declared name -> value."""
+        """The positional arguments for `values`, a dict of declared name -> value.
+
+        Runs the packer generated for this signature (one expression per argument, no loop
+        or dispatch on kinds: 3-4 times cheaper); on any failure the general packing below
+        runs instead and raises the error that names the argument.
+        """
+        packer = self._packer
+        if packer is None:
+            packer = self._packer = _make_packer(self.args)
+        try:
+            return packer(values)
+        except Exception:
+            return self._pack_checked(values)
+
+    def _pack_checked(self, values: dict) -> list:
+        """pack() one declared argument at a time, raising TypeErrors that name the kernel
+        and the argument (also the reference the generated packers are tested against)."""
         args = self.args
         if len(values) != len(args):
             raise self._mismatch(values)
@@ -120,6 +137,53 @@ class Kernel:
 
     def __repr__(self) -> str:
         return f"<Kernel {self.description}>"
+
+
+class _Mismatch(Exception):
+    """Raised by a generated packer for values it cannot pack (the general path explains)."""
+
+
+def _bare_buffer(value):
+    """What a bare buffer argument passes: a tensor's buffer (at offset 0), a storage's, or
+    the value itself (a pyopencl buffer)."""
+    storage = getattr(value, "_storage", None)
+    if storage is not None:
+        if value._offset:
+            raise _Mismatch
+        return storage.data
+    if isinstance(value, Storage):
+        return value.data
+    return value
+
+
+def _make_packer(args: list):
+    """A function packing a dict of this signature's values into pyopencl's positional
+    arguments, generated once per Kernel: the same order and values as Kernel._pack_checked,
+    each argument one expression."""
+    lines = ["def pack(values):", f"    if len(values) != {len(args)}:", "        raise _Mismatch"]
+    items = []
+    for i, arg in enumerate(args):
+        value = f"v{i}"
+        lines.append(f"    {value} = values[{arg.name!r}]")
+        if arg.kind is SCALAR:
+            items.append(value)
+        elif arg.kind is TENSOR:
+            items += [f"{value}._storage.data", f"{value}._offset"]
+            if arg.strides:
+                lines += [f"    if len({value}._stride) != {len(arg.strides)}:",
+                          "        raise _Mismatch"]
+                items.append(f"*{value}._stride")
+        elif arg.kind is BUFFER:
+            items.append(f"_bare_buffer({value})")
+        elif arg.kind is LOCAL:
+            items.append(f"_local({value} * {arg.itemsize})")
+        else:
+            raise ValueError(f"argument {arg.name}: unknown kind {arg.kind!r}")
+    lines.append(f"    return [{', '.join(items)}]")
+    namespace = {"_Mismatch": _Mismatch, "_bare_buffer": _bare_buffer,
+                 "_local": cl.LocalMemory if cl is not None else None}
+    exec(compile("\n".join(lines), "<clgrad kernel packer>", "exec"), namespace)
+    return namespace["pack"]
 
 
 def _buffer_of(value, kernel: Kernel, arg):

@@ -39,6 +39,7 @@ def as_compute_scalar(value, np_dtype):
 
 
 _BF16 = _dt.bfloat16
+_SCALARS = (int, float, bool)
 
 
 class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg, CpuConv, CpuPool,
@@ -146,6 +147,31 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
             # copies), so the hot path skips the committing wrapper.
             return self._pointwise_committed(op, out, operands, compute)
         cnp = compute.np
+        ufunc = op.ufunc
+        shape = out._shape
+        if ufunc is not None and out._contig is True and out._storage.dtype is compute and \
+                compute is not _BF16:
+            # The hot path: C-contiguous tensors of out's shape and of the compute dtype (not
+            # bfloat16, whose storage holds bits), and numbers. A pointwise op does not care
+            # about shape, so it runs on the flat blocks of the storages: no view is made.
+            count = numel(shape)
+            arrays = []
+            for x in operands:
+                if x.__class__ in _SCALARS:
+                    arrays.append(as_compute_scalar(x, cnp))
+                elif x._contig is True and x._storage.dtype is compute and x._shape == shape:
+                    data = x._storage.data
+                    offset = x._offset
+                    arrays.append(data if offset == 0 and data.shape[0] == count
+                                  else data[offset:offset + count])
+                else:
+                    break
+            else:
+                data = out._storage.data
+                offset = out._offset
+                ufunc(*arrays, out=data if offset == 0 and data.shape[0] == count
+                      else data[offset:offset + count])
+                return
         arrays = []
         for x in operands:
             if hasattr(x, "_storage"):
@@ -154,8 +180,8 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
             else:
                 arrays.append(as_compute_scalar(x, cnp))
         target = self.view(out)
-        if op.ufunc is not None and target.dtype == cnp:
-            op.ufunc(*arrays, out=target)
+        if ufunc is not None and target.dtype == cnp:
+            ufunc(*arrays, out=target)
         else:
             np.copyto(target, op.numpy(*arrays), casting="unsafe")
 
