@@ -3,6 +3,7 @@
 N=64, 1000-100-10, ReLU, MSELoss(reduction='sum'); SGD (lr=1e-4, momentum=0.5) and Adam
 (lr=1e-4). PyTorch starts from the same data and weights, copied from clgrad's, in the same
 run; the final losses of both are printed as a check that both did the same work.
+Each clgrad device runs eagerly and with the step through clgrad.compile ("compiled").
 Run: python benchmarks/bench_two_layer.py [--steps 500] [--cpu]   (--cpu adds clgrad's numpy
 backend). Ratios above 1 mean clgrad is faster.
 """
@@ -34,8 +35,9 @@ def build(lib, device, optim_name: str, host: dict):
     return model, nn.MSELoss(reduction="sum"), opt, x, y
 
 
-def train(parts, steps: int, sync) -> tuple:
-    """Seconds for `steps` training steps (after two untimed warm-up steps), final loss."""
+def train(parts, steps: int, sync, compiled: bool = False) -> tuple:
+    """Seconds for `steps` training steps (after two untimed warm-up steps), final loss.
+    compiled: the step through clgrad.compile (captured at the second warm-up step)."""
     model, loss_fn, opt, x, y = parts
 
     def step():
@@ -44,6 +46,9 @@ def train(parts, steps: int, sync) -> tuple:
         loss.backward()
         opt.step()
         return loss
+
+    if compiled:
+        step = clgrad.compile(step)
 
     for _ in range(2):
         step()
@@ -71,8 +76,12 @@ def main() -> None:
 
     for optim_name in ("sgd", "adam"):
         devices = [dev] + (["cpu"] if args.cpu else [])
-        results = {d: train(build(clgrad, d, optim_name, host), args.steps,
-                            clgrad.cl.synchronize) for d in devices}
+        results = {}
+        for d in devices:
+            for compiled in (False, True):
+                label = f"{d} compiled" if compiled else d
+                results[label] = train(build(clgrad, d, optim_name, host), args.steps,
+                                       clgrad.cl.synchronize, compiled)
         refs = {}
         if torch:
             # OpenMP's spinning barriers collapse on a busy 2-core machine: time one thread too

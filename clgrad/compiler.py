@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import warnings
 
+from . import _device
 from ._tensor import Tensor
 from .autograd.function import Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
@@ -167,6 +168,10 @@ class _Compiled:
         cl_devices = {d for d in devices if d.type == "cl"}
         if not cl_devices:
             cl_devices = self._module_devices()
+        if not cl_devices and not devices:  # no tensor arguments: globals on the current cl
+            from . import cl
+            if cl.is_available():
+                cl_devices = {_device.device("cl", cl.current_device())}
         if len(cl_devices) != 1 or any(d.type not in ("cl", "cpu") for d in devices):
             entry.eager = True
             args, kwargs = _unflatten(spec, leaves)
@@ -195,6 +200,9 @@ class _Compiled:
         stepped = any(command[0] == "host" for command in forward.commands)
         if forward.broken is None and differentiable and not stepped:
             backward = self._capture_backward(entry, rt, differentiable, static)
+        if not forward.commands and forward.cpu_compute:  # a cpu region: eager, silently
+            entry.eager = True
+            return out
         if forward.broken is not None or (backward is not None and backward.broken):
             entry.eager = True
             self._fallback((backward if forward.broken is None else forward).broken)
@@ -343,6 +351,7 @@ class _CpuGuard:
 
                 def guarded(*args, _method=method, _name=name, **kwargs):
                     if not capture._in_host_step and capture.broken is None:
+                        capture.cpu_compute = True
                         capture.broken = (f"the region computes on the cpu device ({_name}), "
                                           "which a cl replay does not repeat")
                     return _method(*args, **kwargs)

@@ -82,6 +82,7 @@ class Capture:
         self.execute = execute
         self.commands: list = []  # ("launch", _Launch) | ("copy"|"write", ...) | ("host", ...)
         self.broken: str | None = None  # why the recording cannot be replayed
+        self.cpu_compute = False  # the region computed on the cpu device (compile's guard)
         self._saved: dict = {}
         self._real: dict = {}
         self._takes: dict = {}  # (seed, start) -> (generator, blocks)
