@@ -15,6 +15,18 @@
 ## columns past M or N are clamped when read (always in bounds) and never stored; K is any.
 ## Arguments, in order: M, N, K, alpha, beta, A, a_off, a_sm, a_sk, B, b_off, b_sk, b_sn,
 ## C, c_off, c_sm, c_sn, then per batch dim d: a_bs<d>, b_bs<d>, c_bs<d>, bn<d> (size).
+##
+## pack(name, caps, bits, TB, trans, batch_rank, index_t): Y = X as a contiguous (R, C)
+##   matrix per batch entry (row stride C), X any strides; the GEMM's operand packing (an
+##   O(n^2) copy into the layout the fast nt loop reads). bits: the unsigned type of the
+##   element's width (a pack copies bits, whatever the dtype). Work-item (x, y, z) copies the
+##   TB x TB block at rows y*TB.., columns x*TB.. of entry z through a private tile, with no
+##   local memory and no barrier: trans (X's rows contiguous, x_sr == 1, a transposed matrix)
+##   reads TB columns of X as contiguous runs, then writes TB rows of Y, so each cache line is
+##   read once and written once; otherwise it copies row by row. Edge blocks copy element by
+##   element.
+## Arguments: R, C, X, x_off, x_sr, x_sc, Y, y_off, then per batch dim d: x_bs<d>, y_bs<d>,
+## bn<d>.
 <%namespace name="common" file="common.cl.mako"/>
 <%!
 from clgrad.kernels.signature import declare, scalar, tensor
@@ -30,6 +42,15 @@ def gemm(dt, T, batch_rank, index_t, **_):
             tensor(S, "A", I, offset="a_off"), scalar(I, "a_sm", "a_sk"),
             tensor(S, "B", I, offset="b_off"), scalar(I, "b_sk", "b_sn"),
             tensor(S, "C", I, const=False, offset="c_off"), scalar(I, "c_sm", "c_sn"),
+            *[a for group in batch for a in group]]
+
+
+@declare(SIGNATURES)
+def pack(bits, batch_rank, index_t, **_):
+    I = index_t
+    batch = [scalar(I, f"x_bs{d}", f"y_bs{d}", f"bn{d}") for d in range(batch_rank)]
+    return [scalar(I, "R", "C"), tensor(bits, "X", I, offset="x_off"), scalar(I, "x_sr", "x_sc"),
+            tensor(bits, "Y", I, const=False, offset="y_off"),
             *[a for group in batch for a in group]]
 %>
 
@@ -255,5 +276,58 @@ ${nn_loop(True)}\
 % endfor
     }
 % endfor
+}
+</%def>
+
+
+<%def name="pack(name, caps, bits, TB, trans, batch_rank, index_t)">\
+<% I = index_t %>\
+__kernel void ${name}(${signature})
+{
+    const ${I} c0 = (${I})get_global_id(0) * ${TB};
+    const ${I} r0 = (${I})get_global_id(1) * ${TB};
+    if (r0 >= R || c0 >= C) return;
+    ${I} xo = x_off, yo = y_off;
+% if batch_rank:
+    {
+        ${I} z = (${I})get_global_id(2);
+% for d in reversed(range(batch_rank)):
+        { const ${I} q = z / bn${d}, i = z - q * bn${d}; z = q;
+          xo += i * x_bs${d}; yo += i * y_bs${d}; }
+% endfor
+    }
+% endif
+    if (r0 + ${TB} <= R && c0 + ${TB} <= C) {
+% if trans:
+        // X's rows are contiguous: read TB runs of TB (one column of X each), then write TB
+        // rows, through a private tile, so each cache line is read and written once (the
+        // lines of a block are a row stride apart and may share one cache set).
+        ${bits} t[${TB * TB}];
+        for (int j = 0; j < ${TB}; ++j) {
+            const ${I} xc = xo + (c0 + j) * x_sc + r0;
+            for (int i = 0; i < ${TB}; ++i)
+                t[j * ${TB} + i] = X[xc + i];
+        }
+        for (int i = 0; i < ${TB}; ++i) {
+            __global ${bits} *y = Y + yo + (r0 + i) * C + c0;
+            for (int j = 0; j < ${TB}; ++j)
+                y[j] = t[j * ${TB} + i];
+        }
+% else:
+        for (int i = 0; i < ${TB}; ++i) {
+            const ${I} xr = xo + (r0 + i) * x_sr + c0 * x_sc;
+            __global ${bits} *y = Y + yo + (r0 + i) * C + c0;
+% for j in range(TB):
+            y[${j}] = X[xr + ${j} * x_sc];
+% endfor
+        }
+% endif
+    } else {
+        const int nr = (int)(R - r0 < ${TB} ? R - r0 : ${TB});
+        const int nc = (int)(C - c0 < ${TB} ? C - c0 : ${TB});
+        for (int i = 0; i < nr; ++i)
+            for (int j = 0; j < nc; ++j)
+                Y[yo + (r0 + i) * C + c0 + j] = X[xo + (r0 + i) * x_sr + (c0 + j) * x_sc];
+    }
 }
 </%def>

@@ -53,6 +53,7 @@ RENDERED_FOR = {
     ("index.cl.mako", "gather_dim"): FLOATS,
     ("index.cl.mako", "scatter_dim"): FLOATS,
     ("gemm.cl.mako", "gemm"): FLOATS,
+    ("gemm.cl.mako", "pack"): UNTYPED,  # copies bits: specialised on the element's width
     ("conv.cl.mako", "im2col"): FLOATS,
     ("conv.cl.mako", "col2im"): FLOATS,
     ("pool.cl.mako", "pool_fwd"): FLOATS,
@@ -63,6 +64,9 @@ RENDERED_FOR = {
     ("norm.cl.mako", "bwd_apply"): FLOATS,
     ("softmax.cl.mako", "softmax_fwd"): FLOATS,
     ("softmax.cl.mako", "softmax_bwd"): FLOATS,
+    # contiguous rows on CPU devices (Oclgrind is one too)
+    ("softmax.cl.mako", "softmax_rows"): ("float32", "float64"),
+    ("softmax.cl.mako", "softmax_rows_bwd"): ("float32", "float64"),
     ("loss.cl.mako", "nll_none"): FLOATS,
     ("loss.cl.mako", "nll_reduce"): FLOATS,
     ("loss.cl.mako", "nll_bwd"): FLOATS,
@@ -202,6 +206,9 @@ def _exercise_nn(dev: str, d, x, out: dict) -> None:
     (grad * grad).sum().backward()
     out["index_grad"], out["index_gradgrad"] = grad, a.grad
     out["bmm"] = x.reshape(1, 3, 4).expand(2, 3, 4) @ x.t()
+    # Large enough that gemm packs both transposed operands (the pack kernel) first.
+    p = _pattern((40, 36), d.name, dev)
+    out["matmul_packed"] = p.t() @ p
     img = _pattern((1, 2, 5, 5), d.name, dev, modulo=7).requires_grad_()
     w = _pattern((3, 2, 3, 3), d.name, dev, modulo=3, offset=-1) / 4
     conv = F.conv2d(img, w, padding=1)

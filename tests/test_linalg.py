@@ -323,3 +323,74 @@ def test_gemm_kernel_variants(cl_device, params):
         out2 = T(c0, cl_device)
         backend.gemm(out2, p, q, 2.0, 0.5, params=params)
         close(out2, 2 * (pa @ qb) + 0.5 * c0)
+
+
+def _packed_kernels(device) -> int:
+    """How many pack kernels the device's program cache holds (0 on cpu)."""
+    if not str(device).startswith("cl"):
+        return 0
+    from clgrad.backends import backend_for
+    backend = backend_for(clgrad.empty(1, device=device).device)
+    return sum(1 for key in backend.rt.kernels if key[:2] == ("gemm.cl.mako", "pack"))
+
+
+def _operand(arr, device, trans, offset):
+    """arr as a device tensor stored transposed (trans) and/or at an offset in a larger
+    buffer with a padded row stride (offset)."""
+    src = np.ascontiguousarray(np.swapaxes(arr, -1, -2)) if trans else arr
+    if offset:
+        big = np.zeros(src.shape[:-2] + (src.shape[-2] + 3, src.shape[-1] + 5), src.dtype)
+        big[..., 2:2 + src.shape[-2], 1:1 + src.shape[-1]] = src
+        x = T(big, device)[..., 2:2 + src.shape[-2], 1:1 + src.shape[-1]]
+    else:
+        x = T(src, device)
+    return x.mT if trans else x
+
+
+@pytest.mark.parametrize("m,k,n", [(65, 63, 33), (7, 1000, 65), (63, 65, 1), (1, 1000, 100),
+                                   (64, 100, 1000)])
+@pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
+def test_gemm_packed_layouts(device, m, k, n, layout):
+    """Every transposition of the operands, large enough that cl packs the ones not
+    contiguous along K (odd sizes: the pack's and the kernel's edge blocks)."""
+    a, b = rand(m, k), rand(k, n)
+    for offset in (False, True):
+        x = _operand(a, device, layout[0] == "t", offset)
+        y = _operand(b, device, layout[1] == "t", offset)
+        close(x @ y, a @ b)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int32", "int64", "int8"])
+def test_gemm_packed_dtypes(device, dtype):
+    if dtype == "float64" and not device_supports_fp64(device):
+        pytest.skip("no float64 on this device")
+    if dtype.startswith("int"):
+        a = RNG.integers(-3, 4, (45, 70)).astype(dtype)
+        b = RNG.integers(-3, 4, (70, 38)).astype(dtype)
+    else:
+        a, b = rand(45, 70, dtype=dtype), rand(70, 38, dtype=dtype)
+    want = (a.astype(np.float64) @ b.astype(np.float64)).astype(dtype)
+    for ta, tb in ((True, False), (False, False), (True, True)):
+        x, y = _operand(a, device, ta, False), _operand(b, device, tb, ta)
+        got = (x @ y).cpu().numpy()
+        if dtype.startswith("int"):
+            np.testing.assert_array_equal(got, want)
+        else:
+            close(got, want, dtype)
+
+
+def test_gemm_packed_batched_broadcast(device):
+    """Batched products whose operands broadcast (stride-0 batch dims, packed once) and are
+    stored transposed or sliced."""
+    a, b = rand(1, 40, 50), rand(3, 50, 30)
+    x = _operand(a, device, True, True).expand(3, 40, 50)
+    y = _operand(b, device, False, False)
+    close(clgrad.bmm(x, y), np.broadcast_to(a, (3, 40, 50)) @ b)
+    c, e = rand(2, 1, 33, 64), rand(1, 3, 64, 31)
+    close(_operand(c, device, True, False) @ _operand(e, device, False, True), c @ e)
+    # Strided in both dims (the pack's row-by-row path), batched.
+    f = rand(2, 80, 90)
+    z = T(f, device)[:, ::2, ::3]  # (2, 40, 30), strides (7200, 180, 3)
+    close(z.mT @ z, np.swapaxes(f[:, ::2, ::3], 1, 2) @ f[:, ::2, ::3])
+    if str(device).startswith("cl"):
+        assert _packed_kernels(device) > 0

@@ -21,17 +21,67 @@ from pathlib import Path
 # sweep it. GPUs: a classic 4x4 block with 16x16 work-groups (within every device's limits).
 DEFAULTS = {
     "cpu": {"nn": dict(TM=8, TN=16, VW=8, WGM=16, WGN=1),
-            "nt": dict(TM=3, TN=3, VW=8, WGM=8, WGN=1),
+            # nt (operands packed K-contiguous when they are not): a 4x4 block of 8-wide
+            # dot products, 16 rows of blocks a group, led the sweeps at 256-2048 and at the
+            # two-layer net's linear shapes (64x100x1000 forward: 3x3 blocks left half the
+            # cores' time in 22 row blocks' setup); short K prefers taller blocks.
+            "nt": dict(TM=4, TN=4, VW=8, WGM=16, WGN=1),
+            "nt_skinny_m": dict(TM=4, TN=4, VW=8, WGM=16, WGN=1),
+            "nt_skinny_k": dict(TM=6, TN=2, VW=8, WGM=16, WGN=1),
+            "nt_batched": dict(TM=4, TN=4, VW=8, WGM=16, WGN=1),
             # Staging B in local memory measured 5-12 GFLOPS on PoCL (barriers split the
             # work-item loops): off (LK=0) on CPUs; a cache file may switch it on.
-            "lnt": dict(TM=3, TN=3, VW=8, WGM=8, WGN=2, LK=0)},
+            "lnt": dict(TM=3, TN=3, VW=8, WGM=8, WGN=2, LK=0),
+            "pack": dict(TB=16, TB8=16, WGX=4, WGY=4)},
     "gpu": {"nn": dict(TM=4, TN=4, VW=4, WGM=16, WGN=16),
             "nt": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16),
+            "nt_skinny_m": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16),
+            "nt_skinny_k": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16),
+            "nt_batched": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16),
             # Untested on a GPU so far: off until `tune` or a measured table enables it.
-            "lnt": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16, LK=0)},
+            "lnt": dict(TM=2, TN=2, VW=4, WGM=16, WGN=16, LK=0),
+            "pack": dict(TB=4, TB8=4, WGX=16, WGY=16)},
 }
 
 FORMAT = 1
+
+# Operand packing (gemm's pack kernel into the nt layout): never below this many multiply-adds
+# (a launch costs more than it saves), and only where the product does at least PACK_RATIO
+# multiply-adds per packed element.
+PACK_MIN_MACS = 1 << 15
+PACK_RATIO = 8
+
+
+def should_pack(M: int, N: int, K: int, nbatch: int, pack_a: bool, pack_b: bool) -> bool:
+    """Whether gemm copies the operands not contiguous along K into the nt layout."""
+    macs = M * N * K * nbatch
+    packed = (M * K if pack_a else 0) + (N * K if pack_b else 0)
+    return macs >= PACK_MIN_MACS and macs >= PACK_RATIO * packed * nbatch
+
+
+# Shape classes of the nt kernel, each with its own parameters: many small matrices, a short
+# K (a linear layer's input gradient, 64x100 @ 100x1000, and weight gradient over a batch of
+# 64), a few rows or columns against a long K (a linear layer's forward, 64x1000 @ 1000x100),
+# and the rest (square).
+SHAPE_CLASSES = ("nt", "nt_skinny_m", "nt_skinny_k", "nt_batched")
+# The tuner's representative shape of each: (batch, M, N, K).
+CLASS_SHAPES = {"nt": (1, 1024, 1024, 1024), "nt_skinny_m": (1, 64, 100, 1000),
+                "nt_skinny_k": (1, 64, 1000, 100), "nt_batched": (64, 128, 128, 128)}
+
+
+def shape_class(mode: str, M: int, N: int, K: int, nbatch: int) -> str:
+    """The parameter table entry gemm uses for this mode and shape."""
+    if mode == "gen":
+        return "nn"
+    if mode != "nt":
+        return mode
+    if nbatch > 1 and M * N <= 256 * 256:
+        return "nt_batched"
+    if K <= 128:
+        return "nt_skinny_k"
+    if min(M, N) <= 128:
+        return "nt_skinny_m"
+    return "nt"
 
 
 def device_key(caps) -> str:
@@ -60,6 +110,8 @@ def family(caps) -> str:
 def fit(params: dict, caps) -> dict:
     """params with the work-group and local tile shrunk to the device's limits."""
     p = dict(params)
+    if "TB" in p:  # the pack kernel: no work-group or local memory to fit
+        return p
     p.setdefault("LK", 0)
     while p["WGM"] * p["WGN"] > caps.max_work_group_size:
         if p["WGM"] >= p["WGN"]:
@@ -101,24 +153,37 @@ def save(caps, params: dict, results: dict) -> Path:
 
 
 def candidates(mode: str, family: str) -> list[dict]:
-    """A bounded search space (a few dozen points per mode)."""
+    """A bounded search space (a few dozen points per table entry: "nn", "lnt", the nt shape
+    classes, "pack")."""
     out = []
+    if mode == "pack":
+        for tb in (8, 16, 32) if family == "cpu" else (2, 4, 8):
+            for wgx, wgy in ((1, 1), (4, 4), (8, 8), (2, 8)) if family == "cpu" else \
+                    ((8, 8), (16, 16), (16, 4)):
+                out.append(dict(TB=tb, TB8=tb, WGX=wgx, WGY=wgy))
+        return out
     if mode == "nn":
         blocks = [(4, 8, 8), (4, 16, 8), (6, 16, 8), (8, 16, 8), (4, 32, 8), (8, 8, 8),
                   (4, 16, 16), (2, 32, 16), (8, 4, 4), (4, 4, 4)]
         groups = [(1, 1), (4, 1), (8, 1), (16, 1)] if family == "cpu" else \
             [(8, 8), (16, 16), (8, 16)]
     else:
-        blocks = [(4, 2, 8), (2, 4, 8), (4, 4, 8), (3, 3, 8), (4, 2, 16), (2, 2, 16),
-                  (4, 4, 4)]
-        groups = [(1, 1), (4, 1), (8, 1)] if family == "cpu" else [(8, 8), (16, 16)]
+        blocks = [(4, 4, 8), (6, 2, 8), (2, 6, 8), (4, 2, 8), (2, 4, 8), (3, 3, 8), (4, 2, 16),
+                  (2, 4, 16), (2, 2, 16), (4, 4, 4)]
+        if mode == "nt_skinny_m":
+            blocks += [(1, 4, 8), (2, 2, 8)]
+        groups = [(1, 1), (4, 1), (8, 1), (16, 1)] if family == "cpu" else \
+            [(8, 8), (16, 16), (4, 16)]
+    lk = 32 if mode == "lnt" else 0
     for tm, tn, vw in blocks:
         for wgm, wgn in groups:
-            out.append(dict(TM=tm, TN=tn, VW=vw, WGM=wgm, WGN=wgn, LK=0))
+            out.append(dict(TM=tm, TN=tn, VW=vw, WGM=wgm, WGN=wgn, LK=lk))
     return out
 
 
 def fmt(p: dict) -> str:
     """One line naming a parameter set."""
+    if "TB" in p:
+        return f"TB={p['TB']} TB8={p.get('TB8', p['TB'])} WG={p['WGX']}x{p['WGY']}"
     return (f"TM={p['TM']} TN={p['TN']} VW={p['VW']} WG={p['WGM']}x{p['WGN']} "
             f"LK={p.get('LK', 0)}")

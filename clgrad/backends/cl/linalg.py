@@ -23,6 +23,46 @@ def _acc_ctype(dtype) -> str:
 class ClLinalg:
     _gemm_params = None
 
+    def gemm_pack(self, x, R, C, x_sr, x_sc, bsizes=(), x_bs=(), params: dict | None = None):
+        """A contiguous (R, C) copy of each matrix of x (element (r, c) of batch entry z at
+        x._offset + sum z_d * x_bs[d] + r * x_sr + c * x_sc): (Scratch, batch strides of the
+        copy). Batch dims that x broadcasts (stride 0) stay broadcast: copied once."""
+        dims = [(n, s) for n, s in zip(bsizes, x_bs) if s != 0]
+        y_bs, run = [], R * C
+        for n, s in reversed(list(zip(bsizes, x_bs))):
+            y_bs.append(run if s != 0 else 0)
+            run *= n if s != 0 else 1
+        y_bs.reverse()
+        out = self.scratch((run,), x.dtype)
+        if run == 0:
+            return out, y_bs
+        p = params if params is not None else self.gemm_params()["pack"]
+        itemsize = x.dtype.itemsize
+        bits = {1: "uchar", 2: "ushort", 4: "uint", 8: "ulong"}[itemsize]
+        trans = x_sr == 1 and C > 1
+        tb = p["TB"] if itemsize < 8 else min(p["TB"], p.get("TB8", p["TB"]))
+        index_t = index_type(x, out)
+        rank = len(dims)
+        kernel = get_kernel(self.rt, "gemm.cl.mako", "pack",
+                            (bits, tb, trans, rank, index_t),
+                            lambda: dict(name="gemm_pack", bits=bits, TB=tb, trans=trans,
+                                         batch_rank=rank, index_t=index_t))
+        args = dict(R=R, C=C, X=x, x_sr=x_sr, x_sc=x_sc, Y=out)
+        sub_bs, z = [], 1
+        for n, s in reversed(dims):
+            sub_bs.append(z * R * C)
+            z *= n
+        sub_bs.reverse()
+        for d, (n, s) in enumerate(dims):
+            args.update({f"x_bs{d}": s, f"y_bs{d}": sub_bs[d], f"bn{d}": n})
+        # Work-groups of WGX x WGY blocks: a group's reads and writes stay within a few pages.
+        gx, gy = -(-C // tb), -(-R // tb)
+        wx, wy = min(p.get("WGX", 1), gx), min(p.get("WGY", 1), gy)
+        while wx * wy > self.rt.caps.max_work_group_size:
+            wx, wy = max(wx // 2, 1), max(wy // 2, 1)
+        self.rt.launch(kernel, (-(-gx // wx) * wx, -(-gy // wy) * wy, z), (wx, wy, 1), args)
+        return out, y_bs
+
     def gemm_params(self) -> dict:
         params = self._gemm_params
         if params is None:
@@ -50,10 +90,22 @@ class ClLinalg:
         nb = len(batch)
         bsizes, (a_bs, b_bs, c_bs) = coalesce(batch, [a._stride[:nb], b._stride[:nb],
                                                       c._stride[:nb]])
+        table = self.gemm_params()
+        # Packing: an operand not contiguous along K is copied into the (rows, K) layout the
+        # nt loop reads when the O(n^2) copy is small against the O(n^3) product (the nn and
+        # strided loops run at a fraction of nt's speed: 4 KiB row strides thrash the cache).
+        # Explicit params (the tuner's and the tests' variants) run the layout as given.
+        if params is None and (a_sk != 1 or b_sk != 1) and gemm_table.should_pack(
+                M, N, K, nbatch, a_sk != 1, b_sk != 1):
+            if a_sk != 1:
+                a, a_bs = self.gemm_pack(a, M, K, a_sm, a_sk, bsizes, a_bs)
+                a_sm, a_sk = K, 1
+            if b_sk != 1:
+                b, b_bs = self.gemm_pack(b, N, K, b_sn, b_sk, bsizes, b_bs)
+                b_sk, b_sn = 1, K
         # Layout -> mode. nt: both operands contiguous along K. lnt: A's rows contiguous
         # along K, B any layout, staged transposed in local memory (also reached by computing
         # C^T = B^T A^T when B^T's rows are the contiguous ones). nn/gen: no local memory.
-        table = self.gemm_params()
         use_lnt = (params if params is not None else table["lnt"]).get("LK", 0) > 0
         swap = False
         if a_sk == 1 and b_sk == 1:
@@ -74,7 +126,9 @@ class ClLinalg:
             a_sm, a_sk, b_sk, b_sn = b_sn, b_sk, a_sk, a_sm
             c_sm, c_sn = c_sn, c_sm
             a_bs, b_bs = b_bs, a_bs
-        p = dict(params if params is not None else table["nn" if mode == "gen" else mode])
+        if params is None:
+            params = table[gemm_table.shape_class(mode, M, N, K, nbatch)]
+        p = dict(params)
         p.setdefault("LK", 0)
         dtype = c.dtype
         T = _acc_ctype(dtype)
