@@ -26,3 +26,68 @@ def host_step(run, optimizer):
     if not ACTIVE:
         return run()
     return ACTIVE[-1].host_step(run, optimizer)
+
+
+class Recorder:
+    """What every device's capture shares: the random draws a replay must continue, the
+    optimizer steps it must re-run, and why a recording cannot be replayed (`broken`)."""
+
+    def __init__(self, execute: bool):
+        self.execute = execute
+        self.commands: list = []  # device commands, and ("host", run, grads) steps
+        self.broken: str | None = None
+        self.cpu_compute = False  # a cl region computed on the cpu device (compile's guard)
+        self._in_host_step = 0
+        self._takes: dict = {}  # (seed, start) -> (generator, blocks)
+        self._drawn: dict = {}  # generator -> [first start, blocks drawn]
+
+    def random_taken(self, generator, seed: int, start: int, blocks: int) -> None:
+        if self._in_host_step:
+            return
+        self._takes[(seed, start)] = (generator, blocks)
+        drawn = self._drawn.get(generator)
+        if drawn is None:
+            self._drawn[generator] = [start, blocks]
+        else:
+            drawn[1] += blocks
+
+    def generator_of(self, seed: int, ctr: int):
+        """The generator whose draw during the capture handed out counter `ctr`, or None."""
+        found = self._takes.get((seed, ctr))
+        if found is None:  # a counter inside a draw
+            for (s, start), (gen, blocks) in self._takes.items():
+                if s == seed and start <= ctr < start + max(blocks, 1):
+                    found = (gen, blocks)
+                    break
+        return None if found is None else found[0]
+
+    def advance_generators(self) -> dict:
+        """At a replay: move each generator past what the capture drew, and return for each
+        how far this replay's counters lie from the captured ones."""
+        shifts = {}
+        for generator, (first, blocks) in self._drawn.items():
+            shifts[generator] = generator._offset - first
+            generator._offset = (generator._offset + blocks) % 2 ** 64
+        return shifts
+
+    def host_step(self, run, optimizer):
+        """An optimizer step inside the region: recorded to run again at each replay, with
+        the gradients the region left in `.grad` (a replay does not re-run zero_grad)."""
+        if self._in_host_step:
+            return run()
+        grads = [(p, p.grad) for group in optimizer.param_groups for p in group["params"]]
+        self.commands.append(("host", run, grads))
+        if not self.execute:
+            return None
+        self._in_host_step += 1
+        try:
+            return run()
+        finally:
+            self._in_host_step -= 1
+
+    @staticmethod
+    def run_host_step(command) -> None:
+        for param, grad in command[2]:
+            if grad is not None:
+                param.grad = grad
+        command[1]()

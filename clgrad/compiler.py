@@ -14,8 +14,9 @@ the same kernels run on the same values.
   the recorded backward and hands the gradients on to the usual autograd graph.
 - What cannot be captured runs eagerly for that signature, with one warning saying why
   (`fullgraph=True`: an error): a host read (`.item()`, printing, a data-dependent shape),
-  compute on the cpu device in a cl region, a cpu-only region (whose numpy calls are not
-  recorded yet), or more signatures than `_SIGNATURE_LIMIT`.
+  compute on the cpu device in a cl region, or more signatures than `_SIGNATURE_LIMIT`.
+- On the cpu device the recording is of the backend's numpy calls (backends/cpu/capture.py),
+  replayed with their arrays bound, without the op layer's Python in between.
 """
 from __future__ import annotations
 
@@ -100,12 +101,13 @@ def _optimized_module_class():
 class _Entry:
     """One input signature: its calls so far, and its recording once captured."""
 
-    __slots__ = ("calls", "eager", "forward", "backward", "static_inputs", "outputs",
+    __slots__ = ("calls", "eager", "on_cpu", "forward", "backward", "static_inputs", "outputs",
                  "out_spec", "grad_outputs", "grad_targets", "grads", "generation")
 
     def __init__(self):
         self.calls = 0
         self.eager = False
+        self.on_cpu = False
         self.forward = self.backward = None
         self.generation = 0
 
@@ -164,21 +166,11 @@ class _Compiled:
     # -- capture ------------------------------------------------------------------------------
     def _capture(self, entry: _Entry, leaves: list, spec):
         tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
-        devices = {t.device for t in tensors}
-        cl_devices = {d for d in devices if d.type == "cl"}
-        if not cl_devices:
-            cl_devices = self._module_devices()
-        if not cl_devices and not devices:  # no tensor arguments: globals on the current cl
-            from . import cl
-            if cl.is_available():
-                cl_devices = {_device.device("cl", cl.current_device())}
-        if len(cl_devices) != 1 or any(d.type not in ("cl", "cpu") for d in devices):
+        start = self._recorder_factory(entry, {t.device for t in tensors})
+        if start is None:  # several devices, or a device without capture: eager, exactly
             entry.eager = True
             args, kwargs = _unflatten(spec, leaves)
-            return self.fn(*args, **kwargs)  # cpu regions, several devices: eager, exactly
-        from .backends import backend_for
-        from .backends.cl.capture import Capture
-        rt = backend_for(next(iter(cl_devices))).rt
+            return self.fn(*args, **kwargs)
         with no_grad():
             static = [t.detach().clone() for t in tensors]
         for s, t in zip(static, tensors):
@@ -187,21 +179,21 @@ class _Compiled:
         it = iter(static)
         args, kwargs = _unflatten(spec, [next(it) if isinstance(x, Tensor) else x
                                          for x in leaves])
-        forward = Capture(rt, execute=True)
-        with _CpuGuard(forward):
-            forward.begin()
-            try:
-                out = self.fn(*args, **kwargs)
-            finally:
-                forward.end()
+        forward = start()
+        try:
+            out = self.fn(*args, **kwargs)
+        finally:
+            forward.stop()
         out_leaves, out_spec = _flatten(out)
         differentiable = [o for o in out_leaves if isinstance(o, Tensor) and o.requires_grad]
         backward = None
         stepped = any(command[0] == "host" for command in forward.commands)
         if forward.broken is None and differentiable and not stepped:
-            backward = self._capture_backward(entry, rt, differentiable, static)
-        if not forward.commands and forward.cpu_compute:  # a cpu region: eager, silently
-            entry.eager = True
+            backward = self._capture_backward(entry, start, differentiable, static)
+        if forward.cpu_compute and not forward.launch_count:
+            # Globals on the cpu, seen from a cl capture: capture the next call on the cpu.
+            entry.on_cpu = True
+            entry.calls = 1
             return out
         if forward.broken is not None or (backward is not None and backward.broken):
             entry.eager = True
@@ -213,25 +205,56 @@ class _Compiled:
         entry.out_spec = out_spec
         return self._results(entry, leaves)
 
-    def _capture_backward(self, entry: _Entry, rt, outputs: list, static: list):
+    def _recorder_factory(self, entry: _Entry, devices: set):
+        """A function starting a recording of the region's device, or None (eager)."""
+        from .backends import backend_for, is_accelerator
+        cl_devices = {d for d in devices if is_accelerator(d.type)} or self._module_devices()
+        if len(cl_devices) > 1:
+            return None
+        if not cl_devices and not devices and not entry.on_cpu:
+            from . import cl  # no tensor arguments: a region over globals, on cl if there is one
+            if cl.is_available():
+                cl_devices = {_device.device("cl", cl.current_device())}
+        if cl_devices:
+            from .backends.cl.capture import Capture
+            rt = backend_for(next(iter(cl_devices))).rt
+
+            def start():
+                recording = Capture(rt, execute=True)
+                guard = _CpuGuard(recording).__enter__()
+                recording.begin()
+
+                def stop():
+                    recording.end()
+                    guard.__exit__()
+                recording.stop = stop
+                return recording
+            return start
+        from .backends.cpu.capture import CpuCapture
+        backend = backend_for(_device.device("cpu"))
+
+        def start_cpu():
+            recording = CpuCapture(backend).begin()
+            recording.stop = recording.end
+            return recording
+        return start_cpu
+
+    def _capture_backward(self, entry: _Entry, start, outputs: list, static: list):
         """Record the backward of `outputs` from static incoming gradients to the inputs and
         the leaves (parameters) the outputs depend on."""
         from .autograd.engine import grad
-        from .backends.cl.capture import Capture
         targets = [s for s in static if s.requires_grad] + _leaves_of(outputs)
         with no_grad():
             grad_outputs = [o.detach().new_zeros(o.shape) for o in outputs]
-        backward = Capture(rt, execute=True)
-        with _CpuGuard(backward):
-            backward.begin()
-            try:
-                grads = grad(outputs, targets, grad_outputs, allow_unused=True)
-            except RuntimeError as exc:
-                if "second time" not in str(exc):
-                    raise
-                return None  # the region ran its own backward: a step, replayed whole
-            finally:
-                backward.end()
+        backward = start()
+        try:
+            grads = grad(outputs, targets, grad_outputs, allow_unused=True)
+        except RuntimeError as exc:
+            if "second time" not in str(exc):
+                raise
+            return None  # the region ran its own backward: a step, replayed whole
+        finally:
+            backward.stop()
         entry.grad_outputs = grad_outputs
         entry.grad_targets = targets
         entry.grads = grads
@@ -240,7 +263,8 @@ class _Compiled:
     def _module_devices(self) -> set:
         if self.module is None:
             return set()
-        return {p.device for p in self.module.parameters() if p.device.type == "cl"}
+        from .backends import is_accelerator
+        return {p.device for p in self.module.parameters() if is_accelerator(p.device.type)}
 
     # -- replay -------------------------------------------------------------------------------
     def _replay(self, entry: _Entry, leaves: list):
@@ -359,7 +383,7 @@ class _CpuGuard:
         return self
 
     def __exit__(self, *exc) -> None:
-        from .backends.base import Backend
+        from .backends.base import Backend  # noqa: F811
         for name in vars(Backend):
             self.backend.__dict__.pop(name, None)
 

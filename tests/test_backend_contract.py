@@ -21,11 +21,10 @@ ROOT = os.path.dirname(os.path.abspath(clgrad.__file__))
 CONTRACT = sorted(name for name, value in vars(Backend).items()
                   if not name.startswith("_") and callable(value))
 
-# The kernel family modules both backend folders have (DESIGN.md, issue 10 item 1).
+# The kernel family modules both backend folders have (DESIGN.md, issue 10 item 1), and
+# capture, each device's recording of its commands for replay (clgrad.compile, cl graphs).
 FAMILIES = {"backend", "creation", "index", "reduce", "sort", "linalg", "conv", "pool", "norm",
-            "softmax", "loss", "optim", "random"}
-# cl's own modules: devices and THE launch function, program building, warm-up, host
-# fallbacks and the per-device GEMM tile table.
+            "softmax", "loss", "optim", "random", "capture"}
 # cl's own modules beside the families: devices and the launch path, kernel builds, host
 # fallbacks, GEMM tile tables, and the device-side error word with its value-check kernels
 # (the cpu backend raises at the op instead, from ops/value_checks.py).

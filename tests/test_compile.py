@@ -81,8 +81,7 @@ def test_training_step_equals_eager(device, opt_name):
     assert compiled == eager
     _assert_same(m.parameters(), m2.parameters())
     _assert_same(m.buffers(), m2.buffers())  # BatchNorm running statistics
-    if device.startswith("cl"):
-        assert _replayed(step)
+    assert _replayed(step)
 
 
 def test_compiled_module_forward_then_eager_backward(device):

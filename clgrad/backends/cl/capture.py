@@ -73,21 +73,16 @@ class _Launch:
         self._keep = args  # the buffers stay alive with the recording
 
 
-class Capture:
-    """Records one device's commands between begin() and end(); replay() issues them again."""
+class Capture(_capture.Recorder):
+    """Records one device's commands between begin() and end(); replay() issues them again.
+    Commands: ("launch", _Launch), ("copy"|"write", ...), ("host", ...) optimizer steps."""
 
     def __init__(self, rt: DeviceRuntime, pool=None, execute: bool = False):
+        super().__init__(execute)
         self.rt = rt
         self.pool = pool
-        self.execute = execute
-        self.commands: list = []  # ("launch", _Launch) | ("copy"|"write", ...) | ("host", ...)
-        self.broken: str | None = None  # why the recording cannot be replayed
-        self.cpu_compute = False  # the region computed on the cpu device (compile's guard)
         self._saved: dict = {}
         self._real: dict = {}
-        self._takes: dict = {}  # (seed, start) -> (generator, blocks)
-        self._drawn: dict = {}  # generator -> [first start, blocks drawn]
-        self._in_host_step = 0
         self._random_slots: dict = {}  # kernel -> {"seed": (pos, dtype), "ctr": ...}
 
     # -- swapping the runtime's commands ------------------------------------------------------
@@ -182,32 +177,6 @@ class Capture:
         self._refuse("Synchronizing the cl device")
         self._real["synchronize"]()
 
-    # -- reports from below (clgrad/_capture.py) ----------------------------------------------
-    def random_taken(self, generator, seed: int, start: int, blocks: int) -> None:
-        if self._in_host_step:
-            return
-        self._takes[(seed, start)] = (generator, blocks)
-        drawn = self._drawn.get(generator)
-        if drawn is None:
-            self._drawn[generator] = [start, blocks]
-        else:
-            drawn[1] += blocks
-
-    def host_step(self, run, optimizer):
-        """An optimizer step inside the region: recorded to run again at each replay, with
-        the gradients the region left in `.grad` (a replay does not re-run zero_grad)."""
-        if self._in_host_step:
-            return run()
-        grads = [(p, p.grad) for group in optimizer.param_groups for p in group["params"]]
-        self.commands.append(("host", run, grads))
-        if not self.execute:
-            return None
-        self._in_host_step += 1
-        try:
-            return run()
-        finally:
-            self._in_host_step -= 1
-
     def _random_args(self, kernel, args: dict) -> list:
         slots = self._random_slots.get(kernel)
         if slots is None:
@@ -219,16 +188,10 @@ class Capture:
                 position += len(dtypes)
             self._random_slots[kernel] = slots
         seed, ctr = int(args["seed"]), int(args["ctr"])
-        found = self._takes.get((seed, ctr))
-        if found is None:  # a counter inside a draw: the draw that contains it
-            for (s, start), (gen, blocks) in self._takes.items():
-                if s == seed and start <= ctr < start + max(blocks, 1):
-                    found = (gen, blocks)
-                    break
-        if found is None:
+        generator = self.generator_of(seed, ctr)
+        if generator is None:
             self._refuse("A random kernel whose seed does not come from a clgrad.Generator")
             return None
-        generator = found[0]
         return [(slots["seed"], "seed", generator, 0), (slots["ctr"], "ctr", generator, ctr)]
 
     # -- replay ----------------------------------------------------------------------------
@@ -237,11 +200,7 @@ class Capture:
         rt = self.rt
         queue = rt.queue
         errors = rt.errors
-        bases = {}
-        for generator, (first, blocks) in self._drawn.items():
-            # This replay draws what the capture drew, from where the generator is now.
-            bases[generator] = generator._offset - first
-            generator._offset = (generator._offset + blocks) % 2 ** 64
+        bases = self.advance_generators()  # this replay draws on from where they are now
         enqueue = cl.enqueue_nd_range_kernel
         launches = 0
         for command in self.commands:
@@ -265,10 +224,7 @@ class Capture:
             elif kind == "write":
                 rt.write(command[1], command[2], command[3])
             else:  # an optimizer step, run eagerly on the gradients the region produced
-                for param, grad in command[2]:
-                    if grad is not None:
-                        param.grad = grad
-                command[1]()
+                self.run_host_step(command)
         rt.launches += launches
 
     @property
