@@ -5,7 +5,7 @@ import numbers
 
 from .. import _dtype as dt
 from .._memory_format import channels_last, is_non_overlapping_and_dense, strides_for
-from .._strides import broadcast_shapes, numel
+from .._strides import broadcast_shapes
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.graph import needs_grad, record
@@ -194,8 +194,10 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
         else:
             compute, result = op.dtypes(dtype)
             backend = storage.backend
-            if plain and 0 not in shape:  # empty tensors are contiguous, whatever strides
-                count = numel(shape)
+            count = 1
+            for size in shape:
+                count *= size
+            if plain and count:  # empty tensors are contiguous, whatever strides
                 out = Tensor._wrap(backend.empty(count, result), count, result, device,
                                    backend, shape)
             else:
