@@ -79,10 +79,15 @@ def main() -> None:
     dev = cl_device_or_exit()
     timings = {}
     for device in (dev, "cpu"):
-        model, loss_fn, opt = build(clgrad.nn, clgrad.optim, device)
-        x, y = data(clgrad, device)
-        timings[device] = best_time(step_fn(model, loss_fn, opt, x, y), repeat=args.steps,
-                                    sync=clgrad.cl.synchronize)
+        for compiled in (False, True):  # eager, and the step through clgrad.compile
+            model, loss_fn, opt = build(clgrad.nn, clgrad.optim, device)
+            x, y = data(clgrad, device)
+            step = step_fn(model, loss_fn, opt, x, y)
+            if compiled:
+                step = clgrad.compile(step)
+                step()  # the eager call; best_time's own first call is the captured one
+            timings[f"{device} compiled" if compiled else device] = best_time(
+                step, repeat=args.steps, sync=clgrad.cl.synchronize)
     torch = torch_or_none()
     ref = None
     if torch is not None:
