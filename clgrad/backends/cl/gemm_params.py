@@ -2,9 +2,11 @@
 bounded search space that clgrad/tune.py (`python -m clgrad tune`) measures.
 
 Parameters (see kernels/gemm.cl.mako): per mode ("nn": B's columns contiguous, "nt": A and B
-contiguous along K, "lnt": A contiguous along K and B staged in local memory, enabled by
-LK > 0), the register block TM x TN of C per work-item, the vector width VW and
-the work-group shape WGM x WGN (0 x 0 lets the driver choose). `python -m clgrad tune`
+contiguous along K, with one entry per shape class in SHAPE_CLASSES, "lnt": A contiguous along
+K and B staged in local memory, enabled by LK > 0), the register block TM x TN of C per
+work-item, the vector width VW and the work-group shape WGM x WGN (0 x 0 lets the driver
+choose); "pack" (the operand packing kernel): its block TB (TB8 for 8-byte elements) and
+work-group WGX x WGY. `python -m clgrad tune`
 measures candidates on the current device and writes the winner to
 ~/.cache/clgrad/gemm-<device hash>.json (XDG_CACHE_HOME respected; CLGRAD_CACHE_DIR
 overrides), which later processes read on first use.
