@@ -24,8 +24,15 @@ def main(argv=None) -> float:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    clgrad.manual_seed(args.seed)
     device = clgrad.device(args.device)
+    if device.type == "cl":
+        # At the first device use: build the kernels a training step needs in a background
+        # thread (a few programs, not one per kernel) while the data and model are made; the
+        # first step waits for the ones it still needs. Its own random stream: the seed below
+        # gives the same run with or without it.
+        print(f"compiling kernels for {device} in the background (cached for later runs)")
+        clgrad.cl.warmup(device, async_=True)
+    clgrad.manual_seed(args.seed)
     N, D_in, H, D_out = 64, 1000, 100, 10
     x = clgrad.randn(N, D_in, device=device)
     y = clgrad.randn(N, D_out, device=device)
