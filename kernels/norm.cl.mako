@@ -10,6 +10,10 @@
 ##   runs Welford over a strided share and the shares are merged pairwise (Chan et al.) in
 ##   local memory: one pass over the data, numerically sound for large means.
 ##   Arguments: A, B, sa, sg, eps, x, x_off, mean, rstd, var, lcount, lmean, lm2 (local T[L]).
+##   chunked (CPU devices): each work-item takes one contiguous share of the group instead,
+##   summing x - x0 and its square (x0: the group's first element, so a large mean costs no
+##   precision) in 4 independent pairs, no division an element; its count, mean and M2 then
+##   merge as above.
 ## apply(name, caps, dt, T, has_w, has_b, index_t): y = (x - mean) * rstd * w + b, one
 ##   work-item per element. Arguments: total, x, x_off, mean, rstd, st_div, st_mod, [w, w_off],
 ##   [bias, bias_off], af_div, af_mod, y.
@@ -68,7 +72,7 @@ def bwd_apply(dt, T, has_w, index_t, **_):
             buffer(dt.ctype, "dx")]
 %>
 
-<%def name="moments(name, caps, dt, T, index_t)">\
+<%def name="moments(name, caps, dt, T, index_t, chunked=False)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
@@ -78,6 +82,43 @@ __kernel void ${name}(${signature})
     const ${I} m = A * B;
     const ${I} base = x_off + g * sg;
     ${T} count = (${T})0, mean = (${T})0, m2 = (${T})0;
+% if chunked:
+    const ${I} per = (m + L - 1) / L;
+    ${I} j = min(l * per, m);
+    const ${I} stop = min(j + per, m);
+    const ${T} x0 = m > 0 ? ${common.load(dt, "x", "base", T)} : (${T})0;
+    ${T} s0 = (${T})0, s1 = (${T})0, s2 = (${T})0, s3 = (${T})0;
+    ${T} q0 = (${T})0, q1 = (${T})0, q2 = (${T})0, q3 = (${T})0;
+    count = (${T})(stop - j);
+    while (j < stop) {
+        const ${I} a = j / B;
+        const ${I} b = j - a * B;
+        const ${I} len = min(stop - j, B - b);
+        const ${I} at = base + a * sa + b;
+        ${I} k = 0;
+        for (; k + 4 <= len; k += 4) {
+% for u in range(4):
+            {
+                const ${T} d = ${common.load(dt, "x", "at + k + %d" % u, T)} - x0;
+                s${u} += d;
+                q${u} += d * d;
+            }
+% endfor
+        }
+        for (; k < len; ++k) {
+            const ${T} d = ${common.load(dt, "x", "at + k", T)} - x0;
+            s0 += d;
+            q0 += d * d;
+        }
+        j += len;
+    }
+    if (count > (${T})0) {
+        const ${T} s = (s0 + s1) + (s2 + s3);
+        const ${T} q = (q0 + q1) + (q2 + q3);
+        mean = x0 + s / count;
+        m2 = fmax(q - s * (s / count), (${T})0);
+    }
+% else:
     for (${I} j = l; j < m; j += L) {
         const ${I} a = j / B;
         const ${I} b = j - a * B;
@@ -87,6 +128,7 @@ __kernel void ${name}(${signature})
         mean += d / count;
         m2 += d * (v - mean);
     }
+% endif
     lcount[l] = count;
     lmean[l] = mean;
     lm2[l] = m2;

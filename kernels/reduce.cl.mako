@@ -34,6 +34,9 @@
 ##   sum reads whole cache lines, not one float per line). final: store finalize (n is
 ##   n_total) to out; else the partial of chunk c of output o goes to part[c * n_out + o]
 ##   (a second pass reduces part as columns, or as one row when n_out is 1).
+##   vec: 0, or a vector width: the map is then safe on vectors (the host's list) and rows
+##   take 2 * vec elements per step in two vector accumulators, full blocks of lanes (a
+##   multiple of vec) lanes / vec vector accumulators (Oclgrind cannot simulate vectors).
 ##   Arguments: n_out, m, n_total, groups, chunk, run, p, in, in_off, outer strides, outer
 ##   sizes, inner strides, inner sizes, [aux], out, out_off | part.
 <%namespace name="common" file="common.cl.mako"/>
@@ -119,9 +122,10 @@ ${acc} = ${acc} && ${v};\
 % elif combine == "or":
 ${acc} = ${acc} || ${v};\
 % elif floating:
-if (isnan(${v}) || ${v} ${">" if combine == "max" else "<"} ${acc}) ${acc} = ${v};\
+## a select, no branch: the unrolled and lane loops vectorise
+${acc} = (isnan(${v}) | (${v} ${">" if combine == "max" else "<"} ${acc})) ? ${v} : ${acc};\
 % else:
-if (${v} ${">" if combine == "max" else "<"} ${acc}) ${acc} = ${v};\
+${acc} = (${v} ${">" if combine == "max" else "<"} ${acc}) ? ${v} : ${acc};\
 % endif
 </%def>
 
@@ -336,8 +340,33 @@ __kernel void ${name}(${signature})
 }
 </%def>
 
-<%def name="chunks(name, caps, in_dt, out_dt, T, map_expr, combine, floating, finalize, outer_rank, inner_rank, inner_contig, index_t, has_aux, lanes, unroll, final)">\
-<% I = index_t %>\
+## vec elements from in + at as a vector of T (float32, float64 and float16 inputs).
+<%def name="vload(in_dt, vec, ptr, at)">\
+% if in_dt.name == "float16":
+vload_half${vec}(0, ${ptr} + (${at}))\
+% else:
+vload${vec}(0, ${ptr} + (${at}))\
+% endif
+</%def>
+
+## acc = combine(acc, v) over vectors (sum, prod, max, min of floating types).
+<%def name="combine_vec(combine, acc, v)">\
+% if combine == "sum":
+${acc} += ${v};\
+% elif combine == "prod":
+${acc} *= ${v};\
+% else:
+${acc} = select(${acc}, ${v}, isnan(${v}) | (${v} ${">" if combine == "max" else "<"} ${acc}));\
+% endif
+</%def>
+
+<%def name="chunks(name, caps, in_dt, out_dt, T, map_expr, combine, floating, finalize, outer_rank, inner_rank, inner_contig, index_t, has_aux, lanes, unroll, final, vec)">\
+<%
+    I = index_t
+    TV = "%s%d" % (T, vec) if vec else None
+    comps = ["s%x" % c for c in range(vec)]
+    vector_lanes = bool(vec) and lanes and lanes % vec == 0
+%>\
 ${elem_off_fn(inner_rank, inner_contig, index_t)}
 __kernel void ${name}(${signature})
 {
@@ -355,6 +384,49 @@ __kernel void ${name}(${signature})
     const ${I} o0 = row * nl + k0;
     ${I} base = in_off + k0;
     ${offset_of("base", "row", "o", outer_rank - 1, index_t)}
+    ${I} j = c * chunk;
+    const ${I} stop = min(j + chunk, m);
+% if vector_lanes:
+<% nq = lanes // vec %>\
+    if (nv == ${lanes}) {
+% for q in range(nq):
+        ${TV} vacc${q} = (${TV})(${identity(combine, T, floating)});
+% if has_aux:
+        const ${TV} vaux${q} = vload${vec}(0, aux + o0 + ${q * vec});
+% else:
+        const ${TV} vaux${q} = (${TV})0;
+% endif
+% endfor
+        for (; j < stop; ++j) {
+            const ${I} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+% for q in range(nq):
+            {
+                const ${TV} a = vaux${q};
+                const ${TV} x = ${vload(in_dt, vec, "in", "at + %d" % (q * vec))};
+                const ${TV} v = ${map_expr};
+                (void)a;
+                ${combine_vec(combine, "vacc%d" % q, "v")}
+            }
+% endfor
+        }
+% for q in range(nq):
+% for ci, cname in enumerate(comps):
+        {
+            const ${T} acc = vacc${q}.${cname};
+% if final:
+            const ${T} a = vaux${q}.${cname};
+            const ${T} n = (${T})n_total;
+            (void)a; (void)n;
+            ${common.store(out_dt, "out", "out_off + o0 + %d" % (q * vec + ci), finalize)}
+% else:
+            part[c * n_out + o0 + ${q * vec + ci}] = acc;
+% endif
+        }
+% endfor
+% endfor
+        return;
+    }
+% endif
     ${T} lacc[${lanes}];
     ${T} laux[${lanes}];
     for (${I} u = 0; u < nv; ++u) {
@@ -365,18 +437,25 @@ __kernel void ${name}(${signature})
         laux[u] = (${T})0;
 % endif
     }
-    ${I} j = c * chunk;
-    const ${I} stop = min(j + chunk, m);
-    for (; j < stop; ++j) {
-        const ${I} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
-        for (${I} u = 0; u < nv; ++u) {
-            const ${T} a = laux[u];
-            const ${T} x = ${common.load(in_dt, "in", "at + u", T)};
-            const ${T} v = ${map_expr};
-            (void)a;
-            ${combine_into(combine, floating, "lacc[u]", "v")}
+% for bound in (lanes, "nv"):
+% if bound == lanes:
+    // full blocks: a loop of a known count the compiler unrolls
+    if (nv == ${lanes}) {
+% else:
+    else {
+% endif
+        for (; j < stop; ++j) {
+            const ${I} at = ${element_offset("j", inner_rank, inner_contig, index_t)};
+            for (${I} u = 0; u < ${bound}; ++u) {
+                const ${T} a = laux[u];
+                const ${T} x = ${common.load(in_dt, "in", "at + u", T)};
+                const ${T} v = ${map_expr};
+                (void)a;
+                ${combine_into(combine, floating, "lacc[u]", "v")}
+            }
         }
     }
+% endfor
     for (${I} u = 0; u < nv; ++u) {
         const ${T} acc = lacc[u];
 % if final:
@@ -403,6 +482,10 @@ __kernel void ${name}(${signature})
 % for u in range(unroll):
     ${T} acc${u} = ${identity(combine, T, floating)};
 % endfor
+% if vec:
+    ${TV} vacc0 = (${TV})(${identity(combine, T, floating)});
+    ${TV} vacc1 = vacc0;
+% endif
     ${I} j = c * chunk;
     const ${I} stop = min(j + chunk, m);
     while (j < stop) {
@@ -416,6 +499,17 @@ __kernel void ${name}(${signature})
 % endif
         const ${I} len = end - j;
         ${I} k = 0;
+% if vec:
+        for (; k + ${2 * vec} <= len; k += ${2 * vec}) {
+% for q in range(2):
+            {
+                const ${TV} x = ${vload(in_dt, vec, "in", "at + k + %d" % (q * vec))};
+                const ${TV} v = ${map_expr};
+                ${combine_vec(combine, "vacc%d" % q, "v")}
+            }
+% endfor
+        }
+% endif
         for (; k + ${unroll} <= len; k += ${unroll}) {
 % for u in range(unroll):
             {
@@ -435,6 +529,12 @@ __kernel void ${name}(${signature})
 % for u in range(1, unroll):
     ${combine_into(combine, floating, "acc0", "acc%d" % u)}
 % endfor
+% if vec:
+    ${combine_vec(combine, "vacc0", "vacc1")}
+% for cname in comps:
+    ${combine_into(combine, floating, "acc0", "vacc0.%s" % cname)}
+% endfor
+% endif
     const ${T} acc = acc0;
 % if final:
     const ${T} n = (${T})n_total;

@@ -219,7 +219,8 @@ def _exercise_nn(dev: str, d, x, out: dict) -> None:
     target = clgrad.tensor([1, 0, 3], device=dev)
     loss = (F.cross_entropy(logits, target) + F.nll_loss(logits.log_softmax(1), target,
                                                          reduction="sum")
-            + F.nll_loss(logits.softmax(1), target, reduction="none").sum())
+            + F.nll_loss(logits.softmax(1), target, reduction="none").sum()
+            + logits.softmax(0)[0].sum())  # over a leading dim: not the rows kernels
     loss.backward()
     out["bce"] = F.binary_cross_entropy(clgrad.linspace(0.1, 0.9, 5, dtype=d, device=dev),
                                         clgrad.linspace(0, 1, 5, dtype=d, device=dev))

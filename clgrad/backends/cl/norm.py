@@ -15,6 +15,9 @@ _NP = {"float": np.float32, "double": np.float64}
 
 
 class ClNorm:
+    # CPU devices: the fewest elements of a statistics group one work-item of moments takes.
+    norm_cpu_min_share = 4096
+
     def _tree_group(self, kernel, bytes_per_item: int, m: int) -> int:
         """A power-of-two work-group size for a tree over m items per group."""
         return max(1, min(self.rt.group_limit(kernel, bytes_per_item), next_pow2(m)))
@@ -31,9 +34,13 @@ class ClNorm:
         A, B, sa, sg = layout
         it = index_t(x)
         T = acc_ctype(x.dtype)
-        kernel = get_kernel(self.rt, _T, "moments", (x.dtype.name, T, it),
-                            dict(name="nn_moments", dt=x.dtype, T=T, index_t=it))
+        chunked = "CPU" in self.rt.caps.type.upper()
+        kernel = get_kernel(self.rt, _T, "moments", (x.dtype.name, T, it, chunked),
+                            dict(name="nn_moments", dt=x.dtype, T=T, index_t=it,
+                                 chunked=chunked))
         L = self._tree_group(kernel, 3 * np.dtype(_NP[T]).itemsize, A * B)
+        if chunked:  # a share of at least norm_cpu_min_share elements per work-item
+            L = min(L, next_pow2(max(1, A * B // self.norm_cpu_min_share)))
         self.rt.launch(kernel, (groups * L,), (L,),
                        dict(A=A, B=B, sa=sa, sg=sg, eps=eps, x=x, mean_out=mean, rstd_out=rstd,
                             var_out=var, lcount=L, lmean=L, lm2=L))

@@ -1,0 +1,41 @@
+"""The moments kernel's CPU form (kernels/norm.cl.mako, chunked): contiguous shares of each
+statistics group summed about the group's first element, merged in local memory; shares
+forced small so that uneven and empty shares occur, and a large mean, against numpy."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import clgrad
+import clgrad.nn.functional as F
+
+pytest.importorskip("pyopencl")
+
+
+@pytest.fixture(params=[4096, 3], ids=["default", "small-shares"])
+def share(request, cl_device, monkeypatch):
+    from clgrad.backends.cl.norm import ClNorm
+    monkeypatch.setattr(ClNorm, "norm_cpu_min_share", request.param)
+    return cl_device
+
+
+def _norm(a, axes, eps=1e-5):
+    a = a.astype(np.float64)
+    mean = a.mean(axes, keepdims=True)
+    return (a - mean) / np.sqrt(a.var(axes, keepdims=True) + eps)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3], ids=["centred", "large-mean"])
+@pytest.mark.parametrize("shape", [(2, 3, 3, 3), (4, 5, 2, 3), (3, 2, 7, 9)])
+def test_moments_shares(share, offset, shape):
+    rng = np.random.default_rng(sum(shape))
+    a = (rng.standard_normal(shape) + offset).astype(np.float32)
+    t = clgrad.tensor(a, device=share)
+    tol = dict(rtol=1e-3, atol=5e-3 if offset else 1e-4)
+    np.testing.assert_allclose(F.batch_norm(t, None, None, training=True).cpu().numpy(),
+                               _norm(a, (0, 2, 3)), **tol)
+    np.testing.assert_allclose(F.layer_norm(t, shape[1:]).cpu().numpy(),
+                               _norm(a, (1, 2, 3)), **tol)
+    np.testing.assert_allclose(F.instance_norm(t).cpu().numpy(), _norm(a, (2, 3)), **tol)
+    g = F.group_norm(clgrad.tensor(a.reshape(shape[0], -1, 1, 1), device=share), 1)
+    np.testing.assert_allclose(g.cpu().numpy().reshape(shape), _norm(a, (1, 2, 3)), **tol)
