@@ -10,15 +10,49 @@ when nothing is captured.
 """
 from __future__ import annotations
 
+import inspect
+import os
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
 # The active captures, innermost last; each has random_taken(gen, seed, start, blocks) and
 # host_step(run, optimizer) (see backends/cl/capture.py:Capture).
 ACTIVE: list = []
+
+
+def outside_frames() -> int:
+    """How many frames up the first frame outside clgrad is (a warning's stacklevel)."""
+    for level, frame in enumerate(inspect.stack()[1:], start=1):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
+            return level
+    return 1
+
+
+def caller() -> str:
+    """The first frame outside clgrad: what a capture error names as the offending code."""
+    for frame in inspect.stack()[2:]:
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
+            code = frame.code_context[0].strip() if frame.code_context else frame.function
+            return f"{frame.filename}:{frame.lineno}: {code}"
+    return "clgrad"
+
+
+class CaptureError(RuntimeError):
+    """A region that cannot be captured (raised in record-only mode, or by fullgraph)."""
 
 
 def random_taken(generator, seed: int, start: int, blocks: int) -> None:
     """A generator handed out counter blocks [start, start + blocks) under `seed`."""
     for capture in ACTIVE:
         capture.random_taken(generator, seed, start, blocks)
+
+
+def host_check(check, *args) -> None:
+    """Run a check of host values (the cpu device's domain checks): a capture records it to
+    run again at each replay, and the values it reads are no host read to the capture."""
+    if not ACTIVE:
+        return check(*args)
+    return ACTIVE[-1].host_check(check, args)
 
 
 def host_step(run, optimizer):
@@ -34,7 +68,8 @@ class Recorder:
 
     def __init__(self, execute: bool):
         self.execute = execute
-        self.commands: list = []  # device commands, and ("host", run, grads) steps
+        # Device commands, ("host", run, grads) optimizer steps, ("check", fn, args) checks.
+        self.commands: list = []
         self.broken: str | None = None
         self.cpu_compute = False  # a cl region computed on the cpu device (compile's guard)
         self._in_host_step = 0
@@ -85,8 +120,21 @@ class Recorder:
         finally:
             self._in_host_step -= 1
 
+    def host_check(self, check, args: tuple) -> None:
+        if not self._in_host_step:
+            self.commands.append(("check", check, args))
+        self._in_host_step += 1
+        try:
+            check(*args)
+        finally:
+            self._in_host_step -= 1
+
     @staticmethod
     def run_host_step(command) -> None:
+        """Replay a ("host", run, grads) optimizer step or a ("check", check, args)."""
+        if command[0] == "check":
+            command[1](*command[2])
+            return
         for param, grad in command[2]:
             if grad is not None:
                 param.grad = grad

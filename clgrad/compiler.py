@@ -157,7 +157,7 @@ class _Compiled:
         return tuple(parts)
 
     def _fallback(self, why: str) -> None:
-        from .backends.cl.capture import CaptureError, outside_frames
+        from ._capture import CaptureError, outside_frames
         message = f"clgrad.compile: {self.name} runs eagerly for this input signature: {why}"
         if self.fullgraph:
             raise CaptureError(message + " (fullgraph=True)")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _capture
+
 _PROBABILITY = "probability tensor contains either `inf`, `nan` or element < 0"
 _PROB_SUM = "invalid multinomial distribution (sum of probabilities <= 0)"
 _PROB_FEW = ("invalid multinomial distribution (with replacement=False, not enough "
@@ -19,11 +21,15 @@ def check_in_range(x, lo: float, hi: float, op: str, message: str) -> None:
     x = x.contiguous()
     backend = x._storage.backend
     if x.is_cpu:
-        host = backend.view(x)
-        if not ((host >= lo) & (host <= hi)).all():
-            raise RuntimeError(message)
+        _capture.host_check(_cpu_in_range, x, lo, hi, message)
     else:
         backend.check_in_range(x, lo, hi, op, message)
+
+
+def _cpu_in_range(x, lo: float, hi: float, message: str) -> None:
+    host = x._storage.backend.view(x)
+    if not ((host >= lo) & (host <= hi)).all():
+        raise RuntimeError(message)
 
 
 def check_probabilities(probs, need: int, op: str) -> None:
@@ -35,12 +41,17 @@ def check_probabilities(probs, need: int, op: str) -> None:
         return
     backend = probs._storage.backend
     if probs.is_cpu:
-        host = backend.view(probs).reshape(rows, ncat).astype(np.float64)
-        if not (np.isfinite(host) & (host >= 0)).all():
-            raise RuntimeError(_PROBABILITY)
-        if (host.sum(axis=1) <= 0).any():
-            raise RuntimeError(_PROB_SUM)
-        if ((host > 0).sum(axis=1) < need).any():
-            raise RuntimeError(_PROB_FEW)
+        _capture.host_check(_cpu_probabilities, probs, need)
     else:
         backend.check_probabilities(probs, need, op)
+
+
+def _cpu_probabilities(probs, need: int) -> None:
+    rows, ncat = probs._shape
+    host = probs._storage.backend.view(probs).reshape(rows, ncat).astype(np.float64)
+    if not (np.isfinite(host) & (host >= 0)).all():
+        raise RuntimeError(_PROBABILITY)
+    if (host.sum(axis=1) <= 0).any():
+        raise RuntimeError(_PROB_SUM)
+    if ((host > 0).sum(axis=1) < need).any():
+        raise RuntimeError(_PROB_FEW)

@@ -21,37 +21,13 @@ What a replay must do differently from the capture:
 """
 from __future__ import annotations
 
-import inspect
-import os
-
 import numpy as np
 
 from ... import _capture
+from ..._capture import CaptureError, caller
 from .runtime import DeviceRuntime, cl
 
 _COMMANDS = ("launch", "copy", "write", "read", "synchronize")
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def outside_frames() -> int:
-    """How many frames up the first frame outside clgrad is (a warning's stacklevel)."""
-    for level, frame in enumerate(inspect.stack()[1:], start=1):
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
-            return level
-    return 1
-
-
-def caller() -> str:
-    """The first frame outside clgrad: what a capture error names as the offending code."""
-    for frame in inspect.stack()[2:]:
-        if not os.path.abspath(frame.filename).startswith(_PACKAGE):
-            code = frame.code_context[0].strip() if frame.code_context else frame.function
-            return f"{frame.filename}:{frame.lineno}: {code}"
-    return "clgrad"
-
-
-class CaptureError(RuntimeError):
-    """A region that cannot be captured (raised in record-only mode, or by fullgraph)."""
 
 
 class _Launch:
@@ -223,7 +199,7 @@ class Capture(_capture.Recorder):
                 rt.copy(command[1], command[2], command[3])
             elif kind == "write":
                 rt.write(command[1], command[2], command[3])
-            else:  # an optimizer step, run eagerly on the gradients the region produced
+            else:  # an optimizer step or a check of host values, run on the host
                 self.run_host_step(command)
         rt.launches += launches
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 
 from ... import _capture
+from ..._capture import caller
 from ..base import Backend
 
 # Memory bookkeeping: nothing a replay must repeat (the tensors a region made stay with it).
@@ -58,7 +59,6 @@ class CpuCapture(_capture.Recorder):
                 return method(*args, **kwargs)
             if is_read:
                 if self.broken is None:
-                    from ..cl.capture import caller
                     self.broken = (f"a host read of a tensor's value ({name}) at {caller()}; "
                                    "a replay could not repeat what follows it")
                 return method(*args, **kwargs)
