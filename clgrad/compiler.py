@@ -1,7 +1,7 @@
 """clgrad.compile: torch.compile's signature, by capture and replay of the device's kernels.
 
-For each input signature (tensor shapes, dtypes, devices, requires_grad; grad mode; the
-module's train/eval flags; the other arguments' values) the first call runs eagerly (it
+For each input signature (tensor shapes, dtypes, devices, requires_grad; grad and autocast
+modes; the module's train/eval flags; the other arguments' values) the first call runs eagerly (it
 creates lazy state: optimizer moments, cached kernels), the second runs eagerly while its
 kernels are recorded (backends/cl/capture.py), and later calls copy their inputs into the
 recording's static tensors and replay it. Results equal eager execution bit for bit, since
@@ -142,7 +142,7 @@ class _Compiled:
         return self._capture(entry, leaves, spec)
 
     def _signature(self, leaves: list, spec) -> tuple | None:
-        parts = [spec, is_grad_enabled()]
+        parts = [spec, is_grad_enabled(), _autocast_state()]
         for leaf in leaves:
             if isinstance(leaf, Tensor):
                 parts.append((leaf._shape, leaf.dtype, leaf.device, leaf.requires_grad))
@@ -296,6 +296,15 @@ class _Compiled:
             for i, t in zip(positions, through):
                 fresh[i] = t
         return _unflatten(entry.out_spec, fresh)
+
+
+def _autocast_state() -> tuple:
+    """What autocast changes about the kernels a region runs (its per-device switches)."""
+    from .amp.autocast_mode import _any_enabled, _state
+    if not _any_enabled[0]:
+        return ()
+    return tuple(sorted(_state.enabled.items())) + tuple(sorted(
+        (k, v.name) for k, v in _state.dtype.items()))
 
 
 def _grad_inputs(entry: _Entry, leaves: list | None) -> list:

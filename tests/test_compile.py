@@ -268,3 +268,16 @@ def test_every_op_family_replays_as_eager(device, family):
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g.cpu().numpy(), w.cpu().numpy())
     assert _replayed(compiled)
+
+
+def test_autocast_is_part_of_the_signature(device):
+    m = _model(device)
+    cm = clgrad.compile(m)
+    x = clgrad.randn(8, 10, device=device)
+    kind = "cl" if device.startswith("cl") else "cpu"
+    with clgrad.no_grad():
+        for _ in range(3):
+            assert cm(x).dtype == clgrad.float32
+        for _ in range(3):
+            with clgrad.autocast(kind):
+                assert cm(x).dtype == m(x).dtype != clgrad.float32
