@@ -14,7 +14,8 @@ the same kernels run on the same values.
   the recorded backward and hands the gradients on to the usual autograd graph.
 - What cannot be captured runs eagerly for that signature, with one warning saying why
   (`fullgraph=True`: an error): a host read (`.item()`, printing, a data-dependent shape),
-  compute on the cpu device in a cl region, or more signatures than `_SIGNATURE_LIMIT`.
+  compute on the cpu device in a cl region, or more signatures than
+  `clgrad._dynamo.config.cache_size_limit`.
 - On the cpu device the recording is of the backend's numpy calls (backends/cpu/capture.py),
   replayed with their arrays bound, without the op layer's Python in between.
 """
@@ -22,15 +23,17 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 
-from . import _device
+from . import _capture, _device
+from ._dynamo import config as _dynamo_config
 from ._tensor import Tensor
 from .autograd.function import Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
 
-__all__ = ["compile"]
+__all__ = ["compile", "reset", "disable", "is_compiling", "is_dynamo_compiling",
+           "allow_in_graph", "assume_constant_result"]
 
-_SIGNATURE_LIMIT = 8  # torch._dynamo.config.cache_size_limit's default
 # The cpu backend's methods that compute; during a cl capture they would not be replayed.
 _CPU_HARMLESS = frozenset({"check_dtype", "empty", "release", "from_host", "to_host",
                            "synchronize", "scratch", "view", "flat"})
@@ -112,8 +115,43 @@ class _Entry:
         self.generation = 0
 
 
+_ALL_COMPILED: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def reset() -> None:
+    """torch.compiler.reset: every compiled function forgets its recordings."""
+    for compiled in list(_ALL_COMPILED):
+        compiled.entries.clear()
+        compiled._warned_limit = False
+
+
+def disable(fn=None, recursive: bool = True):
+    """torch.compiler.disable: clgrad records whatever a region launches, so a function
+    marked here is captured with the rest; returned unchanged."""
+    if fn is None:
+        return lambda f: f
+    return fn
+
+
+def allow_in_graph(fn):
+    return fn
+
+
+def assume_constant_result(fn):
+    return fn
+
+
+def is_compiling() -> bool:
+    """Whether a compiled region is being recorded right now."""
+    return any(getattr(c, "execute", False) for c in _capture.ACTIVE)
+
+
+is_dynamo_compiling = is_compiling
+
+
 class _Compiled:
     def __init__(self, fn, fullgraph: bool, name: str, module=None):
+        _ALL_COMPILED.add(self)
         self.fn = fn
         self.fullgraph = fullgraph
         self.name = name
@@ -126,10 +164,12 @@ class _Compiled:
         key = self._signature(leaves, spec)
         entry = self.entries.get(key) if key is not None else None
         if entry is None:
-            if key is None or len(self.entries) >= _SIGNATURE_LIMIT:
+            limit = _dynamo_config.cache_size_limit
+            if key is None or len(self.entries) >= limit:
                 if key is not None and not self._warned_limit:
                     self._warned_limit = True
-                    self._fallback(f"more than {_SIGNATURE_LIMIT} input signatures")
+                    self._fallback(f"more than {limit} input signatures "
+                                   "(clgrad._dynamo.config.cache_size_limit)")
                 return self.fn(*args, **kwargs)
             entry = self.entries[key] = _Entry()
         if entry.eager:

@@ -281,3 +281,21 @@ def test_autocast_is_part_of_the_signature(device):
         for _ in range(3):
             with clgrad.autocast(kind):
                 assert cm(x).dtype == m(x).dtype != clgrad.float32
+
+
+def test_dynamo_config_and_compiler_namespace(device, monkeypatch):
+    assert clgrad._dynamo.config.cache_size_limit == 8
+    monkeypatch.setattr(clgrad._dynamo.config, "cache_size_limit", 2)
+    f = clgrad.compile(lambda x: x * 2)
+    with pytest.warns(UserWarning, match="cache_size_limit"):
+        for n in (1, 2, 3, 4):
+            assert f(clgrad.ones(n, device=device)).tolist() == [2.0] * n
+    clgrad._dynamo.reset()
+    assert not f._clgrad_compiled.entries
+    assert clgrad.compiler.disable(f) is f
+    assert not clgrad.compiler.is_compiling()
+    seen = []
+    g = clgrad.compile(lambda x: seen.append(clgrad.compiler.is_compiling()) or x + 1)
+    for _ in range(3):
+        g(clgrad.ones(2, device=device))
+    assert seen == [False, True]  # the eager call, the recorded one; replays run no Python
