@@ -154,7 +154,9 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
             # The hot path: C-contiguous tensors of out's shape and of the compute dtype (not
             # bfloat16, whose storage holds bits), and numbers. A pointwise op does not care
             # about shape, so it runs on the flat blocks of the storages: no view is made.
-            count = numel(shape)
+            count = 1
+            for size in shape:
+                count *= size
             arrays = []
             for x in operands:
                 if x.__class__ in _SCALARS:
