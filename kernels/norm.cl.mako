@@ -14,9 +14,10 @@
 ##   summing x - x0 and its square (x0: the group's first element, so a large mean costs no
 ##   precision) in 4 independent pairs, no division an element; its count, mean and M2 then
 ##   merge as above.
-## apply(name, caps, dt, T, has_w, has_b, index_t): y = (x - mean) * rstd * w + b, one
-##   work-item per element. Arguments: total, x, x_off, mean, rstd, st_div, st_mod, [w, w_off],
-##   [bias, bias_off], af_div, af_mod, y.
+## apply(name, caps, dt, T, has_w, has_b, index_t, chunked): y = (x - mean) * rstd * w + b,
+##   one work-item per element; chunked (CPU devices): per consecutive elements each, the
+##   group and affine indices divided once and then stepped. Arguments: total, [per], x,
+##   x_off, mean, rstd, st_div, st_mod, [w, w_off], [bias, bias_off], af_div, af_mod, y.
 ## bwd_sums(name, caps, dt, T, has_w, index_t): per statistics group, s1 = sum(gy * w) and
 ##   s2 = sum(gy * w * xhat) with xhat = (x - mean) * rstd; one work-group per group, a tree
 ##   in local memory. Arguments: A, B, sa, sg, gy, gy_off, x, x_off, mean, rstd, [w, w_off],
@@ -48,8 +49,9 @@ def moments(dt, T, index_t, **_):
 
 
 @declare(SIGNATURES)
-def apply(dt, T, has_w, has_b, index_t, **_):
-    return [scalar(index_t, "total"), tensor(dt.ctype, "x", index_t),
+def apply(dt, T, has_w, has_b, index_t, chunked=False, **_):
+    return [scalar(index_t, "total", *(["per"] if chunked else [])),
+            tensor(dt.ctype, "x", index_t),
             buffer(T, "mean", const=True), buffer(T, "rstd", const=True),
             scalar(index_t, "st_div", "st_mod"), *affine(has_w, has_b, dt, index_t),
             buffer(dt.ctype, "y")]
@@ -156,10 +158,46 @@ __kernel void ${name}(${signature})
 }
 </%def>
 
-<%def name="apply(name, caps, dt, T, has_w, has_b, index_t)">\
+<%def name="apply(name, caps, dt, T, has_w, has_b, index_t, chunked=False)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
+% if chunked:
+    ${I} i = get_global_id(0) * per;
+    const ${I} stop = min(i + per, total);
+    if (i >= stop) return;
+    ${I} q = i / st_div;
+    ${I} rs = i - q * st_div;
+    ${I} s = q - (q / st_mod) * st_mod;
+    ${T} mu = mean[s], r = rstd[s];
+% if has_w or has_b:
+    q = i / af_div;
+    ${I} rf = i - q * af_div;
+    ${I} f = q - (q / af_mod) * af_mod;
+% endif
+    for (; i < stop; ++i) {
+        ${T} v = (${common.load(dt, "x", "x_off + i", T)} - mu) * r;
+% if has_w:
+        v *= ${common.load(dt, "w", "w_off + f", T)};
+% endif
+% if has_b:
+        v += ${common.load(dt, "bias", "bias_off + f", T)};
+% endif
+        ${common.store(dt, "y", "i", "v")}
+        if (++rs == st_div) {
+            rs = 0;
+            if (++s == st_mod) s = 0;
+            mu = mean[s];
+            r = rstd[s];
+        }
+% if has_w or has_b:
+        if (++rf == af_div) {
+            rf = 0;
+            if (++f == af_mod) f = 0;
+        }
+% endif
+    }
+% else:
     const ${I} i = get_global_id(0);
     if (i >= total) return;
     ${I} q = i / st_div;
@@ -176,6 +214,7 @@ __kernel void ${name}(${signature})
     v += ${common.load(dt, "bias", "bias_off + f", T)};
 % endif
     ${common.store(dt, "y", "i", "v")}
+% endif
 }
 </%def>
 

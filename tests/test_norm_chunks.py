@@ -1,6 +1,8 @@
-"""The moments kernel's CPU form (kernels/norm.cl.mako, chunked): contiguous shares of each
-statistics group summed about the group's first element, merged in local memory; shares
-forced small so that uneven and empty shares occur, and a large mean, against numpy."""
+"""The norm kernels' CPU forms (kernels/norm.cl.mako, chunked): moments over contiguous
+shares of each statistics group summed about the group's first element, merged in local
+memory; apply over runs of elements whose group and affine indices are stepped. Shares forced
+small so that uneven and empty shares and runs starting mid-group occur, a large mean, the
+affine parameters; against numpy."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,3 +41,23 @@ def test_moments_shares(share, offset, shape):
     np.testing.assert_allclose(F.instance_norm(t).cpu().numpy(), _norm(a, (2, 3)), **tol)
     g = F.group_norm(clgrad.tensor(a.reshape(shape[0], -1, 1, 1), device=share), 1)
     np.testing.assert_allclose(g.cpu().numpy().reshape(shape), _norm(a, (1, 2, 3)), **tol)
+
+
+def test_apply_affine(share):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 4, 5, 2)).astype(np.float32)
+    w, b = rng.standard_normal(4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    t = clgrad.tensor(a, device=share)
+    tw, tb = clgrad.tensor(w, device=share), clgrad.tensor(b, device=share)
+    got = F.batch_norm(t, None, None, weight=tw, bias=tb, training=True).cpu().numpy()
+    want = _norm(a, (0, 2, 3)) * w[:, None, None] + b[:, None, None]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    lw = rng.standard_normal((5, 2)).astype(np.float32)
+    lb = rng.standard_normal((5, 2)).astype(np.float32)
+    got = F.layer_norm(t, (5, 2), clgrad.tensor(lw, device=share),
+                       clgrad.tensor(lb, device=share)).cpu().numpy()
+    np.testing.assert_allclose(got, _norm(a, (2, 3)) * lw + lb, rtol=1e-4, atol=1e-4)
+    got = F.group_norm(t, 2, tw, tb).cpu().numpy()
+    want = (_norm(a.reshape(3, 2, -1), (2,)).reshape(a.shape) * w[:, None, None]
+            + b[:, None, None])
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -53,15 +53,22 @@ class ClNorm:
         it = index_t(x, y)
         T = acc_ctype(x.dtype)
         has_w, has_b = weight is not None, bias is not None
-        kernel = get_kernel(self.rt, _T, "apply", (x.dtype.name, T, it, has_w, has_b),
+        chunked = "CPU" in self.rt.caps.type.upper()
+        kernel = get_kernel(self.rt, _T, "apply", (x.dtype.name, T, it, has_w, has_b, chunked),
                             dict(name="nn_apply", dt=x.dtype, T=T, index_t=it, has_w=has_w,
-                                 has_b=has_b))
+                                 has_b=has_b, chunked=chunked))
         args = dict(total=total, x=x, mean=mean, rstd=rstd, st_div=stat_map[0],
                     st_mod=stat_map[1], af_div=affine_map[0], af_mod=affine_map[1], y=y)
         if has_w:
             args["w"] = weight
         if has_b:
             args["bias"] = bias
+        if chunked:  # work-items of norm_cpu_min_share elements, at most 64 a compute unit
+            items = max(1, min(-(-total // self.norm_cpu_min_share),
+                               self.rt.caps.compute_units * 64))
+            args["per"] = -(-total // items)
+            self.rt.launch(kernel, *self._cpu_geometry(items), args)
+            return
         self.rt.launch(kernel, total, None, args)
 
     def norm_bwd_sums(self, s1, s2, grad, x, mean, rstd, layout, weight, affine_map) -> None:
