@@ -155,3 +155,73 @@ def test_type_as_takes_the_other_tensors_device_and_dtype(device):
     w = clgrad.ones(2, device=device, requires_grad=True)
     assert type(w.type_as(clgrad.zeros(1, dtype=clgrad.float16)).grad_fn).__name__ == \
         "ToCopyBackward0"
+
+
+# -- from the 2026-12 corpus (tools/api_coverage_corpus.txt) ----------------------------------
+def test_image_preprocessing_unsqueeze_in_place_then_gradient_to_the_image(device):
+    """pytorch-cnn-visualizations: ``im_as_ten.unsqueeze_(0)`` makes a batch of one, then
+    ``Variable(im_as_ten, requires_grad=True)`` and a backward to the image."""
+    clgrad.manual_seed(0)
+    img = clgrad.rand(3, 8, 8, device=device)
+    img.unsqueeze_(0)
+    image = clgrad.autograd.Variable(img, requires_grad=True)
+    conv = clgrad.nn.Conv2d(3, 4, 3).to(device)
+    out = conv(image)
+    out[0, 1].sum().backward()
+    assert image.grad.shape == (1, 3, 8, 8)
+    # the gradient of a sum over one output channel: the channel's kernel summed over the
+    # positions that reach each pixel; the centre pixels see all 9 positions
+    kernel = to_numpy(conv.weight[1])
+    np.testing.assert_allclose(to_numpy(image.grad[0, :, 4, 4]), kernel.sum((1, 2)),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_noise_like_an_input_through_legacy_new(device):
+    """SmoothGrad: ``noise = prep_img.data.new(prep_img.size()).normal_(mean, sigma**2)``."""
+    clgrad.manual_seed(0)
+    prep = clgrad.zeros(1, 3, 64, 64, dtype=clgrad.float32, device=device,
+                        requires_grad=True)
+    noise = prep.data.new(prep.size()).normal_(0.5, 0.1 ** 2)
+    assert noise.shape == prep.shape and noise.device == prep.device
+    assert not noise.requires_grad and noise.dtype == clgrad.float32
+    values = to_numpy(noise)
+    assert abs(values.mean() - 0.5) < 0.002 and abs(values.std() - 0.01) < 0.002
+
+
+def test_layer_type_checks_by_module_file_path():
+    """super_resolution/super_resolve.py lists safe globals by their module-file paths:
+    ``torch.nn.modules.conv.Conv2d``, ``torch.nn.modules.pixelshuffle.PixelShuffle``."""
+    m = clgrad.nn.Sequential(clgrad.nn.Conv2d(1, 4, 3, padding=1), clgrad.nn.ReLU(),
+                             clgrad.nn.PixelShuffle(2))
+    kinds = (clgrad.nn.modules.conv.Conv2d, clgrad.nn.modules.activation.ReLU,
+             clgrad.nn.modules.pixelshuffle.PixelShuffle)
+    assert [isinstance(layer, kind) for layer, kind in zip(m, kinds)] == [True] * 3
+    assert m(clgrad.ones(1, 1, 3, 3)).shape == (1, 1, 6, 6)
+
+
+def test_collate_argument_named_like_the_data_module(device):
+    """image_captioning/data_loader.py: ``import torch.utils.data as data`` and a
+    ``collate_fn(data)`` that sorts its argument; the loader must pass the list of samples."""
+    import clgrad.utils.data as data
+
+    class Captions(data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return clgrad.full((2,), float(i)), list(range(i + 1))
+
+    def collate_fn(data):
+        data.sort(key=lambda x: len(x[1]), reverse=True)
+        images, captions = zip(*data)
+        lengths = [len(c) for c in captions]
+        targets = clgrad.zeros(len(captions), max(lengths)).long()
+        for i, cap in enumerate(captions):
+            targets[i, :lengths[i]] = clgrad.tensor(cap)
+        return clgrad.stack(images, 0).to(device), targets.to(device), lengths
+
+    loader = data.DataLoader(Captions(), batch_size=3, shuffle=False, collate_fn=collate_fn)
+    images, targets, lengths = next(iter(loader))
+    assert lengths == [3, 2, 1] and images.device == clgrad.device(device)
+    np.testing.assert_array_equal(to_numpy(targets), [[0, 1, 2], [0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(to_numpy(images[:, 0]), [2.0, 1.0, 0.0])
