@@ -129,7 +129,8 @@ def _launch_sites(path: Path) -> list:
 def test_only_the_runtime_enqueues_kernels():
     holders = {p.name: _launch_sites(p) for p in CL_DIR.glob("*.py")}
     assert {name for name, sites in holders.items() if sites} == {"runtime.py"}
-    assert len(holders["runtime.py"]) == 1
+    # DeviceRuntime.launch, and enqueue_preset: a capture's replay of kernels set up once.
+    assert len(holders["runtime.py"]) == 2
 
 
 def test_int32_limit_is_defined_once():

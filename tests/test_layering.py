@@ -46,11 +46,12 @@ LAYERS = (
     ("ops", ("clgrad.ops", "clgrad.random")),
     # Everything a user calls: the clgrad namespace, nn, optim, linalg, special, autograd's
     # public package (functional, gradcheck, Variable), utils, vision, distributions, the
-    # global switches of _settings (set_default_tensor_type, deterministic mode...), and
+    # global switches of _settings (set_default_tensor_type, deterministic mode...), _dynamo's
+    # knobs that clgrad.compile reads, and
     # ops/pairs.py, which completes torch.X / Tensor.X pairs by calling nn.functional and
     # linalg (Tensor.relu, Tensor.det, ...): an api module kept under ops/, imported only by
     # clgrad/__init__.
-    ("api", ("clgrad", "clgrad._settings", "clgrad.ops.pairs")),
+    ("api", ("clgrad", "clgrad._settings", "clgrad.ops.pairs", "clgrad._dynamo")),
 )
 
 # (importer, imported): why this upward import stays. Keep it short; each entry is a debt.

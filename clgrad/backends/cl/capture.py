@@ -59,7 +59,9 @@ class Capture(_capture.Recorder):
         self.pool = pool
         self._saved: dict = {}
         self._real: dict = {}
-        self._random_slots: dict = {}  # kernel -> {"seed": (pos, dtype), "ctr": ...}
+        self._random_slots: dict = {}
+        self._segments = None  # replay's plan, made at the first replay (see _segment)
+        self._special = ((), ())  # kernel -> {"seed": (pos, dtype), "ctr": ...}
 
     # -- swapping the runtime's commands ------------------------------------------------------
     def begin(self) -> "Capture":
@@ -174,34 +176,53 @@ class Capture(_capture.Recorder):
     def replay(self) -> None:
         """Issue the recorded commands again, in order, without waiting for them."""
         rt = self.rt
-        queue = rt.queue
-        errors = rt.errors
-        bases = self.advance_generators()  # this replay draws on from where they are now
-        enqueue = cl.enqueue_nd_range_kernel
-        launches = 0
-        for command in self.commands:
-            kind = command[0]
-            if kind == "launch":
-                launch = command[1]
+        segments = self._segments
+        if segments is None:
+            segments = self._segments = self._segment()
+        random, checked = self._special
+        if random:
+            shifts = self.advance_generators()  # this replay draws on from where they are now
+            for launch in random:
                 k = launch.cl_kernel
-                if launch.random is not None:
-                    for (position, dtype), which, generator, ctr in launch.random:
-                        value = generator._seed if which == "seed" else \
-                            (ctr + bases[generator]) % 2 ** 64
-                        k.set_arg(position, dtype.type(value))
-                if launch.check is not None:
-                    launch_id, check = launch.check
-                    errors.ring[launch_id % len(errors.ring)] = launch.check
-                    errors.armed = True
-                enqueue(queue, k, launch.global_size, launch.local_size)
-                launches += 1
+                for (position, dtype), which, generator, ctr in launch.random:
+                    value = generator._seed if which == "seed" else \
+                        (ctr + shifts[generator]) % 2 ** 64
+                    k.set_arg(position, dtype.type(value))  # read at its enqueue below
+        if checked:
+            ring = rt.errors.ring
+            for launch_id, check in checked:
+                ring[launch_id % len(ring)] = (launch_id, check)
+            rt.errors.armed = True
+        for kind, command in segments:
+            if kind == "launches":
+                rt.enqueue_preset(command)
             elif kind == "copy":
                 rt.copy(command[1], command[2], command[3])
             elif kind == "write":
                 rt.write(command[1], command[2], command[3])
             else:  # an optimizer step or a check of host values, run on the host
                 self.run_host_step(command)
-        rt.launches += launches
+
+    def _segment(self) -> list:
+        """The commands as runs of preset launches between the other commands; and the
+        launches whose arguments a replay sets again (random) or registers (checks)."""
+        segments, run, random, checked = [], None, [], []
+        for command in self.commands:
+            if command[0] == "launch":
+                launch = command[1]
+                if run is None:
+                    run = []
+                    segments.append(("launches", run))
+                run.append((launch.cl_kernel, launch.global_size, launch.local_size))
+                if launch.random is not None:
+                    random.append(launch)
+                if launch.check is not None:
+                    checked.append(launch.check)
+            else:
+                run = None
+                segments.append((command[0], command))
+        self._special = (random, checked)
+        return segments
 
     @property
     def launch_count(self) -> int:

@@ -227,6 +227,16 @@ class DeviceRuntime:
             exc.add_note(_explain(kernel, args, exc))
             raise
 
+    def enqueue_preset(self, launches: list) -> None:
+        """Enqueue recorded kernels whose arguments are already set, (cl kernel, global size,
+        local size) each: a capture's replay (backends/cl/capture.py), the one other way a
+        kernel reaches the queue. Nothing is packed or checked again."""
+        queue = self.queue
+        enqueue = cl.enqueue_nd_range_kernel
+        for kernel, global_size, local_size in launches:
+            enqueue(queue, kernel, global_size, local_size)
+        self.launches += len(launches)
+
     def _launch_blocking(self, kernel, global_size, local_size, args, check=None) -> None:
         """launch, then wait and raise a device-side check's error here (LAUNCH_BLOCKING)."""
         DeviceRuntime.launch(self, kernel, global_size, local_size, args, check)
