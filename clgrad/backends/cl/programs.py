@@ -334,7 +334,9 @@ class collecting:
             with _lock:
                 _DRY_RUNS -= 1
             for full_key, cached in self.found.borrowed.items():
-                self.found.stand_ins[full_key].cl = cached.cl  # a kept stand-in runs for real
+                stand_in = self.found.stand_ins[full_key]
+                stand_in.cl = cached.cl  # a stand-in some caller kept runs for real
+                stand_in._max_group = None  # the no-op kernel's limit is not the kernel's
         return exc[0] is Deferred  # the op stopped at its first missing kernel
 
 
