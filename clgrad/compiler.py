@@ -105,7 +105,7 @@ class _Entry:
     """One input signature: its calls so far, and its recording once captured."""
 
     __slots__ = ("calls", "eager", "on_cpu", "forward", "backward", "static_inputs", "outputs",
-                 "out_spec", "grad_outputs", "grad_targets", "grads", "generation")
+                 "out_spec", "grad_outputs", "grad_targets", "grads", "generation", "storages")
 
     def __init__(self):
         self.calls = 0
@@ -176,6 +176,9 @@ class _Compiled:
             return self.fn(*args, **kwargs)
         entry.calls += 1
         if entry.forward is not None:
+            if self._state_moved(entry):  # parameters replaced (.to(), .data =): capture anew
+                entry.forward = entry.backward = None
+                return self._capture(entry, leaves, spec)
             return self._replay(entry, leaves)
         if entry.calls == 1:
             return self.fn(*args, **kwargs)
@@ -240,6 +243,7 @@ class _Compiled:
             self._fallback((backward if forward.broken is None else forward).broken)
             return out
         entry.forward, entry.backward = forward, backward
+        entry.storages = self._module_storages()
         entry.static_inputs = static
         entry.outputs = out_leaves
         entry.out_spec = out_spec
@@ -299,6 +303,19 @@ class _Compiled:
         entry.grad_targets = targets
         entry.grads = grads
         return backward
+
+    def _module_storages(self) -> list:
+        """The memory of the module's parameters and buffers, which a recording reads."""
+        if self.module is None:
+            return []
+        return [t._storage for t in (*self.module.parameters(), *self.module.buffers())]
+
+    def _state_moved(self, entry: _Entry) -> bool:
+        if self.module is None:
+            return False
+        now = self._module_storages()
+        return len(now) != len(entry.storages) or any(
+            a is not b for a, b in zip(now, entry.storages))
 
     def _module_devices(self) -> set:
         if self.module is None:

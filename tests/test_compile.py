@@ -299,3 +299,15 @@ def test_dynamo_config_and_compiler_namespace(device, monkeypatch):
     for _ in range(3):
         g(clgrad.ones(2, device=device))
     assert seen == [False, True]  # the eager call, the recorded one; replays run no Python
+
+
+def test_replaced_parameters_are_captured_again(device):
+    m = _model(device)
+    cm = clgrad.compile(m)
+    x = clgrad.randn(8, 10, device=device)
+    with clgrad.no_grad():
+        for _ in range(3):
+            cm(x)
+        m[0].weight.data = clgrad.zeros_like(m[0].weight)  # new memory, as .to() gives
+        for _ in range(3):
+            np.testing.assert_array_equal(cm(x).cpu().numpy(), m(x).cpu().numpy())
