@@ -47,7 +47,8 @@ def bandwidth(dev: str, torch) -> None:
 def _interleaved(cases: dict, rounds: int, number: int) -> dict:
     """{name: (best, median)} seconds per call over `rounds` rounds of `number` calls, the
     cases taking turns within each round: on a shared, noisy machine a quiet spell then
-    favours no case over another. Each case returns after its device work is done."""
+    favours no case over another, and many short rounds find quiet spells that long ones
+    miss. Each case returns after its device work is done."""
     times = {name: [] for name in cases}
     for fn in cases.values():
         fn(number // 10 or 1)  # warm up: kernels built, pools filled
@@ -59,7 +60,7 @@ def _interleaved(cases: dict, rounds: int, number: int) -> dict:
     return {name: (min(t), statistics.median(t)) for name, t in times.items()}
 
 
-def overhead(torch, rounds: int = 30, number: int = 2000) -> None:
+def overhead(torch, rounds: int = 300, number: int = 200) -> None:
     """Per-op cost of `a + b` on one element: clgrad cpu and cl against numpy, PyTorch and
     pyopencl.array, and the cl figure split into clgrad's Python (the launch stubbed out)
     and the driver's enqueue of a kernel whose arguments are already set."""
