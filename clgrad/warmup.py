@@ -27,6 +27,7 @@ import threading
 import time
 
 import clgrad
+from .backends import is_accelerator
 from .backends.cl.programs import BuildStats, build_many, collecting
 
 _ERRORS = (AttributeError, NotImplementedError, TypeError, ValueError, RuntimeError,
@@ -254,7 +255,7 @@ def warmup(device: str = "cl", out=sys.stderr, ops=None, progress=None, async_=F
 
 
 def _warmup(device, out, ops, progress, dtype, dry_run, stop, background=False) -> dict:
-    if device.type != "cl":
+    if not is_accelerator(device.type):  # the cpu builds nothing
         return {"programs": 0, "seconds": 0.0, "skipped": []}
     custom = ops is not None
     before = BuildStats.programs
