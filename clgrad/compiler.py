@@ -30,6 +30,7 @@ from ._dynamo import config as _dynamo_config
 from ._tensor import Tensor
 from .autograd.function import Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
+from .nn.modules.module import Module
 
 __all__ = ["compile", "reset", "disable", "is_compiling", "is_dynamo_compiling",
            "allow_in_graph", "assume_constant_result"]
@@ -57,7 +58,6 @@ def compile(model=None, *, fullgraph: bool = False, dynamic=None, backend="induc
                            "specified at the same time.")
     if disable:
         return model
-    from .nn.modules.module import Module
     if isinstance(model, Module):
         return OptimizedModule(model, fullgraph)
     compiled = _Compiled(model, fullgraph, getattr(model, "__qualname__", repr(model)))
@@ -76,29 +76,25 @@ def compile_module_call(module, *, fullgraph: bool = False, dynamic=None,
     return lambda *args, **kwargs: compiled(*args, **kwargs)
 
 
-def _optimized_module_class():
-    from .nn.modules.module import Module
+class OptimizedModule(Module):
+    """A compiled module: calls go through the capture; everything else (parameters,
+    state_dict under `_orig_mod.`, train()/eval(), hooks) is the original module's. Python
+    side effects inside the call (a hook appending to a list) run at the eager and recorded
+    calls only: a replay runs kernels, not Python."""
 
-    class OptimizedModule(Module):
-        """A compiled module: calls go through the capture; everything else (parameters,
-        state_dict under `_orig_mod.`, train()/eval(), hooks) is the original module's."""
+    def __init__(self, mod, fullgraph: bool = False):
+        super().__init__()
+        self._orig_mod = mod
+        self.__dict__["_compiled"] = _Compiled(mod, fullgraph, type(mod).__name__, module=mod)
 
-        def __init__(self, mod, fullgraph: bool = False):
-            super().__init__()
-            self._orig_mod = mod
-            self.__dict__["_compiled"] = _Compiled(mod, fullgraph, type(mod).__name__,
-                                                   module=mod)
+    def forward(self, *args, **kwargs):
+        return self._compiled(*args, **kwargs)
 
-        def forward(self, *args, **kwargs):
-            return self._compiled(*args, **kwargs)
-
-        def __getattr__(self, name):
-            try:
-                return super().__getattr__(name)
-            except AttributeError:
-                return getattr(self.__dict__["_modules"]["_orig_mod"], name)
-
-    return OptimizedModule
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["_modules"]["_orig_mod"], name)
 
 
 class _Entry:
@@ -484,6 +480,3 @@ def _unflatten(spec, leaves: list):
             return {k: build(sub) for k, sub in items}
         return kind(build(sub) for sub in items)
     return build(spec)
-
-
-OptimizedModule = _optimized_module_class()
