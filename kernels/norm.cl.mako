@@ -21,10 +21,12 @@
 ## bwd_sums(name, caps, dt, T, has_w, index_t): per statistics group, s1 = sum(gy * w) and
 ##   s2 = sum(gy * w * xhat) with xhat = (x - mean) * rstd; one work-group per group, a tree
 ##   in local memory. Arguments: A, B, sa, sg, gy, gy_off, x, x_off, mean, rstd, [w, w_off],
-##   af_div, af_mod, s1, s2, l1, l2 (local T[L]).
+##   af_div, af_mod, s1, s2, l1, l2 (local T[L]). chunked (CPU devices): contiguous shares
+##   as in moments, the affine index stepped along each run.
 ## bwd_apply(name, caps, dt, T, has_w, index_t): dx = rstd * (gy * w - (s1 + xhat * s2) / n)
 ##   with n the group's element count, one work-item per element. Arguments: total, n, gy,
 ##   gy_off, x, x_off, mean, rstd, s1, s2, st_div, st_mod, [w, w_off], af_div, af_mod, dx.
+##   chunked (CPU devices): runs of `per` elements, as apply (total, per, n, ...).
 <%namespace name="common" file="common.cl.mako"/>
 <%!
 from clgrad.kernels.signature import buffer, declare, local_mem, scalar, tensor
@@ -66,8 +68,9 @@ def bwd_sums(dt, T, has_w, index_t, **_):
 
 
 @declare(SIGNATURES)
-def bwd_apply(dt, T, has_w, index_t, **_):
-    return [scalar(index_t, "total"), scalar(T, "n"), tensor(dt.ctype, "gy", index_t),
+def bwd_apply(dt, T, has_w, index_t, chunked=False, **_):
+    return [scalar(index_t, "total", *(["per"] if chunked else [])), scalar(T, "n"),
+            tensor(dt.ctype, "gy", index_t),
             tensor(dt.ctype, "x", index_t),
             *[buffer(T, b, const=True) for b in ("mean", "rstd", "s1", "s2")],
             scalar(index_t, "st_div", "st_mod"), *affine(has_w, False, dt, index_t),
@@ -218,7 +221,7 @@ __kernel void ${name}(${signature})
 }
 </%def>
 
-<%def name="bwd_sums(name, caps, dt, T, has_w, index_t)">\
+<%def name="bwd_sums(name, caps, dt, T, has_w, index_t, chunked=False)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
@@ -228,6 +231,36 @@ __kernel void ${name}(${signature})
     const ${I} m = A * B;
     const ${T} mu = mean[g], r = rstd[g];
     ${T} s1 = (${T})0, s2 = (${T})0;
+% if chunked:
+    // CPU devices: one contiguous share per work-item, in runs along b (affine index stepped)
+    const ${I} per = (m + L - 1) / L;
+    ${I} j = min(l * per, m);
+    const ${I} stop = min(j + per, m);
+    while (j < stop) {
+        const ${I} a = j / B;
+        const ${I} b = j - a * B;
+        const ${I} len = min(stop - j, B - b);
+        const ${I} i0 = a * sa + g * sg + b;
+% if has_w:
+        ${I} q = i0 / af_div;
+        ${I} rf = i0 - q * af_div;
+        ${I} f = q - (q / af_mod) * af_mod;
+% endif
+        for (${I} k = 0; k < len; ++k) {
+            ${T} d = ${common.load(dt, "gy", "gy_off + i0 + k", T)};
+% if has_w:
+            d *= ${common.load(dt, "w", "w_off + f", T)};
+            if (++rf == af_div) {
+                rf = 0;
+                if (++f == af_mod) f = 0;
+            }
+% endif
+            s1 += d;
+            s2 += d * (${common.load(dt, "x", "x_off + i0 + k", T)} - mu) * r;
+        }
+        j += len;
+    }
+% else:
     for (${I} j = l; j < m; j += L) {
         const ${I} a = j / B;
         const ${I} b = j - a * B;
@@ -240,6 +273,7 @@ __kernel void ${name}(${signature})
         s1 += d;
         s2 += d * (${common.load(dt, "x", "x_off + i", T)} - mu) * r;
     }
+% endif
     l1[l] = s1;
     l2[l] = s2;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -257,10 +291,46 @@ __kernel void ${name}(${signature})
 }
 </%def>
 
-<%def name="bwd_apply(name, caps, dt, T, has_w, index_t)">\
+<%def name="bwd_apply(name, caps, dt, T, has_w, index_t, chunked=False)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
+% if chunked:
+    ${I} i = get_global_id(0) * per;
+    const ${I} stop = min(i + per, total);
+    if (i >= stop) return;
+    ${I} q = i / st_div;
+    ${I} rs = i - q * st_div;
+    ${I} s = q - (q / st_mod) * st_mod;
+    ${T} mu = mean[s], r = rstd[s], t1 = s1[s], t2 = s2[s];
+% if has_w:
+    q = i / af_div;
+    ${I} rf = i - q * af_div;
+    ${I} f = q - (q / af_mod) * af_mod;
+% endif
+    for (; i < stop; ++i) {
+        const ${T} xhat = (${common.load(dt, "x", "x_off + i", T)} - mu) * r;
+        ${T} d = ${common.load(dt, "gy", "gy_off + i", T)};
+% if has_w:
+        d *= ${common.load(dt, "w", "w_off + f", T)};
+% endif
+        ${common.store(dt, "dx", "i", "r * (d - (t1 + xhat * t2) / n)")}
+        if (++rs == st_div) {
+            rs = 0;
+            if (++s == st_mod) s = 0;
+            mu = mean[s];
+            r = rstd[s];
+            t1 = s1[s];
+            t2 = s2[s];
+        }
+% if has_w:
+        if (++rf == af_div) {
+            rf = 0;
+            if (++f == af_mod) f = 0;
+        }
+% endif
+    }
+% else:
     const ${I} i = get_global_id(0);
     if (i >= total) return;
     ${I} q = i / st_div;
@@ -273,5 +343,6 @@ __kernel void ${name}(${signature})
     d *= ${common.load(dt, "w", "w_off + q - (q / af_mod) * af_mod", T)};
 % endif
     ${common.store(dt, "dx", "i", "r * (d - (s1[s] + xhat * s2[s]) / n)")}
+% endif
 }
 </%def>

@@ -61,3 +61,28 @@ def test_apply_affine(share):
     want = (_norm(a.reshape(3, 2, -1), (2,)).reshape(a.shape) * w[:, None, None]
             + b[:, None, None])
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group"])
+def test_backward_sums(share, kind):
+    """The backward's per-group sums (bwd_sums, chunked on CPU devices) against the cpu
+    device's gradients of the same function."""
+    rng = np.random.default_rng(7)
+    a = (rng.standard_normal((3, 4, 5, 2)) + 2).astype(np.float32)
+    w, b = rng.standard_normal(4).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    up = rng.standard_normal(a.shape).astype(np.float32)
+    grads = []
+    for dev in ("cpu", share):
+        t = clgrad.tensor(a, device=dev, requires_grad=True)
+        tw = clgrad.tensor(w, device=dev, requires_grad=True)
+        tb = clgrad.tensor(b, device=dev, requires_grad=True)
+        if kind == "batch":
+            y = F.batch_norm(t, None, None, weight=tw, bias=tb, training=True)
+        elif kind == "layer":
+            y = F.layer_norm(t, (5, 2)) * tw[:, None, None] + tb[:, None, None]
+        else:
+            y = F.group_norm(t, 2, tw, tb)
+        (y * clgrad.tensor(up, device=dev)).sum().backward()
+        grads.append([g.grad.cpu().numpy() for g in (t, tw, tb)])
+    for got, want in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -63,11 +63,8 @@ class ClNorm:
             args["w"] = weight
         if has_b:
             args["bias"] = bias
-        if chunked:  # work-items of norm_cpu_min_share elements, at most 64 a compute unit
-            items = max(1, min(-(-total // self.norm_cpu_min_share),
-                               self.rt.caps.compute_units * 64))
-            args["per"] = -(-total // items)
-            self.rt.launch(kernel, *self._cpu_geometry(items), args)
+        if chunked:
+            self._launch_runs(kernel, total, args)
             return
         self.rt.launch(kernel, total, None, args)
 
@@ -80,9 +77,13 @@ class ClNorm:
         it = index_t(x)
         T = acc_ctype(x.dtype)
         has_w = weight is not None
-        kernel = get_kernel(self.rt, _T, "bwd_sums", (x.dtype.name, T, it, has_w),
-                            dict(name="nn_bwd_sums", dt=x.dtype, T=T, index_t=it, has_w=has_w))
+        chunked = "CPU" in self.rt.caps.type.upper()
+        kernel = get_kernel(self.rt, _T, "bwd_sums", (x.dtype.name, T, it, has_w, chunked),
+                            dict(name="nn_bwd_sums", dt=x.dtype, T=T, index_t=it, has_w=has_w,
+                                 chunked=chunked))
         L = self._tree_group(kernel, 2 * np.dtype(_NP[T]).itemsize, A * B)
+        if chunked:
+            L = min(L, next_pow2(max(1, A * B // self.norm_cpu_min_share)))
         args = dict(A=A, B=B, sa=sa, sg=sg, gy=grad, x=x, mean=mean, rstd=rstd,
                     af_div=affine_map[0], af_mod=affine_map[1], s1_out=s1, s2_out=s2, l1=L,
                     l2=L)
@@ -99,12 +100,24 @@ class ClNorm:
         it = index_t(x, dx)
         T = acc_ctype(x.dtype)
         has_w = weight is not None
-        kernel = get_kernel(self.rt, _T, "bwd_apply", (x.dtype.name, T, it, has_w),
+        chunked = "CPU" in self.rt.caps.type.upper()
+        kernel = get_kernel(self.rt, _T, "bwd_apply", (x.dtype.name, T, it, has_w, chunked),
                             dict(name="nn_bwd_apply", dt=x.dtype, T=T, index_t=it,
-                                 has_w=has_w))
+                                 has_w=has_w, chunked=chunked))
         args = dict(total=total, n=count, gy=grad, x=x, mean=mean, rstd=rstd, s1=s1, s2=s2,
                     st_div=stat_map[0], st_mod=stat_map[1], af_div=affine_map[0],
                     af_mod=affine_map[1], dx=dx)
         if has_w:
             args["w"] = weight
+        if chunked:
+            self._launch_runs(kernel, total, args)
+            return
         self.rt.launch(kernel, total, None, args)
+
+    def _launch_runs(self, kernel, total: int, args: dict) -> None:
+        """Launch an apply kernel's chunked form: work-items of norm_cpu_min_share
+        consecutive elements, at most 64 a compute unit."""
+        items = max(1, min(-(-total // self.norm_cpu_min_share),
+                           self.rt.caps.compute_units * 64))
+        args["per"] = -(-total // items)
+        self.rt.launch(kernel, *self._cpu_geometry(items), args)
