@@ -16,13 +16,13 @@ from clgrad.backends.cl.reduce import ClReduce  # noqa: E402
 @pytest.fixture(params=["whole", "split"])
 def strategy(request, cl_device, monkeypatch):
     """cl with the chunked strategy forced; "split" makes ranges of 16+ elements take
-    partials and a second pass (up to 512 work-items aimed for), with blocks of 4 adjacent
+    partials and a second pass (up to 512 work-items aimed for), with blocks of 8 adjacent
     outputs (tails included)."""
     monkeypatch.setattr(ClReduce, "reduce_chunked", True)
     if request.param == "split":
         monkeypatch.setattr(ClReduce, "reduce_cpu_min_chunk", 8)
         monkeypatch.setattr(ClReduce, "reduce_cpu_items_per_unit", 256)
-        monkeypatch.setattr(ClReduce, "reduce_cpu_lanes", 4)
+        monkeypatch.setattr(ClReduce, "reduce_cpu_lanes", 8)
         monkeypatch.setattr(ClReduce, "reduce_cpu_unroll", 4)
     return cl_device
 
