@@ -21,7 +21,6 @@ What a replay must do differently from the capture:
 """
 from __future__ import annotations
 
-
 from ... import _capture
 from ..._capture import CaptureError, caller
 from .runtime import DeviceRuntime, cl
