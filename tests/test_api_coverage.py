@@ -150,3 +150,28 @@ def test_rebuild_from_manifest_writes_the_listed_files_at_their_commit(tmp_path)
         "import torch\nx = torch.zeros(2)\n")
     r = tool.measure(str(out))
     assert r["files"] == 1 and r["files_all_resolved"] == 1
+
+
+GUARDED = """
+import torch
+try:
+    from torch.utils.model_zoo import _no_such_private_name
+except ImportError:
+    try:
+        from torch.hub import download_url_to_file as _no_such_private_name
+    except ImportError:
+        from torch.hub import _another_missing_name
+try:
+    from torch.no_such_module_xyz import thing
+except KeyError:
+    pass
+"""
+
+
+def test_imports_guarded_by_except_importerror_are_not_uses(tmp_path, monkeypatch):
+    tool = _tool()
+    monkeypatch.setattr(tool, "tensor_method_names", lambda: set())
+    (tmp_path / "guarded.py").write_text(GUARDED)
+    r = tool.measure(str(tmp_path))
+    # import torch, and the import under a try that does not catch ImportError
+    assert r["uses"] == 2 and dict(r["missing"]) == {"clgrad.no_such_module_xyz": 1}

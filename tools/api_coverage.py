@@ -8,9 +8,11 @@ resolve it in the installed clgrad; collect Tensor-method calls (``x.view(...)``
 call whose name torch.Tensor has, on a receiver that is not an imported module or ``self``)
 and check ``clgrad.Tensor`` has the (renamed) name. A name bound locally (an assignment, a
 loop or ``with`` target, a function argument) hides an import of the same name until the end
-of its scope. Files that import neither torch nor torchvision are not counted: their method
-calls (``stats.values()``) are on dicts and strings, not Tensors. Prints the share of uses
-that resolve, the share of files whose every use resolves, and the most used missing names.
+of its scope. Imports in a ``try:`` that catches ImportError, and in its handlers, are not
+counted (programs probe several versions' names that way). Files that import neither torch
+nor torchvision are not counted: their method calls (``stats.values()``) are on dicts and
+strings, not Tensors. Prints the share of uses that resolve, the share of files whose
+every use resolves, and the most used missing names.
 
 Usage: python tools/api_coverage.py FOLDER [--top N] [--json]
        python tools/api_coverage.py FOLDER --rebuild tools/api_coverage_corpus.txt
@@ -80,11 +82,33 @@ class Collector(ast.NodeVisitor):
         self.imported = set()  # torch modules this file imports explicitly
         self.nontensor = set()  # local variables last assigned from a non-torch call
 
+    optional = 0  # > 0 inside `try:` bodies whose handlers catch ImportError
+
+    def visit_Try(self, node):
+        catches = set()
+        for h in node.handlers:
+            types_ = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+            catches |= {_dotted(t) if t is not None else "" for t in types_}
+        # try: from torch.hub import x / except ImportError: (another version's name)
+        guarded = bool(catches & {"", "ImportError", "ModuleNotFoundError", "Exception",
+                                  "BaseException"})
+        # the body and the fallbacks in the handlers: the program deals with either failing
+        self.optional += guarded
+        for stmt in node.body + node.handlers:
+            self.visit(stmt)
+        self.optional -= guarded
+        for stmt in node.orelse + node.finalbody:
+            self.visit(stmt)
+
+    def _import_use(self, name):
+        if not self.optional:
+            self.uses.append(("import", name))
+
     def visit_Import(self, node):
         for a in node.names:
             root = a.name.split(".")[0]
             if root in ROOTS:
-                self.uses.append(("import", a.name))
+                self._import_use(a.name)
                 self.imported.add(a.name)
                 if a.asname:
                     self.aliases[a.asname] = a.name
@@ -102,10 +126,10 @@ class Collector(ast.NodeVisitor):
         self.imported.add(mod)
         for a in node.names:
             if a.name == "*":
-                self.uses.append(("import", mod))
+                self._import_use(mod)
                 continue
             full = mod + "." + a.name
-            self.uses.append(("import", full))
+            self._import_use(full)
             self.aliases[a.asname or a.name] = full
 
     def _call_root(self, node):
