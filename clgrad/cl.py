@@ -208,6 +208,9 @@ class Event:
 from .legacy import CL_TYPES as _CL_TYPES  # noqa: E402
 globals().update(_CL_TYPES)
 
+# torch.cuda.OutOfMemoryError, as ported code catches it.
+from .errors import OutOfMemoryError  # noqa: E402,F401
+
 # cl graphs: torch.cuda's CUDA-graph API (capture and replay of a region's kernels).
 from .cl_graphs import (  # noqa: E402,F401
     CLGraph, graph, graph_pool_handle, is_current_stream_capturing, make_graphed_callables)

@@ -212,6 +212,7 @@ CHAINS = [
     ('clgrad.cl.FloatTensor', None),
     ('clgrad.cl.LongTensor', None),
     ('clgrad.cl.CLGraph', None),
+    ('clgrad.cl.OutOfMemoryError', None),
     ('clgrad.cl.graph', None),
     ('clgrad.cl.graph_pool_handle', None),
     ('clgrad.cl.make_graphed_callables', None),
