@@ -15,8 +15,8 @@ import os
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
-# The active captures, innermost last; each has random_taken(gen, seed, start, blocks) and
-# host_step(run, optimizer) (see backends/cl/capture.py:Capture).
+# The active captures, innermost last: Recorders, and vmap's randomness listener; each has
+# random_taken(gen, seed, start, blocks), host_step(run, optimizer), host_check(check, args).
 ACTIVE: list = []
 
 

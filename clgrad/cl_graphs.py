@@ -41,7 +41,7 @@ def _current_runtime():
 def is_current_stream_capturing() -> bool:
     """Whether a capture is in progress."""
     from . import _capture
-    return bool(_capture.ACTIVE)
+    return any(isinstance(c, _capture.Recorder) for c in _capture.ACTIVE)
 
 
 class CLGraph:

@@ -148,3 +148,17 @@ def test_outputs_independent_of_an_input_and_pytrees(device):
     np.testing.assert_allclose(to_numpy(jd["b"]), np.eye(2))
     g = F.vmap(F.grad(lambda r: (r ** 2).sum()))(clgrad.arange(4.0, device=device).reshape(2, 2))
     np.testing.assert_allclose(to_numpy(g), [[0.0, 2.0], [4.0, 6.0]])
+
+
+def test_vmap_randomness_modes(device):
+    x = clgrad.ones(4, 3, device=device)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        clgrad.func.vmap(lambda r: r + clgrad.rand(3, device=device))(x)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        clgrad.func.vmap(lambda r: clgrad.nn.functional.dropout(r, 0.5))(x)
+    assert clgrad.func.vmap(lambda r: r * 2)(x).tolist() == [[2.0] * 3] * 4  # no draw: no error
+    same = clgrad.func.vmap(lambda r: r + clgrad.rand(3, device=device), randomness="same")(x)
+    assert all(same[i].tolist() == same[0].tolist() for i in range(4))
+    different = clgrad.func.vmap(lambda r: r + clgrad.rand(3, device=device),
+                                 randomness="different")(x)
+    assert different[0].tolist() != different[1].tolist()

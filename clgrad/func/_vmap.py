@@ -2,9 +2,10 @@
 
 Correct for any function (nesting, in_dims None/tuples, out_dims); it does not fuse the batch
 into single kernels. randomness='same' replays the generator state for every sample;
-'error' and 'different' both draw fresh numbers per sample (clgrad cannot detect random ops
-inside func to raise as PyTorch does)."""
+'different' draws fresh numbers per sample; 'error' raises at the first random draw, as
+PyTorch does (the generator reports each draw to clgrad/_capture.py, where vmap listens)."""
 import clgrad
+from clgrad import _capture
 
 from ._tree import flatten
 
@@ -17,6 +18,28 @@ def _expand_dims(dims, args, what):
     raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims is not compatible with "
                      "the structure of `inputs`. in_dims has structure %r but inputs has "
                      "%d arguments" % (what, dims, dims, len(args)))
+
+
+class _RandomnessError:
+    """Listens to the generators during vmap(randomness='error'): any draw raises. Optimizer
+    steps and host checks go on to a capture below it, if one is active."""
+
+    def random_taken(self, generator, seed, start, blocks):
+        raise RuntimeError("vmap: called random operation while in randomness error mode. "
+                           "Please either use the 'same' or 'different' randomness flags on "
+                           "vmap or perform the randomness operation out of vmap")
+
+    def _below(self):
+        below = _capture.ACTIVE[:_capture.ACTIVE.index(self)]
+        return below[-1] if below else None
+
+    def host_step(self, run, optimizer):
+        below = self._below()
+        return run() if below is None else below.host_step(run, optimizer)
+
+    def host_check(self, check, args):
+        below = self._below()
+        return check(*args) if below is None else below.host_check(check, args)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
@@ -58,12 +81,19 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                              "one non-None value in in_dims" % (name, in_dims))
         state = clgrad.random.get_rng_state() if randomness == "same" else None
         results = []
-        for b in range(size):
-            if state is not None:
-                clgrad.random.set_rng_state(state)
-            sample = [rb([leaf if dd is None else leaf.select(dd, b)
-                          for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
-            results.append(func(*sample, **kwargs))
+        listener = _RandomnessError() if randomness == "error" else None
+        if listener is not None:
+            _capture.ACTIVE.append(listener)
+        try:
+            for b in range(size):
+                if state is not None:
+                    clgrad.random.set_rng_state(state)
+                sample = [rb([leaf if dd is None else leaf.select(dd, b)
+                              for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
+                results.append(func(*sample, **kwargs))
+        finally:
+            if listener is not None:
+                _capture.ACTIVE.remove(listener)
         out_leaves0, out_rb = flatten(results[0])
         ods = (flatten(out_dims)[0] if isinstance(out_dims, (tuple, list))
                else [out_dims] * len(out_leaves0))
