@@ -57,9 +57,9 @@ class Capture(_capture.Recorder):
         self.pool = pool
         self._saved: dict = {}
         self._real: dict = {}
-        self._random_slots: dict = {}
+        self._random_slots: dict = {}  # kernel -> {"seed": position, "ctr": position}
         self._segments = None  # replay's plan, made at the first replay (see _segment)
-        self._special = ((), ())  # kernel -> {"seed": (pos, dtype), "ctr": ...}
+        self._special = ((), ())  # (random launches, (launch id, check) pairs), by _segment
 
     # -- swapping the runtime's commands ------------------------------------------------------
     def begin(self) -> "Capture":
@@ -101,6 +101,7 @@ class Capture(_capture.Recorder):
     def _launch(self, kernel, global_size, local_size, args, check=None) -> None:
         if self._in_host_step:
             return self._real["launch"](kernel, global_size, local_size, args, check)
+        # DeviceRuntime.launch's normalisation (inline there, as the eager hot path).
         rt = self.rt
         checked = None
         if check is not None:
