@@ -39,6 +39,10 @@ class CpuPool:
             self.view(indices)[...] = idx.reshape(target.shape)
             return
         kh, kw, sh, sw, ph, pw, dh, dw = geometry
+        if mode == "max" and not (ph or pw) and (oh - 1) * sh + (kh - 1) * dh < H and \
+                (ow - 1) * sw + (kw - 1) * dw < W:
+            _max_unpadded(planes, target, self.view(indices), geometry)
+            return
         if mode == "max":
             padded = pad_to(planes, ph, pw, (oh - 1) * sh + (kh - 1) * dh + 1,
                             (ow - 1) * sw + (kw - 1) * dw + 1, 0)
@@ -85,8 +89,15 @@ class CpuPool:
         if mode == "max":
             acc = np.zeros((P, H * W), compute)
             idx = self.view(indices).reshape(P, oh * ow)
-            rows = np.broadcast_to(np.arange(P)[:, None], idx.shape)
-            np.add.at(acc, (rows, idx), g)
+            if not adaptive and geometry[2] > (geometry[0] - 1) * geometry[6] and \
+                    geometry[3] > (geometry[1] - 1) * geometry[7]:
+                # windows apart: each input element is read by one window at most, so the
+                # indices of a plane are distinct and a scatter store is the sum
+                flat = idx + (np.arange(P) * (H * W))[:, None]
+                acc.reshape(-1)[flat.reshape(-1)] = g.reshape(-1)
+            else:
+                rows = np.broadcast_to(np.arange(P)[:, None], idx.shape)
+                np.add.at(acc, (rows, idx), g)
             target[...] = acc.reshape(target.shape)
             return
         if adaptive:
@@ -103,6 +114,38 @@ class CpuPool:
             for j in range(kw):
                 acc[:, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw] += scaled
         target[...] = acc[:, ph:ph + H, pw:pw + W].reshape(target.shape)
+
+
+def _max_unpadded(planes: np.ndarray, target: np.ndarray, indices: np.ndarray,
+                  geometry) -> None:
+    """Max pooling whose windows all lie inside the planes: one strided slice per kernel
+    offset, a running max and the window position that holds it (no window gather, no masked
+    stores). Same picks as the general path: the last NaN of a window if any, else its first
+    maximum."""
+    kh, kw, sh, sw, _, _, dh, dw = geometry
+    P, H, W = planes.shape
+    oh, ow = target.shape[-2:]
+    code = np.uint8 if kh * kw < 256 else np.int64
+    best = k = None
+    floating = planes.dtype.kind in "fc"
+    for i in range(kh):
+        for j in range(kw):
+            v = planes[:, i * dh:i * dh + (oh - 1) * sh + 1:sh,
+                       j * dw:j * dw + (ow - 1) * sw + 1:sw]
+            if best is None:
+                best, k = v.copy(), np.zeros(v.shape, code)
+                continue
+            wins = v > best
+            if floating:
+                wins |= np.isnan(v)
+            # the position codes grow along the loop, so "code where wins else k" is a max
+            np.maximum(k, wins.view(np.uint8) * code(i * kw + j), out=k)
+            np.maximum(best, v, out=best)  # NaN stays NaN, as the picks do
+    table = (np.arange(kh)[:, None] * (dh * W) + np.arange(kw)[None, :] * dw).reshape(-1)
+    pos = table.take(k)  # a small table lookup (integer division of k costs far more)
+    pos += np.arange(oh)[:, None] * (sh * W) + np.arange(ow)[None, :] * sw
+    target[...] = best.reshape(target.shape)
+    indices[...] = pos.reshape(target.shape)
 
 
 def _nan_argmax(a: np.ndarray) -> np.ndarray:
