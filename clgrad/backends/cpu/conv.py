@@ -36,7 +36,11 @@ class CpuConv:
         windows = np.lib.stride_tricks.as_strided(
             padded, (n, c, kh, kw, oh, ow),
             (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw), writeable=False)
-        self.view(cols)[...] = windows.reshape(n, c * kh * kw, oh * ow)
+        dst = self.view(cols)
+        if dst.flags.c_contiguous:  # one copy, into a 6-d view of the columns
+            np.copyto(dst.reshape(n, c, kh, kw, oh, ow), windows, casting="unsafe")
+        else:
+            dst[...] = windows.reshape(n, c * kh * kw, oh * ow)
 
     def col2im(self, x, cols, geometry) -> None:
         kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geometry
@@ -48,9 +52,15 @@ class CpuConv:
         c6 = self.view(cols).reshape(n, c, kh, kw, oh, ow).astype(compute, copy=False)
         hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1 + ph)
         wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1 + pw)
-        acc = np.zeros((n, c, hp, wp), compute)
+        if (hp, wp) == (h, w) and not (ph or pw) and target.dtype == compute and \
+                target.flags.c_contiguous and not np.may_share_memory(target, c6):
+            acc = target  # no padding to crop: sum straight into x
+            acc.fill(0)
+        else:
+            acc = np.zeros((n, c, hp, wp), compute)
         for i in range(kh):
             for j in range(kw):
                 acc[:, :, i * dh:i * dh + (oh - 1) * sh + 1:sh,
                     j * dw:j * dw + (ow - 1) * sw + 1:sw] += c6[:, :, i, j]
-        target[...] = acc[:, :, ph:ph + h, pw:pw + w]
+        if acc is not target:
+            target[...] = acc[:, :, ph:ph + h, pw:pw + w]
