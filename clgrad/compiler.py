@@ -30,6 +30,7 @@ from ._dynamo import config as _dynamo_config
 from ._tensor import Tensor
 from .autograd.function import Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
+from .autograd.graph import reachable_leaves
 from .nn.modules.module import Module
 
 __all__ = ["compile", "reset", "disable", "is_compiling", "is_dynamo_compiling",
@@ -283,7 +284,8 @@ class _Compiled:
         """Record the backward of `outputs` from static incoming gradients to the inputs and
         the leaves (parameters) the outputs depend on."""
         from .autograd.engine import grad
-        targets = [s for s in static if s.requires_grad] + _leaves_of(outputs)
+        targets = [s for s in static if s.requires_grad] + reachable_leaves(
+            o.grad_fn for o in outputs)
         with no_grad():
             grad_outputs = [o.detach().new_zeros(o.shape) for o in outputs]
         backward = start()
@@ -397,24 +399,6 @@ class CompiledFunction(Function):
         with no_grad():
             grads = [None if g is None else g.clone() for g in entry.grads]
         return (None, None, None) + tuple(grads)
-
-
-def _leaves_of(outputs: list) -> list:
-    """The leaf tensors requiring grad that the outputs' graph reaches (parameters)."""
-    from .autograd.graph import AccumulateGrad
-    found, seen = [], set()
-    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            found.append(node.variable)
-            continue
-        for entry in node.next_functions:
-            stack.append(entry[0] if isinstance(entry, tuple) else entry)
-    return found
 
 
 class _CpuGuard:

@@ -115,6 +115,24 @@ class AccumulateGrad(Node):
 _node_classes: dict = {"AccumulateGrad": AccumulateGrad}
 
 
+def reachable_leaves(roots) -> list:
+    """The leaf tensors (AccumulateGrad variables) the graph from the nodes `roots` reaches,
+    each once, in the order found."""
+    found, seen = [], set()
+    stack = [node for node in roots if node is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            found.append(node.variable)
+            continue
+        for entry in node.next_functions:
+            stack.append(entry[0] if isinstance(entry, tuple) else entry)
+    return found
+
+
 def node_class(name: str) -> type:
     cls = _node_classes.get(name)
     if cls is None:

@@ -218,8 +218,8 @@ class DistributedDataParallel(Module):
 def _reachable_leaves(out) -> set:
     """ids of the leaf tensors whose gradients the outputs' graph reaches."""
     from ..._tensor import Tensor
-    from ...autograd.graph import AccumulateGrad
-    stack, seen, leaves = [], set(), set()
+    from ...autograd.graph import reachable_leaves
+    stack, leaves = [], set()
 
     def collect(x):
         if isinstance(x, Tensor):
@@ -234,13 +234,4 @@ def _reachable_leaves(out) -> set:
             for y in x.values():
                 collect(y)
     collect(out)
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, AccumulateGrad):
-            leaves.add(id(node.variable))
-        for child, _ in node.next_functions:
-            stack.append(child)
-    return leaves
+    return leaves | {id(v) for v in reachable_leaves(stack)}
