@@ -1,15 +1,19 @@
 ## 2-d pooling over contiguous planes (n * c, H, W); 1-d pooling runs as H = 1.
 ##
-## pool_fwd(name, caps, dt, T, mode, adaptive, index_t): one work-item per output element.
+## pool_fwd(name, caps, dt, T, mode, adaptive, index_t, rows): one work-item per output
+##   element, or with rows one per output row (total = planes * oh; CPU devices, where the
+##   per-element index arithmetic costs more than the window).
 ##   mode: "max" (writes the flat index y * W + x of the maximum beside it; NaN wins (the last
 ##   one, as PyTorch's CPU kernel), else the first maximum) or "avg" (PyTorch's divisor
 ##   rules: count_include_pad, divisor override);
 ##   adaptive: windows [floor(o * H / oh), ceil((o + 1) * H / oh)) instead of kernel/stride.
 ##   Arguments: total, x, x_off, H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
 ##   count_include_pad, divisor, out, [idx] (long, mode max).
-## pool_bwd(name, caps, dt, T, mode, adaptive, index_t): grad_in[p, h, w] gathers the output
-##   gradients of every window holding (h, w) (max: only where the saved index is (h, w)), one
-##   work-item per input element: deterministic, no atomics. Arguments: total, gout, gout_off,
+## pool_bwd(name, caps, dt, T, mode, adaptive, index_t, rows): grad_in[p, h, w] gathers the
+##   output gradients of every window holding (h, w) (max: only where the saved index is
+##   (h, w)), one work-item per input element: deterministic, no atomics. rows (windows that do
+##   not overlap, not adaptive): one work-item per input row (total = planes * H).
+##   Arguments: total, gout, gout_off,
 ##   H, W, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, count_include_pad, divisor, gin, [idx].
 <%namespace name="common" file="common.cl.mako"/>
 <%!
@@ -60,18 +64,37 @@ def pool_bwd(dt, mode, index_t, **_):
 % endif
 </%def>
 
-<%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t)">\
+<%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t, rows)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;
+% if rows:
+    // One work-item per output row: no index arithmetic per element (CPU devices).
+    ${I} q = gid / oh;
+    const ${I} oy = gid - q * oh;
+    const ${I} base = x_off + q * H * W;
+    for (${I} ox = 0; ox < ow; ++ox) {
+        const ${I} o = gid * ow + ox;
+${one_output(dt, T, mode, adaptive, I)}\
+    }
+% else:
     ${I} rem = gid;
     ${I} q = rem / ow;
     const ${I} ox = rem - q * ow;
     rem = q; q = rem / oh;
     const ${I} oy = rem - q * oh;
     const ${I} base = x_off + q * H * W;
+    const ${I} o = gid;
+${one_output(dt, T, mode, adaptive, I)}\
+% endif
+}
+</%def>
+
+## The pooled value of output o at (oy, ox) of the plane starting at x[base].
+<%def name="one_output(dt, T, mode, adaptive, I)">\
+    {
 % if mode == "max":
 % if adaptive:
     ${window(mode, adaptive, I, T)}
@@ -96,8 +119,8 @@ __kernel void ${name}(${signature})
             }
         }
     }
-    ${common.store(dt, "out", "gid", "best")}
-    idx[gid] = best_i;
+    ${common.store(dt, "out", "o", "best")}
+    idx[o] = best_i;
 % else:
     ${window(mode, adaptive, I, T)}
     ${T} acc = (${T})0;
@@ -106,17 +129,52 @@ __kernel void ${name}(${signature})
             acc += ${common.load(dt, "x", "base + y * W + xx", T)};
         }
     }
-    ${common.store(dt, "out", "gid", "(he > hs && we > ws) ? acc / div : (%s)0" % T)}
+    ${common.store(dt, "out", "o", "(he > hs && we > ws) ? acc / div : (%s)0" % T)}
 % endif
-}
+    }
 </%def>
 
-<%def name="pool_bwd(name, caps, dt, T, mode, adaptive, index_t)">\
+<%def name="pool_bwd(name, caps, dt, T, mode, adaptive, index_t, rows)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
     const ${I} gid = get_global_id(0);
     if (gid >= total) return;
+% if rows:
+    // Windows that do not overlap (not adaptive; kernel span <= stride both ways), one
+    // work-item per input row: the row lies in at most one window row, oy, and each element
+    // in at most one window, found by stepping along the row (no division per element).
+    ${I} q = gid / H;
+    const ${I} h = gid - q * H;
+    const ${I} obase = q * oh * ow;
+    const ${I} t = h + ph;
+    const ${I} oy = t / sh;
+    const ${I} koff = t - oy * sh;
+    const ${I} ki = koff / dh;
+    const int in_h = oy < oh && ki < kh && ki * dh == koff;
+    ${I} ox = pw / sw;
+    ${I} joff = pw - ox * sw;
+    for (${I} w = 0; w < W; ++w) {
+        ${T} acc = (${T})0;
+        const ${I} kj = joff / dw;
+        if (in_h && ox < ow && kj < kw && kj * dw == joff) {
+            const ${I} o = obase + oy * ow + ox;
+% if mode == "max":
+            if (idx[o] == (long)(h * W + w)) {
+                acc = ${common.load(dt, "gout", "gout_off + o", T)};
+            }
+% else:
+            ${window(mode, adaptive, I, T)}
+            acc = ${common.load(dt, "gout", "gout_off + o", T)} / div;
+% endif
+        }
+        ${common.store(dt, "gin", "gid * W + w", "acc")}
+        if (++joff == sw) {
+            joff = 0;
+            ++ox;
+        }
+    }
+% else:
     ${I} rem = gid;
     ${I} q = rem / W;
     const ${I} w = rem - q * W;
@@ -159,5 +217,6 @@ __kernel void ${name}(${signature})
         }
     }
     ${common.store(dt, "gin", "gid", "acc")}
+% endif
 }
 </%def>

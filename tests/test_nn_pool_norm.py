@@ -43,6 +43,12 @@ POOL_CASES = [
     ("adaptive_avg_pool2d", ((4, 3),), {}), ("adaptive_avg_pool2d", ((5, 11),), {}),
     ("adaptive_avg_pool2d", (1,), {}),
     ("adaptive_max_pool2d", ((4, 3),), {}), ("adaptive_max_pool2d", ((5, 11),), {}),
+    # windows that do not overlap (the backward's row kernel on CPU devices): gaps between
+    # windows, padding, dilation, ceil_mode's partial last window, unused trailing rows
+    ("max_pool2d", (2,), {}), ("max_pool2d", ((2, 1), (3, 2), (1, 0)), {}),
+    ("max_pool2d", (2, 3, 1, 2), dict(ceil_mode=True)), ("max_pool2d", (3,), dict(ceil_mode=True)),
+    ("avg_pool2d", (2,), {}), ("avg_pool2d", (2, 3, 1), dict(count_include_pad=False)),
+    ("avg_pool2d", (3,), dict(ceil_mode=True, count_include_pad=False)),
 ]
 
 

@@ -13,10 +13,16 @@ _WINDOW = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw")
 
 
 class ClPool:
-    def _pool_kernel(self, which: str, mode: str, adaptive: bool, dtype, it: str):
-        return get_kernel(self.rt, "pool.cl.mako", which, (mode, adaptive, dtype.name, it),
+    def _pool_kernel(self, which: str, mode: str, adaptive: bool, dtype, it: str, rows: bool):
+        return get_kernel(self.rt, "pool.cl.mako", which, (mode, adaptive, dtype.name, it, rows),
                           dict(name=f"nn_{which}", dt=dtype, T=acc_ctype(dtype), mode=mode,
-                               adaptive=adaptive, index_t=it))
+                               adaptive=adaptive, index_t=it, rows=rows))
+
+    def _pool_by_rows(self) -> bool:
+        """Whether a work-item takes a whole row: on CPU devices the per-element index
+        arithmetic (divisions) costs more than a small window; GPUs want the elements spread
+        over work-items, whose neighbours then touch neighbouring memory."""
+        return "CPU" in self.rt.caps.type.upper()
 
     def pool_forward(self, mode: str, adaptive: bool, out, indices, x, geometry,
                      count_include_pad: bool = True, divisor: int = 0) -> None:
@@ -29,7 +35,10 @@ class ClPool:
             return
         H, W = x._shape[-2:]
         oh, ow = out._shape[-2:]
-        kernel = self._pool_kernel("pool_fwd", mode, adaptive, x.dtype, index_t(x, out))
+        rows = self._pool_by_rows()
+        kernel = self._pool_kernel("pool_fwd", mode, adaptive, x.dtype, index_t(x, out), rows)
+        if rows:
+            total //= ow
         args = dict(total=total, x=x, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
             count_include_pad), divisor=divisor, out=out, **dict(zip(_WINDOW, geometry)))
         if mode == "max":
@@ -44,8 +53,13 @@ class ClPool:
             return
         H, W = grad_in._shape[-2:]
         oh, ow = grad_out._shape[-2:]
+        kh, kw, sh, sw, _, _, dh, dw = geometry
+        disjoint = not adaptive and (kh - 1) * dh < sh and (kw - 1) * dw < sw
+        rows = disjoint and self._pool_by_rows()
         kernel = self._pool_kernel("pool_bwd", mode, adaptive, grad_in.dtype,
-                                   index_t(grad_in, grad_out))
+                                   index_t(grad_in, grad_out), rows)
+        if rows:
+            total //= W
         args = dict(total=total, gout=grad_out, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
             count_include_pad), divisor=divisor, gin=grad_in, **dict(zip(_WINDOW, geometry)))
         if mode == "max":
