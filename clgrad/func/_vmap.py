@@ -1,13 +1,35 @@
-"""vmap as a per-sample loop: each sample runs func alone, the results are stacked.
+"""vmap: the function runs once on BatchedTensors (batching rules, one op per op on the
+physical tensors), falling back to a per-sample loop.
 
-Correct for any function (nesting, in_dims None/tuples, out_dims); it does not fuse the batch
-into single kernels. randomness='same' replays the generator state for every sample;
-'different' draws fresh numbers per sample; 'error' raises at the first random draw, as
-PyTorch does (the generator reports each draw to clgrad/_capture.py, where vmap listens)."""
+Batched mode: each mapped input becomes a BatchedTensor (clgrad/func/_batched.py) of this vmap's
+level; while the outermost batched vmap runs, clgrad.* and clgrad.nn.functional.* are swapped
+for batch-aware forms (clgrad/func/_rules.py) and restored on exit, so eager code outside vmap
+pays nothing. Ops without a rule run once per sample and are stacked (the per-op fallback).
+Where the function cannot run on BatchedTensors at all (op code reaching into a tensor's
+storage, a host read that differs between samples, in-place writes of batched values into an
+unbatched tensor, nested random draws), any exception in the batched run makes vmap rerun the
+function as the per-sample loop: each sample runs func alone, the results are stacked, and
+errors are raised from there (so the messages are those of the unbatched ops).
+
+randomness='same' replays the generator state for every sample (batched: a draw without
+batched inputs is made once and broadcasts); 'different' draws fresh numbers per sample
+(batched: rand/randn/dropout/... draw the whole batch at once); 'error' raises at the first
+random draw, as PyTorch does (the generator reports each draw to clgrad/_capture.py, where vmap
+listens)."""
 import clgrad
 from clgrad import _capture
 
+from . import _batched
+from ._batched import LEVELS, SANCTIONED, Level, Unbatchable, wrap
 from ._tree import flatten
+
+# How calls went: "batched" runs, "loop" reruns as a per-sample loop, per-op "op_fallback"s.
+STATS = {"batched": 0, "loop": 0, "op_fallback": 0}
+# Tests set this to see the exception that sends a batched run to the loop.
+STRICT = [False]
+_ERROR_MESSAGE = ("vmap: called random operation while in randomness error mode. Please either "
+                  "use the 'same' or 'different' randomness flags on vmap or perform the "
+                  "randomness operation out of vmap")
 
 
 def _expand_dims(dims, args, what):
@@ -20,14 +42,28 @@ def _expand_dims(dims, args, what):
                      "%d arguments" % (what, dims, dims, len(args)))
 
 
-class _RandomnessError:
-    """Listens to the generators during vmap(randomness='error'): any draw raises. Optimizer
-    steps and host checks go on to a capture below it, if one is active."""
+class _Listener:
+    """Hears the generators during vmap (captures hear them the same way). randomness='error':
+    any draw raises. Batched mode also counts draws (the per-op fallback replays the generator
+    for 'same') and stops the batched run where a draw cannot be batched ('different' outside
+    a rule that draws per sample, or vmaps nested in batched mode). Optimizer steps and host
+    checks go on to a capture below it, if one is active."""
+
+    def __init__(self, randomness, info=None):
+        self.randomness = randomness
+        self.info = info
 
     def random_taken(self, generator, seed, start, blocks):
-        raise RuntimeError("vmap: called random operation while in randomness error mode. "
-                           "Please either use the 'same' or 'different' randomness flags on "
-                           "vmap or perform the randomness operation out of vmap")
+        if self.randomness == "error":
+            raise RuntimeError(_ERROR_MESSAGE)
+        info = self.info
+        if info is None:
+            return
+        info.draws += 1
+        if len(LEVELS) > 1:
+            raise Unbatchable("vmap: random draws under nested batched vmaps")
+        if self.randomness == "different" and not SANCTIONED[0]:
+            raise Unbatchable("vmap: a random draw the batching rules did not make")
 
     def _below(self):
         below = _capture.ACTIVE[:_capture.ACTIVE.index(self)]
@@ -42,75 +78,184 @@ class _RandomnessError:
         return check(*args) if below is None else below.host_check(check, args)
 
 
+def _validate(name, in_dims, args):
+    """(per argument: (leaves, rebuild, per-leaf dims), batch size)."""
+    dims = _expand_dims(in_dims, args, name)
+    mapped = []
+    size = None
+    for a, d in zip(args, dims):
+        leaves, rb = flatten(a)
+        ds = flatten(d)[0] if isinstance(d, (tuple, list, dict)) else [d] * len(leaves)
+        if len(ds) != len(leaves):
+            raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims is not compatible "
+                             "with the structure of `inputs`." % (name, in_dims))
+        for leaf, dd in zip(leaves, ds):
+            if dd is None:
+                continue
+            if not isinstance(dd, int):
+                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims must be int, "
+                                 "None or a pytree of them" % (name, in_dims))
+            if not isinstance(leaf, clgrad.Tensor):
+                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%r for "
+                                 "an input but the input is of type %s. We cannot vmap "
+                                 "over non-Tensor arguments" % (name, in_dims, dd,
+                                                                type(leaf)))
+            if not -leaf.dim() <= dd < max(leaf.dim(), 1) or leaf.dim() == 0:
+                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%d for "
+                                 "some input, but that input is a Tensor of "
+                                 "dimensionality %d so expected in_dim to satisfy "
+                                 "-%d <= in_dim < %d." % (name, in_dims, dd, leaf.dim(),
+                                                          leaf.dim(), leaf.dim()))
+            n = leaf.shape[dd]
+            if size is not None and n != size:
+                raise ValueError("vmap: Expected all tensors to have the same size in the "
+                                 "mapped dimension, got sizes %d and %d for the mapped "
+                                 "dimension" % (size, n))
+            size = n
+        mapped.append((leaves, rb, ds))
+    if size is None:
+        raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): vmap must have at least "
+                         "one non-None value in in_dims" % (name, in_dims))
+    return mapped, size
+
+
+def _out_dims(name, out_dims, n):
+    ods = (flatten(out_dims)[0] if isinstance(out_dims, (tuple, list))
+           else [out_dims] * n)
+    if len(ods) != n:
+        raise ValueError("vmap(%s, ..., out_dims=%r)(<inputs>): out_dims is not compatible with "
+                         "the structure of `outputs`" % (name, out_dims))
+    for od in ods:
+        if od is not None and not isinstance(od, int):
+            raise ValueError("vmap(%s, ..., out_dims=%s): `out_dims` must be an int, None or a "
+                             "python collection of ints representing where in the outputs "
+                             "the vmapped dimension should appear." % (name, out_dims))
+    return ods
+
+
+def _loop(func, name, mapped, size, out_dims, randomness, kwargs):
+    """Each sample alone, the results stacked (vmap before batching rules, and its fallback)."""
+    state = clgrad.random.get_rng_state() if randomness == "same" else None
+    results = []
+    listener = _Listener("error") if randomness == "error" else None
+    if listener is not None:
+        _capture.ACTIVE.append(listener)
+    try:
+        for b in range(size):
+            if state is not None:
+                clgrad.random.set_rng_state(state)
+            sample = [rb([leaf if dd is None else leaf.select(dd, b)
+                          for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
+            results.append(func(*sample, **kwargs))
+    finally:
+        if listener is not None:
+            _capture.ACTIVE.remove(listener)
+    out_leaves0, out_rb = flatten(results[0])
+    ods = _out_dims(name, out_dims, len(out_leaves0))
+    columns = [flatten(r)[0] for r in results]
+    stacked = []
+    for k, od in enumerate(ods):
+        items = [c[k] for c in columns]
+        if od is None:
+            stacked.append(items[0])
+            continue
+        if not isinstance(items[0], clgrad.Tensor):
+            raise ValueError("vmap(%s, ...): `%s` must only return Tensors, got type %s. "
+                             "Did you mean to set out_dims= to None for output?"
+                             % (name, name, type(items[0])))
+        stacked.append(clgrad.stack(items, dim=od))
+    return out_rb(stacked)
+
+
+def _batched_run(func, name, mapped, size, out_dims, randomness, kwargs):
+    from . import _rules
+    level = (LEVELS[-1].level if LEVELS else 0) + 1
+    info = Level(level, size, randomness)
+    outermost = not LEVELS
+    if outermost:
+        _rules.install()
+    LEVELS.append(info)
+    listener = _Listener(randomness, info)
+    _capture.ACTIVE.append(listener)
+    try:
+        args = [rb([leaf if dd is None else wrap(leaf.movedim(dd, 0) if dd else leaf, level)
+                    for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
+        out = func(*args, **kwargs)
+        out_leaves, out_rb = flatten(out)
+        ods = _out_dims(name, out_dims, len(out_leaves))
+        result = []
+        for o, od in zip(out_leaves, ods):
+            batched = type(o) is _batched.BatchedTensor and o._blevel == level
+            if od is None:
+                if batched:
+                    raise ValueError("vmap(%s, ...): `%s` can not return a BatchedTensor when "
+                                     "out_dim is None" % (name, name))
+                result.append(o)
+                continue
+            if not isinstance(o, clgrad.Tensor):
+                raise ValueError("vmap(%s, ...): `%s` must only return Tensors, got type %s. "
+                                 "Did you mean to set out_dims= to None for output?"
+                                 % (name, name, type(o)))
+            if batched:
+                v = o._bvalue
+                result.append(v.movedim(0, od) if od else v)
+            else:
+                r = o.dim()
+                d = od % (r + 1) if -(r + 1) <= od <= r else od
+                e = o.unsqueeze(d)
+                shape = list(e.shape)
+                shape[d] = size
+                result.append(e.expand(shape))
+        return out_rb(result)
+    finally:
+        _capture.ACTIVE.remove(listener)
+        LEVELS.pop()
+        if outermost:
+            _rules.uninstall()
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     if randomness not in ("error", "different", "same"):
         raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
                            "'same'. Got %s" % randomness)
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError("vmap: chunk_size should be None or greater than 0. (got %s)"
+                         % chunk_size)
     name = getattr(func, "__name__", repr(func))
 
-    def wrapper(*args, **kwargs):
-        dims = _expand_dims(in_dims, args, name)
-        mapped = []   # per argument: (leaves, rebuild, per-leaf dim)
-        size = None
-        for a, d in zip(args, dims):
-            leaves, rb = flatten(a)
-            ds = flatten(d)[0] if isinstance(d, (tuple, list, dict)) else [d] * len(leaves)
-            for leaf, dd in zip(leaves, ds):
-                if dd is None:
-                    continue
-                if not isinstance(leaf, clgrad.Tensor):
-                    raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%r for "
-                                     "an input but the input is of type %s. We cannot vmap "
-                                     "over non-Tensor arguments" % (name, in_dims, dd,
-                                                                    type(leaf)))
-                if not -leaf.dim() <= dd < max(leaf.dim(), 1):
-                    raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%d for "
-                                     "some input, but that input is a Tensor of "
-                                     "dimensionality %d so expected in_dim to satisfy "
-                                     "-%d <= in_dim < %d." % (name, in_dims, dd, leaf.dim(),
-                                                              leaf.dim(), leaf.dim()))
-                n = leaf.shape[dd]
-                if size is not None and n != size:
-                    raise ValueError("vmap: Expected all tensors to have the same size in the "
-                                     "mapped dimension, got sizes %d and %d for the mapped "
-                                     "dimension" % (size, n))
-                size = n
-            mapped.append((leaves, rb, ds))
-        if size is None:
-            raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): vmap must have at least "
-                             "one non-None value in in_dims" % (name, in_dims))
+    def run(mapped, size, kwargs):
         state = clgrad.random.get_rng_state() if randomness == "same" else None
-        results = []
-        listener = _RandomnessError() if randomness == "error" else None
-        if listener is not None:
-            _capture.ACTIVE.append(listener)
         try:
-            for b in range(size):
-                if state is not None:
-                    clgrad.random.set_rng_state(state)
-                sample = [rb([leaf if dd is None else leaf.select(dd, b)
-                              for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
-                results.append(func(*sample, **kwargs))
-        finally:
-            if listener is not None:
-                _capture.ACTIVE.remove(listener)
-        out_leaves0, out_rb = flatten(results[0])
-        ods = (flatten(out_dims)[0] if isinstance(out_dims, (tuple, list))
-               else [out_dims] * len(out_leaves0))
-        if len(ods) != len(out_leaves0):
-            raise ValueError("vmap(%s, ...): out_dims is not compatible with the structure of "
-                             "`outputs`" % name)
-        columns = [flatten(r)[0] for r in results]
-        stacked = []
-        for k, od in enumerate(ods):
-            items = [c[k] for c in columns]
-            if not isinstance(items[0], clgrad.Tensor):
-                raise ValueError("vmap(%s, ...): `%s` must only return Tensors, got type %s. "
-                                 "Did you mean to set out_dims= to None for output?"
-                                 % (name, name, type(items[0])))
-            if od is None:
-                stacked.append(items[0])
-            else:
-                stacked.append(clgrad.stack(items, dim=od))
-        return out_rb(stacked)
+            out = _batched_run(func, name, mapped, size, out_dims, randomness, kwargs)
+            STATS["batched"] += 1
+            return out
+        except Exception:
+            if STRICT[0]:
+                raise
+        STATS["loop"] += 1
+        if state is not None:
+            clgrad.random.set_rng_state(state)
+        return _loop(func, name, mapped, size, out_dims, randomness, kwargs)
+
+    def wrapper(*args, **kwargs):
+        mapped, size = _validate(name, in_dims, args)
+        if chunk_size is None or chunk_size >= size:
+            return run(mapped, size, kwargs)
+        state = clgrad.random.get_rng_state() if randomness == "same" else None
+        parts = []
+        for start in range(0, size, chunk_size):
+            n = min(chunk_size, size - start)
+            if state is not None:
+                clgrad.random.set_rng_state(state)
+            chunk = [(
+                [leaf if dd is None else leaf.narrow(dd, start, n) for leaf, dd in zip(lv, ds)],
+                rb, ds) for lv, rb, ds in mapped]
+            chunk = [(lv, rb, ds) for lv, rb, ds in chunk]
+            parts.append(run(chunk, n, kwargs))
+        leaves0, out_rb = flatten(parts[0])
+        ods = _out_dims(name, out_dims, len(leaves0))
+        columns = [flatten(p)[0] for p in parts]
+        joined = [columns[0][k] if od is None else clgrad.cat([c[k] for c in columns], dim=od)
+                  for k, od in enumerate(ods)]
+        return out_rb(joined)
     return wrapper
