@@ -1,7 +1,8 @@
 """OpenCL kernels of the conv family (mixed into ClBackend): im2col and col2im for 2-d
 windows (kernels/conv.cl.mako); the GEMM that follows is linalg.py's.
 
-Every kernel is specialised on dtype and index width only; sizes are arguments.
+Every kernel is specialised on dtype, index width and work split only; sizes and the columns'
+strides are arguments.
 """
 from __future__ import annotations
 
@@ -13,28 +14,41 @@ _GEOMETRY = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow")
 
 
 class ClConv:
+    def _by_rows(self) -> bool:
+        """A work-item per row on CPU devices (index arithmetic per element costs more than
+        the copy there); per element on GPUs, whose neighbouring work-items then touch
+        neighbouring memory."""
+        return "CPU" in self.rt.caps.type.upper()
+
     def im2col(self, cols, x, geometry) -> None:
-        """cols (N, C*kh*kw, oh*ow), contiguous = the sliding windows of x (N, C, H, W)."""
+        """cols (N, C*kh*kw, oh*ow), any strides = the sliding windows of x (N, C, H, W)."""
         total = cols.numel()
         if total == 0:
             return
         n, c, h, w = x._shape
         it = index_t(x, cols)
-        kernel = get_kernel(self.rt, _T, "im2col", (x.dtype.name, it),
+        rows = self._by_rows()
+        kernel = get_kernel(self.rt, _T, "im2col", (x.dtype.name, it, rows),
                             dict(name="nn_im2col", dt=x.dtype, T=compute_ctype(x.dtype),
-                                 index_t=it))
+                                 index_t=it, rows=rows))
+        if rows:
+            total //= geometry[-1]
         self.rt.launch(kernel, total, None, dict(total=total, x=x, C=c, H=h, W=w, cols=cols,
                                                  **dict(zip(_GEOMETRY, geometry))))
 
     def col2im(self, x, cols, geometry) -> None:
-        """x (N, C, H, W), contiguous = the column elements summed back where im2col read."""
+        """x (N, C, H, W), contiguous = the column elements (any strides) summed back where
+        im2col read."""
         total = x.numel()
         if total == 0:
             return
         n, c, h, w = x._shape
         it = index_t(x, cols)
         T = acc_ctype(x.dtype)
-        kernel = get_kernel(self.rt, _T, "col2im", (x.dtype.name, T, it),
-                            dict(name="nn_col2im", dt=x.dtype, T=T, index_t=it))
+        rows = self._by_rows() and T == x.dtype.ctype  # sums in place: no wider accumulator
+        kernel = get_kernel(self.rt, _T, "col2im", (x.dtype.name, T, it, rows),
+                            dict(name="nn_col2im", dt=x.dtype, T=T, index_t=it, rows=rows))
+        if rows:
+            total //= w
         self.rt.launch(kernel, total, None, dict(total=total, cols=cols, C=c, H=h, W=w, x=x,
                                                  **dict(zip(_GEOMETRY, geometry))))

@@ -36,11 +36,11 @@ class CpuConv:
         windows = np.lib.stride_tricks.as_strided(
             padded, (n, c, kh, kw, oh, ow),
             (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw), writeable=False)
-        dst = self.view(cols)
-        if dst.flags.c_contiguous:  # one copy, into a 6-d view of the columns
-            np.copyto(dst.reshape(n, c, kh, kw, oh, ow), windows, casting="unsafe")
-        else:
-            dst[...] = windows.reshape(n, c * kh * kw, oh * ow)
+        # One copy, into a 6-d view of the columns (splitting their row and position dims
+        # needs no copy whatever their strides).
+        dst = self.view(cols).view()
+        dst.shape = (n, c, kh, kw, oh, ow)
+        np.copyto(dst, windows, casting="unsafe")
 
     def col2im(self, x, cols, geometry) -> None:
         kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geometry

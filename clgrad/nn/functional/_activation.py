@@ -93,6 +93,11 @@ LOGSIGMOID = _op("logsigmoid", 1, "(fmin(a, ({T})0) - log1p(exp(-fabs(a))))",
                  lambda a: (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype))
 HARDSHRINK = _op("hardshrink", 2, "((a >= -b && a <= b) ? ({T})0 : a)",
                  lambda a, b: np.where((a >= -b) & (a <= b), 0, a).astype(a.dtype))
+# The backward of relu (s: its result) and of threshold (s: its input), one kernel:
+# threshold_backward(g, s, threshold) = g where s > threshold, else 0 (NaN s passes g, as in
+# PyTorch).
+THRESHOLD_BACKWARD = _op("threshold_backward", 3, "(b <= c ? ({T})0 : a)",
+                         lambda a, b, c: np.where(b <= c, 0, a).astype(a.dtype), _NUMERIC)
 SOFTSHRINK = _op("softshrink", 2, "(a > b ? a - b : (a < -b ? a + b : ({T})0))",
                  lambda a, b: np.where(a > b, a - b, np.where(a < -b, a + b, 0))
                  .astype(a.dtype))
@@ -102,11 +107,25 @@ def _grad(op: PointwiseOp, node: str, rule, saves=None) -> None:
     op.grad = Derivative(node, rule, (0,), saves=saves or {0: (0,)})
 
 
-_grad(RELU, "ReluBackward0", lambda g, x, r, need: (_where(r() > 0, g, 0.0),), {OUT: (0,)})
+def _threshold_backward(g, s, threshold):
+    return run(THRESHOLD_BACKWARD, (g, s, threshold), dtypes=(g.dtype, g.dtype))
+
+
+def _threshold_backward_rule(gg, x, r, need):
+    """ThresholdBackwardBackward0: linear in the gradient, constant in s."""
+    from ...ops.creation import zeros_like
+    return (_threshold_backward(gg, x[1], x[2]),
+            zeros_like(x[1]) if need[1] else None)
+
+
+THRESHOLD_BACKWARD.grad = Derivative("ThresholdBackwardBackward0", _threshold_backward_rule,
+                                     (0, 1), saves={1: (0,)})
+_grad(RELU, "ReluBackward0", lambda g, x, r, need: (_threshold_backward(g, r(), 0.0),),
+      {OUT: (0,)})
 _grad(HARDTANH, "HardtanhBackward0",
       lambda g, x, r, need: (_where((x[0] > x[1]) & (x[0] < x[2]), g, 0.0),))
 _grad(THRESHOLD, "ThresholdBackward0",
-      lambda g, x, r, need: (_where(x[0] > x[1], g, 0.0),))
+      lambda g, x, r, need: (_threshold_backward(g, x[0], x[1]),))
 _grad(LEAKY_RELU, "LeakyReluBackward0",
       lambda g, x, r, need: (_where(x[0] > 0, g, g * x[1]),))
 

@@ -197,9 +197,25 @@ def _conv_geometry(x_shape: tuple, w_shape: tuple, stride, padding, dilation):
     return kh, kw, oh, ow
 
 
+# The columns of one panel of samples stay under this size; a larger batch runs panel by
+# panel, and its backward computes each panel's columns again instead of keeping them.
+PANEL_BYTES = 32 << 20
+
+
+def _panels(n: int, bytes_per_sample: int) -> list:
+    """(start, stop) sample ranges whose columns fit PANEL_BYTES (at least one sample)."""
+    step = max(1, min(n, PANEL_BYTES // max(bytes_per_sample, 1)))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
 def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups: int,
                  dims: int) -> Tensor:
-    """Batched convolution on (N, C, [H,] W); records ConvolutionBackward0."""
+    """Batched convolution on (N, C, [H,] W); records ConvolutionBackward0.
+
+    Per panel of samples: the columns in (C*kh*kw, samples, oh*ow) layout, one GEMM of the
+    weight over all of them, and one copy of its (OC, samples, oh*ow) product into the NCHW
+    output that adds the bias on the way (the copy is needed anyway, so the bias is free).
+    """
     x = input if dims == 2 else input.unsqueeze(2)
     w4 = weight if dims == 2 else weight.unsqueeze(2)
     n, c, h, w = x._shape
@@ -215,19 +231,23 @@ def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation,
                            f"size: ({ekh} x {ekw}). Kernel size can't be greater than actual "
                            "input size")
     kg = c // groups * kh * kw
+    geometry = (stride, padding, dilation, groups, dims)
+    panels = _panels(n, c * kh * kw * oh * ow * x.dtype.itemsize)
+    saved_cols = None
     with no_grad():
-        cols = _conv_cols(x, (kh, kw), stride, padding, dilation)
         wmat = w4.reshape(groups, oc // groups, kg)
-        out = _matmul(wmat, cols.view(n, groups, kg, oh * ow)).view(n, oc, oh, ow)
-        if bias is not None:
-            out = out + bias.view(1, oc, 1, 1)
+        out = Tensor._empty((n, oc, oh, ow), x.dtype, x.device)
+        for start, stop in panels:
+            cols = _conv_cols(x[start:stop], (kh, kw), stride, padding, dilation)
+            product = _matmul(wmat, cols.view(groups, kg, -1))
+            _to_samples_first(product, (oc, stop - start, oh, ow), bias, out[start:stop])
+        if len(panels) == 1:
+            saved_cols = cols
     if dims == 1:
         out = out.view(n, oc, ow)
     if needs_grad(input, weight, bias):
         want = (input._requires_grad, weight._requires_grad,
                 bias is not None and bias._requires_grad)
-        saved_cols = cols.detach()
-        geometry = (stride, padding, dilation, groups, dims)
 
         def rule(g):
             if not is_grad_enabled():
@@ -241,11 +261,24 @@ def _convolution(input: Tensor, weight: Tensor, bias, stride, padding, dilation,
     return out
 
 
+def _to_samples_first(product: Tensor, shape: tuple, bias, out: Tensor) -> None:
+    """out (N, OC, oh, ow) = product (groups, OC/groups, N * oh*ow) seen as `shape`
+    (OC, N, oh, ow), plus bias per channel: one pointwise kernel."""
+    channels_first = product.view(shape).permute(1, 0, 2, 3)
+    if bias is None:
+        out.copy_(channels_first)
+    else:
+        from ...ops.pointwise import add
+        add(channels_first, bias.view(1, -1, 1, 1), out=out)
+
+
 def _conv_grads(want: tuple, geometry: tuple, g: Tensor, input: Tensor, weight: Tensor, cols):
     """(grad input, grad weight, grad bias) of a convolution, with differentiable ops.
 
-    cols: the forward's im2col columns, or None to recompute them from input (under
-    create_graph they must carry the input's history).
+    cols: the forward's columns ((C*kh*kw, N, L) layout) when it had one panel, or None to
+    compute them again from input (under create_graph they must carry the input's history).
+    The batch runs in the forward's panels, except under create_graph (one panel, so the
+    gradients stay a plain graph of differentiable ops).
     """
     stride, padding, dilation, groups, dims = geometry
     x = input if dims == 2 else input.unsqueeze(2)
@@ -254,16 +287,28 @@ def _conv_grads(want: tuple, geometry: tuple, g: Tensor, input: Tensor, weight: 
     oc = w4._shape[0]
     kh, kw, oh, ow = _conv_geometry(x._shape, w4._shape, stride, padding, dilation)
     kg = c // groups * kh * kw
-    g4 = g.reshape(n, groups, oc // groups, oh * ow)
-    gx = gw = gb = None
+    g4 = g.reshape(n, oc, oh, ow)
+    panels = [(0, n)] if cols is not None or is_grad_enabled() else \
+        _panels(n, c * kh * kw * oh * ow * x.dtype.itemsize)
+    wm = w4.reshape(groups, oc // groups, kg)
+    gx_parts, gw = [], None
+    for start, stop in panels:
+        # the output gradient channels first, (groups, OC/groups, samples * L): one copy
+        gp = g4[start:stop].transpose(0, 1).reshape(groups, oc // groups, -1)
+        if want[0]:
+            gcols = _matmul(wm.transpose(-1, -2), gp)  # (groups, kg, samples * L)
+            gcols = gcols.view(c * kh * kw, stop - start, oh * ow).transpose(0, 1)
+            gx_parts.append(col2im(gcols, (h, w), (kh, kw), stride, padding, dilation))
+        if want[1]:
+            panel_cols = cols if cols is not None else _conv_cols(
+                x[start:stop], (kh, kw), stride, padding, dilation)
+            part = _matmul(gp, panel_cols.view(groups, kg, -1).transpose(-1, -2))
+            gw = part if gw is None else gw + part
+    gx = gb = None
     if want[0]:
-        wm = w4.reshape(groups, oc // groups, kg)
-        gcols = _matmul(wm.transpose(-1, -2), g4).reshape(n, c * kh * kw, oh * ow)
-        gx = col2im(gcols, (h, w), (kh, kw), stride, padding, dilation).reshape(input._shape)
+        from ...ops.join import cat
+        gx = (gx_parts[0] if len(gx_parts) == 1 else cat(gx_parts)).reshape(input._shape)
     if want[1]:
-        if cols is None:
-            cols = _conv_cols(x, (kh, kw), stride, padding, dilation)
-        gw = _matmul(g4, cols.view(n, groups, kg, oh * ow).transpose(-1, -2)).sum(0)
         gw = gw.reshape(weight._shape)
     if want[2]:
         gb = g.sum((0, 2, 3) if dims == 2 else (0, 2))
@@ -271,11 +316,12 @@ def _conv_grads(want: tuple, geometry: tuple, g: Tensor, input: Tensor, weight: 
 
 
 def _conv_cols(x: Tensor, kernel: tuple, stride, padding, dilation) -> Tensor:
-    """im2col, skipped for 1x1 kernels with unit stride and no padding (a view of x)."""
+    """The columns of x in (C*kh*kw, N, oh*ow) layout; for 1x1 kernels with unit stride and
+    no padding, x itself with its first two dims swapped (one copy, no gather)."""
     n, c, h, w = x._shape
-    if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0) and x.is_contiguous():
-        return x.reshape(n, c, h * w)
-    return im2col(x, kernel, stride, padding, dilation)
+    if kernel == (1, 1) and stride == (1, 1) and padding == (0, 0):
+        return x.transpose(0, 1).contiguous().view(c, n, h * w)
+    return im2col(x, kernel, stride, padding, dilation, rows_first=True).transpose(0, 1)
 
 
 def conv1d(input: Tensor, weight: Tensor, bias=None, stride=1, padding=0, dilation=1,

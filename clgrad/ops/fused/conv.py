@@ -27,17 +27,21 @@ def _windows(size: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation
 
 
 def im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-           windows: tuple | None = None) -> Tensor:
+           windows: tuple | None = None, rows_first: bool = False) -> Tensor:
     """(N, C, H, W) -> (N, C*kh*kw, oh*ow); records Im2ColBackward0.
 
     windows: (oh, ow), the first window positions taken; all that fit by default (a
     transposed convolution's gradient takes only its input's size: with output_padding past
-    the stride more would fit).
+    the stride more would fit). rows_first: the result is a view of (C*kh*kw, N, oh*ow)
+    contiguous memory, the layout in which one GEMM covers the whole batch.
     """
     n, c, h, w = x._shape
     kh, kw = kernel
     oh, ow = windows or _windows((h, w), kernel, stride, padding, dilation)
-    cols = Tensor._empty((n, c * kh * kw, oh * ow), x.dtype, x.device)
+    if rows_first:
+        cols = Tensor._empty((c * kh * kw, n, oh * ow), x.dtype, x.device).transpose(0, 1)
+    else:
+        cols = Tensor._empty((n, c * kh * kw, oh * ow), x.dtype, x.device)
     cols._storage.backend.im2col(cols, x, (kh, kw, *stride, *padding, *dilation, oh, ow))
     if needs_grad(x):
         record("Im2ColBackward0", cols, (x,), lambda g: (
@@ -47,15 +51,14 @@ def im2col(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, dilation: tu
 
 def col2im(cols: Tensor, size: tuple, kernel: tuple, stride: tuple, padding: tuple,
            dilation: tuple, windows: tuple | None = None) -> Tensor:
-    """(N, C*kh*kw, oh*ow) -> (N, C, H, W), overlapping windows added; records
+    """(N, C*kh*kw, oh*ow), any strides -> (N, C, H, W), overlapping windows added; records
     Col2ImBackward0. windows: (oh, ow) as im2col's."""
     n, ck, _ = cols._shape
     kh, kw = kernel
     h, w = size
     oh, ow = windows or _windows((h, w), kernel, stride, padding, dilation)
-    src = cols if cols.is_contiguous() else cols.detach().contiguous()
     out = Tensor._empty((n, ck // (kh * kw), h, w), cols.dtype, cols.device)
-    out._storage.backend.col2im(out, src, (kh, kw, *stride, *padding, *dilation, oh, ow))
+    out._storage.backend.col2im(out, cols, (kh, kw, *stride, *padding, *dilation, oh, ow))
     if needs_grad(cols):
         record("Col2ImBackward0", out, (cols,), lambda g: (
             im2col(g, kernel, stride, padding, dilation, (oh, ow)),))
