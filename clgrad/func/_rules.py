@@ -153,8 +153,8 @@ def _reduce(fn, orig, level, args, kwargs, name):
     if name in ("max", "min"):
         other = bound.arguments.get("other")
         if isinstance(dim, clgrad.Tensor) or isinstance(other, clgrad.Tensor):
-            return B["maximum" if name == "max" else "minimum"](x, dim if other is None
-                                                                  else other)
+            return B["maximum" if name == "max" else "minimum"](
+                x, dim if other is None else other)
     r = v.dim() - 1
     keepdim = bound.arguments.get("keepdim", False)
     size = v.shape[0]
@@ -809,7 +809,16 @@ def _install_methods() -> None:
         setattr(BatchedTensor, "__%s__" % short, _unary_operator(op))
     BatchedTensor.__matmul__ = _matmul_method()
     BatchedTensor.__rmatmul__ = _matmul_method(reflected=True)
+    for name, fn in list(_pw._WITH_INPLACE.items()) + list(_pw._METHOD_ONLY.items()):
+        if name not in ("allclose", "equal"):
+            _TENSOR_METHODS[name] = _as_method(_BY_ORIG[id(fn)])
+    for name in ("matmul", "mm", "bmm", "mv", "dot", "inner", "max", "min"):
+        if name in B:
+            _TENSOR_METHODS[name] = _as_method(B[name])
     install_fallbacks()
+
+
+_TENSOR_METHODS: dict = {}
 
 
 def _as_method(aware):
@@ -867,6 +876,13 @@ def install() -> None:
                         aware = _BY_ORIG[id(orig)] = _aware(orig, None, prefix + name)
             _SWAPPED.append((ns, name, orig))
             setattr(ns, name, aware)
+    # plain.method(batched, ...): the Tensor methods of the rules see batched arguments
+    T = clgrad.Tensor
+    for name in _TENSOR_METHODS:
+        orig = vars(T).get(name)
+        if orig is not None:
+            _SWAPPED.append((T, name, orig))
+            setattr(T, name, _TENSOR_METHODS[name])
     orig = clgrad.autograd.grad
     _SWAPPED.append((clgrad.autograd, "grad", orig))
     clgrad.autograd.grad = _grad_aware(orig)

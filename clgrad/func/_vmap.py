@@ -32,6 +32,10 @@ _ERROR_MESSAGE = ("vmap: called random operation while in randomness error mode.
                   "randomness operation out of vmap")
 
 
+class _OutputError(ValueError):
+    """An error in what the function returned: raised as it is, not rerun as the loop."""
+
+
 def _expand_dims(dims, args, what):
     if isinstance(dims, int) or dims is None:
         return [dims] * len(args)
@@ -123,13 +127,14 @@ def _out_dims(name, out_dims, n):
     ods = (flatten(out_dims)[0] if isinstance(out_dims, (tuple, list))
            else [out_dims] * n)
     if len(ods) != n:
-        raise ValueError("vmap(%s, ..., out_dims=%r)(<inputs>): out_dims is not compatible with "
-                         "the structure of `outputs`" % (name, out_dims))
+        raise _OutputError("vmap(%s, ..., out_dims=%r)(<inputs>): out_dims is not compatible "
+                           "with the structure of `outputs`" % (name, out_dims))
     for od in ods:
         if od is not None and not isinstance(od, int):
-            raise ValueError("vmap(%s, ..., out_dims=%s): `out_dims` must be an int, None or a "
-                             "python collection of ints representing where in the outputs "
-                             "the vmapped dimension should appear." % (name, out_dims))
+            raise _OutputError("vmap(%s, ..., out_dims=%s): `out_dims` must be an int, None or "
+                               "a python collection of ints representing where in the "
+                               "outputs the vmapped dimension should appear."
+                               % (name, out_dims))
     return ods
 
 
@@ -188,14 +193,14 @@ def _batched_run(func, name, mapped, size, out_dims, randomness, kwargs):
             batched = type(o) is _batched.BatchedTensor and o._blevel == level
             if od is None:
                 if batched:
-                    raise ValueError("vmap(%s, ...): `%s` can not return a BatchedTensor when "
-                                     "out_dim is None" % (name, name))
+                    raise _OutputError("vmap(%s, ...): `%s` can not return a BatchedTensor "
+                                       "when out_dim is None" % (name, name))
                 result.append(o)
                 continue
             if not isinstance(o, clgrad.Tensor):
-                raise ValueError("vmap(%s, ...): `%s` must only return Tensors, got type %s. "
-                                 "Did you mean to set out_dims= to None for output?"
-                                 % (name, name, type(o)))
+                raise _OutputError("vmap(%s, ...): `%s` must only return Tensors, got type "
+                                   "%s. Did you mean to set out_dims= to None for output?"
+                                   % (name, name, type(o)))
             if batched:
                 v = o._bvalue
                 result.append(v.movedim(0, od) if od else v)
@@ -229,6 +234,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             out = _batched_run(func, name, mapped, size, out_dims, randomness, kwargs)
             STATS["batched"] += 1
             return out
+        except _OutputError:
+            raise
         except Exception:
             if STRICT[0]:
                 raise
