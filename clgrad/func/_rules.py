@@ -858,40 +858,78 @@ _SWAPPED: list = []   # (namespace, name, original)
 _RANDOM_CREATION = ("rand", "randn")
 
 
+def _aware_for(orig, name: str):
+    aware = _BY_ORIG.get(id(orig))
+    if aware is not None and aware._vmap_orig is orig:
+        return aware
+    aware = B.get(name)
+    if aware is None or aware._vmap_orig is not orig:
+        aware = _aware(orig, None, name)
+    _BY_ORIG[id(orig)] = aware
+    return aware
+
+
+_PLAN: dict = {}  # namespace -> (size, itemgetter, originals, {name: original}, {name: aware})
+
+
+def _plan(ns, prefix: str) -> tuple:
+    """The functions of a module to swap (two dicts, applied with dict.update), computed again
+    when the module gained or changed names (setattr by other code) since the last vmap."""
+    d = vars(ns)
+    known = _PLAN.get(ns)
+    if known is not None and known[0] == len(d) and known[1](d) == known[2]:
+        return known
+    origs, awares = {}, {}
+    for name, orig in list(d.items()):
+        if name.startswith("_") or not isinstance(orig, types.FunctionType):
+            continue
+        if name in _RANDOM_CREATION and ns is clgrad:
+            aware = _random_creation(orig, name)
+        else:
+            aware = _aware_for(orig, prefix + name)
+        origs[name] = orig
+        awares[name] = aware
+    names = tuple(origs)
+    known = _PLAN[ns] = (len(d), operator.itemgetter(*names), tuple(origs.values()), origs,
+                         awares)
+    return known
+
+
 def install() -> None:
     build()
     import clgrad.autograd
     import clgrad.nn.functional as F
     for ns, prefix in ((clgrad, ""), (F, "F.")):
-        for name, orig in list(vars(ns).items()):
-            if name.startswith("_") or not isinstance(orig, types.FunctionType):
-                continue
-            if name in _RANDOM_CREATION and ns is clgrad:
-                aware = _random_creation(orig, name)
-            else:
-                aware = _BY_ORIG.get(id(orig))
-                if aware is None:
-                    aware = B.get(prefix + name)
-                    if aware is None or aware._vmap_orig is not orig:
-                        aware = _BY_ORIG[id(orig)] = _aware(orig, None, prefix + name)
-            _SWAPPED.append((ns, name, orig))
-            setattr(ns, name, aware)
+        plan = _plan(ns, prefix)
+        vars(ns).update(plan[4])
+        _SWAPPED.append((vars(ns), None, plan[3]))
     # plain.method(batched, ...): the Tensor methods of the rules see batched arguments
     T = clgrad.Tensor
-    for name in _TENSOR_METHODS:
+    for name, method in _TENSOR_METHODS.items():
         orig = vars(T).get(name)
         if orig is not None:
             _SWAPPED.append((T, name, orig))
-            setattr(T, name, _TENSOR_METHODS[name])
+            setattr(T, name, method)
     orig = clgrad.autograd.grad
-    _SWAPPED.append((clgrad.autograd, "grad", orig))
-    clgrad.autograd.grad = _grad_aware(orig)
+    aware = _GRAD.get("aware")
+    if aware is None or aware._vmap_orig is not orig:
+        aware = _GRAD["aware"] = _grad_aware(orig)
+    _SWAPPED.append((vars(clgrad.autograd), "grad", orig))
+    vars(clgrad.autograd)["grad"] = aware
+
+
+_GRAD: dict = {}
 
 
 def uninstall() -> None:
     while _SWAPPED:
         ns, name, orig = _SWAPPED.pop()
-        setattr(ns, name, orig)
+        if name is None:
+            ns.update(orig)
+        elif type(ns) is dict:
+            ns[name] = orig
+        else:
+            setattr(ns, name, orig)
 
 
 __all__ = ["B", "install", "uninstall", "build", "Unbatchable"]
