@@ -419,3 +419,32 @@ def test_entry_points_restored_outside_vmap(device):
     with pytest.raises(ZeroDivisionError):
         clgrad.func.vmap(lambda r: 1 / 0)(clgrad.ones(3, 2, device=device))
     assert clgrad.add is add and not _vmap.LEVELS
+
+
+def test_per_sample_gradients(device, strict):
+    """vmap(grad(loss), in_dims=(None, 0, 0)): shared parameters, one gradient per sample,
+    batched (the unbatched parameters become expanded batched inputs of grad)."""
+    w, xs, ys = _data(3, 2), _data(5, 3), _data(5, 2)
+
+    def loss(m, f):
+        return lambda p, x, y: ((f.tanh(x @ p) - y) ** 2).mean()
+    c = clgrad.func.vmap(clgrad.func.grad(loss(clgrad, F)), in_dims=(None, 0, 0))(
+        *(clgrad.tensor(a, device=device) for a in (w, xs, ys)))
+    t = torch.func.vmap(torch.func.grad(loss(torch, TF)), in_dims=(None, 0, 0))(
+        *(torch.tensor(a) for a in (w, xs, ys)))
+    _same(c, t)
+    lin = clgrad.nn.Linear(3, 2).double().to(device)
+    tlin = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        tlin.weight.copy_(torch.tensor(to_numpy(lin.weight)))
+        tlin.bias.copy_(torch.tensor(to_numpy(lin.bias)))
+    grads = []
+    for m, mod, cast in ((clgrad, lin, lambda a: clgrad.tensor(a, device=device)),
+                         (torch, tlin, torch.tensor)):
+        params = {k: v.detach() for k, v in mod.named_parameters()}
+
+        def f(p, x, y, m=m, mod=mod):
+            return ((m.func.functional_call(mod, p, (x,)) - y) ** 2).sum()
+        per_sample = m.func.vmap(m.func.grad(f), in_dims=(None, 0, 0))
+        grads.append(per_sample(params, cast(xs), cast(ys)))
+    _same(grads[0], grads[1])

@@ -916,6 +916,28 @@ def install() -> None:
         aware = _GRAD["aware"] = _grad_aware(orig)
     _SWAPPED.append((vars(clgrad.autograd), "grad", orig))
     vars(clgrad.autograd)["grad"] = aware
+    from . import _autodiff
+    orig = vars(_autodiff)["_prepare"]
+    aware = _GRAD.get("prepare")
+    if aware is None or aware._vmap_orig is not orig:
+        aware = _GRAD["prepare"] = _prepare_aware(orig)
+    _SWAPPED.append((vars(_autodiff), "_prepare", orig))
+    vars(_autodiff)["_prepare"] = aware
+
+
+def _prepare_aware(orig):
+    """grad/vjp/jacrev under vmap: an input not batched at the innermost level becomes an
+    expanded batched one, so that its gradient is per sample (per-sample gradients of shared
+    parameters) and autograd.grad sees inputs batched like the outputs."""
+    def prepare(x):
+        e = orig(x)
+        if LEVELS and isinstance(e, clgrad.Tensor):
+            info = LEVELS[-1]
+            if type(e) is not BatchedTensor or e._blevel != info.level:
+                e = wrap(e.unsqueeze(0).expand((info.size,) + tuple(e.shape)), info.level)
+        return e
+    prepare._vmap_orig = orig
+    return prepare
 
 
 _GRAD: dict = {}
