@@ -410,6 +410,12 @@ def test_batched_path_launches_o1_kernels(device, strict):
     assert n16 == n2 <= 4, (n16, n2)
     assert loop >= 16 * 3
     np.testing.assert_allclose(to_numpy(f(big)), (np.exp(to_numpy(big)) * 2).sum(2), rtol=1e-5)
+    # a layer's worth of the other families: still a count independent of the batch
+    w = clgrad.rand(5, 3, device=device)
+    g = clgrad.func.vmap(lambda r: F.softmax(F.relu(r @ w).t().reshape(3, 4), -1)[1:].amax(0))
+    g(small)
+    n16, n2 = _launches(device, lambda: g(big)), _launches(device, lambda: g(small))
+    assert n16 == n2 <= 8, (n16, n2)
 
 
 def test_entry_points_restored_outside_vmap(device):

@@ -624,6 +624,8 @@ def _random_pointwise(fn, orig, level, args, kwargs, name):
     """dropout and friends: 'different' draws for the whole batch at once; 'same' loops with
     the generator replayed per sample."""
     info = level_info(level)
+    if info.randomness == "error":  # a draw raises PyTorch's error; none (eval mode) batches
+        return _pointwise(fn, orig, level, args, kwargs, name)
     if len(LEVELS) > 1 or info.randomness != "different":
         return fallback(fn, level, args, kwargs, name)
     SANCTIONED[0] += 1
