@@ -297,6 +297,15 @@ def test_whole_function_loop(device):
         return acc.clone()
     _same(clgrad.func.vmap(into_unbatched)(c), torch.cumsum(t, 0))
     assert _vmap.STATS["loop"] == loops + 2
+    # written into its input, then unbatchable: a rerun would write twice, so it raises
+    before = to_numpy(c).copy()
+
+    def writes_then_reads(r):
+        r.mul_(2)
+        return r * float(r.sum())
+    with pytest.raises(RuntimeError, match="wrote into its inputs"):
+        clgrad.func.vmap(writes_then_reads)(c)
+    np.testing.assert_allclose(to_numpy(c), before * 2)
 
 
 # -- autograd ------------------------------------------------------------------------------------

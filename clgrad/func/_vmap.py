@@ -9,7 +9,9 @@ Where the function cannot run on BatchedTensors at all (op code reaching into a 
 storage, a host read that differs between samples, in-place writes of batched values into an
 unbatched tensor, nested random draws), any exception in the batched run makes vmap rerun the
 function as the per-sample loop: each sample runs func alone, the results are stacked, and
-errors are raised from there (so the messages are those of the unbatched ops).
+errors are raised from there (so the messages are those of the unbatched ops). The rerun repeats
+the function's Python side effects; a batched run that wrote into its inputs in place before
+failing raises instead of rerunning (the loop would write twice).
 
 randomness='same' replays the generator state for every sample (batched: a draw without
 batched inputs is made once and broadcasts); 'different' draws fresh numbers per sample
@@ -138,6 +140,18 @@ def _out_dims(name, out_dims, n):
     return ods
 
 
+def _versions(mapped) -> list:
+    """The version counters of the input tensors (of their physical tensors under vmap)."""
+    out = []
+    for leaves, _, _ in mapped:
+        for leaf in leaves:
+            while type(leaf) is _batched.BatchedTensor:
+                leaf = leaf._bvalue
+            if isinstance(leaf, clgrad.Tensor):
+                out.append(leaf._version_count)
+    return out
+
+
 def _loop(func, name, mapped, size, out_dims, randomness, kwargs):
     """Each sample alone, the results stacked (vmap before batching rules, and its fallback)."""
     state = clgrad.random.get_rng_state() if randomness == "same" else None
@@ -230,15 +244,22 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     def run(mapped, size, kwargs):
         state = clgrad.random.get_rng_state() if randomness == "same" else None
+        versions = _versions(mapped)
         try:
             out = _batched_run(func, name, mapped, size, out_dims, randomness, kwargs)
             STATS["batched"] += 1
             return out
         except _OutputError:
             raise
-        except Exception:
+        except Exception as e:
             if STRICT[0]:
                 raise
+            if _versions(mapped) != versions:
+                # the loop would write into the inputs a second time: say so instead
+                raise RuntimeError("vmap(%s): the function wrote into its inputs in place and "
+                                   "then met an op that cannot run batched (%s: %s); move the "
+                                   "in-place writes after it, or out of vmap"
+                                   % (name, type(e).__name__, e)) from e
         STATS["loop"] += 1
         if state is not None:
             clgrad.random.set_rng_state(state)
