@@ -463,3 +463,34 @@ def test_per_sample_gradients(device, strict):
         per_sample = m.func.vmap(m.func.grad(f), in_dims=(None, 0, 0))
         grads.append(per_sample(params, cast(xs), cast(ys)))
     _same(grads[0], grads[1])
+
+
+ERRORS = [
+    lambda V, x: V(lambda a, b: a, in_dims=(0,))(x, x),
+    lambda V, x: V(lambda a: a, in_dims=2)(x),
+    lambda V, x: V(lambda a, b: a, in_dims=(0, 0))(x, 3),
+    lambda V, x: V(lambda a: a, in_dims=None)(x),
+    lambda V, x: V(lambda a: a, in_dims=0.5)(x),
+    lambda V, x: V(lambda a: a, in_dims=((0,),))(x),
+    lambda V, x: V(lambda a, b: a + b)(x, x[:2]),
+    lambda V, x: V(lambda a: a)(x[0, 0]),
+    lambda V, x: V(lambda: 1)(),
+    lambda V, x: V(lambda a: 3)(x),
+    lambda V, x: V(lambda a: a * 2, out_dims=None)(x),
+    lambda V, x: V(lambda a: (a, a), out_dims=(0, 0, 0))(x),
+    lambda V, x: V(lambda a: {"k": a}, out_dims={"j": 0})(x),
+    lambda V, x: V(lambda a: a, out_dims="a")(x),
+    lambda V, x: V(lambda a: a, chunk_size=0)(x),
+    lambda V, x: V(lambda a: a, randomness="x")(x),
+]
+
+
+@pytest.mark.parametrize("k", range(len(ERRORS)))
+def test_errors_match_torch(k):
+    got = []
+    for m in (torch, clgrad):
+        with pytest.raises(Exception) as info:
+            ERRORS[k](m.func.vmap, m.ones(3, 2))
+        text = str(info.value).replace("torch", "M").replace("clgrad", "M")
+        got.append((type(info.value), text))
+    assert got[0] == got[1]

@@ -34,18 +34,52 @@ _ERROR_MESSAGE = ("vmap: called random operation while in randomness error mode.
                   "randomness operation out of vmap")
 
 
-class _OutputError(ValueError):
-    """An error in what the function returned: raised as it is, not rerun as the loop."""
+def _output_error(message: str) -> ValueError:
+    """An error in what the function returned (a ValueError, as PyTorch's): raised as it is,
+    not rerun as the loop."""
+    e = ValueError(message)
+    e._vmap_output = True
+    return e
 
 
-def _expand_dims(dims, args, what):
-    if isinstance(dims, int) or dims is None:
-        return [dims] * len(args)
-    if isinstance(dims, (tuple, list)) and len(dims) == len(args):
-        return list(dims)
-    raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims is not compatible with "
-                     "the structure of `inputs`. in_dims has structure %r but inputs has "
-                     "%d arguments" % (what, dims, dims, len(args)))
+def _spec(tree, indent: int = 0) -> str:
+    """A pytree's structure as torch.utils._pytree.TreeSpec prints it."""
+    if isinstance(tree, (tuple, list, dict)):
+        kind = ("namedtuple" if hasattr(tree, "_fields") else type(tree).__name__)
+        context = (repr(list(tree)) if isinstance(tree, dict)
+                   else repr(type(tree)) if hasattr(tree, "_fields") else "None")
+        children = list(tree.values()) if isinstance(tree, dict) else list(tree)
+        text = ""
+        if children:
+            indent += 2
+            text = _spec(children[0], indent) + ("," if len(children) > 1 else "")
+            text += ",".join("\n" + " " * indent + _spec(c, indent) for c in children[1:])
+        return "TreeSpec(%s, %s, [%s])" % (kind, context, text)
+    return "*"
+
+
+def _broadcast(dims, tree):
+    """dims (a prefix of tree's structure) given for each leaf of tree, or None where they do
+    not match (torch's _broadcast_to_and_flatten)."""
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(flatten(tree)[0])
+    if isinstance(tree, dict):
+        if not isinstance(dims, dict) or list(dims) != list(tree):
+            return None
+        pairs = [(dims[k], tree[k]) for k in tree]
+    elif isinstance(tree, (tuple, list)):
+        if type(dims) is not type(tree) or len(dims) != len(tree):
+            return None
+        pairs = list(zip(dims, tree))
+    else:
+        return None
+    out = []
+    for d, t in pairs:
+        sub = _broadcast(d, t)
+        if sub is None:
+            return None
+        out += sub
+    return out
 
 
 class _Listener:
@@ -85,58 +119,83 @@ class _Listener:
 
 
 def _validate(name, in_dims, args):
-    """(per argument: (leaves, rebuild, per-leaf dims), batch size)."""
-    dims = _expand_dims(in_dims, args, name)
+    """(per argument: (leaves, rebuild, per-leaf dims), batch size), PyTorch's checks."""
+    if not isinstance(in_dims, (int, tuple)):
+        raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): expected `in_dims` to be int or "
+                         "a (potentially nested) tuple matching the structure of inputs, got: "
+                         "%s." % (name, in_dims, type(in_dims)))
+    if not args:
+        raise ValueError("vmap(%s)(<inputs>): got no inputs. Maybe you forgot to add inputs, or "
+                         "you are trying to vmap over a function with no inputs. The latter is "
+                         "unsupported." % name)
+    flat = _broadcast(in_dims, tuple(args))
+    if flat is None:
+        raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): in_dims is not compatible with "
+                         "the structure of `inputs`. in_dims has structure %s but inputs has "
+                         "structure %s." % (name, in_dims, _spec(in_dims), _spec(tuple(args))))
     mapped = []
-    size = None
-    for a, d in zip(args, dims):
+    sizes = []
+    i = 0
+    for a in args:
         leaves, rb = flatten(a)
-        ds = flatten(d)[0] if isinstance(d, (tuple, list, dict)) else [d] * len(leaves)
-        if len(ds) != len(leaves):
-            raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims is not compatible "
-                             "with the structure of `inputs`." % (name, in_dims))
-        for leaf, dd in zip(leaves, ds):
+        ds = flat[i:i + len(leaves)]
+        i += len(leaves)
+        for k, (leaf, dd) in enumerate(zip(leaves, ds)):
+            if leaf is None:
+                ds[k] = None  # None is an empty pytree in PyTorch: nothing to map
+                continue
             if dd is None:
                 continue
             if not isinstance(dd, int):
-                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): in_dims must be int, "
-                                 "None or a pytree of them" % (name, in_dims))
+                raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): Got in_dim=%s for an "
+                                 "input but in_dim must be either an integer dimension or "
+                                 "None." % (name, in_dims, dd))
             if not isinstance(leaf, clgrad.Tensor):
-                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%r for "
-                                 "an input but the input is of type %s. We cannot vmap "
-                                 "over non-Tensor arguments" % (name, in_dims, dd,
-                                                                type(leaf)))
-            if not -leaf.dim() <= dd < max(leaf.dim(), 1) or leaf.dim() == 0:
-                raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): Got in_dim=%d for "
+                raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): Got in_dim=%s for an "
+                                 "input but the input is of type %s. We cannot vmap over "
+                                 "non-Tensor arguments, please use None as the respective "
+                                 "in_dim" % (name, in_dims, dd, type(leaf)))
+            if not -leaf.dim() <= dd < leaf.dim():
+                raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): Got in_dim=%d for "
                                  "some input, but that input is a Tensor of "
                                  "dimensionality %d so expected in_dim to satisfy "
                                  "-%d <= in_dim < %d." % (name, in_dims, dd, leaf.dim(),
                                                           leaf.dim(), leaf.dim()))
-            n = leaf.shape[dd]
-            if size is not None and n != size:
-                raise ValueError("vmap: Expected all tensors to have the same size in the "
-                                 "mapped dimension, got sizes %d and %d for the mapped "
-                                 "dimension" % (size, n))
-            size = n
+            sizes.append(leaf.shape[dd])
         mapped.append((leaves, rb, ds))
-    if size is None:
-        raise ValueError("vmap(%s, in_dims=%r, ...)(<inputs>): vmap must have at least "
-                         "one non-None value in in_dims" % (name, in_dims))
-    return mapped, size
+    if not sizes:
+        raise ValueError("vmap(%s, in_dims=%s, ...)(<inputs>): vmap must have at least one "
+                         "non-None value in in_dims" % (name, in_dims))
+    if any(n != sizes[0] for n in sizes):
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         "dimension, got sizes %s for the mapped dimension" % sizes)
+    return mapped, sizes[0]
 
 
-def _out_dims(name, out_dims, n):
-    ods = (flatten(out_dims)[0] if isinstance(out_dims, (tuple, list))
-           else [out_dims] * n)
-    if len(ods) != n:
-        raise _OutputError("vmap(%s, ..., out_dims=%r)(<inputs>): out_dims is not compatible "
-                           "with the structure of `outputs`" % (name, out_dims))
-    for od in ods:
+def _check_out_dims(name, out_dims):
+    for od in flatten(out_dims)[0] if isinstance(out_dims, (tuple, list, dict)) else [out_dims]:
         if od is not None and not isinstance(od, int):
-            raise _OutputError("vmap(%s, ..., out_dims=%s): `out_dims` must be an int, None or "
-                               "a python collection of ints representing where in the "
-                               "outputs the vmapped dimension should appear."
-                               % (name, out_dims))
+            raise _output_error("vmap(%s, ..., out_dims=%s): `out_dims` must be an int, None "
+                                "or a python collection of ints representing where in the "
+                                "outputs the vmapped dimension should appear."
+                                % (name, out_dims))
+
+
+def _out_dims(name, out_dims, out):
+    """The out_dim of each leaf of the output `out` (PyTorch's structure rules and errors)."""
+    if isinstance(out, clgrad.Tensor):
+        if isinstance(out_dims, int) or out_dims is None:
+            return [out_dims]
+        if isinstance(out_dims, tuple) and len(out_dims) == 1:
+            return list(out_dims)
+        ods = None
+    else:
+        ods = _broadcast(out_dims, out)
+    if ods is None:
+        raise _output_error("vmap(%s, ..., out_dims=%s)(<inputs>): out_dims is not compatible "
+                            "with the structure of `outputs`. out_dims has structure %s but "
+                            "outputs has structure %s." % (name, out_dims, _spec(out_dims),
+                                                           _spec(out)))
     return ods
 
 
@@ -170,7 +229,7 @@ def _loop(func, name, mapped, size, out_dims, randomness, kwargs):
         if listener is not None:
             _capture.ACTIVE.remove(listener)
     out_leaves0, out_rb = flatten(results[0])
-    ods = _out_dims(name, out_dims, len(out_leaves0))
+    ods = _out_dims(name, out_dims, results[0])
     columns = [flatten(r)[0] for r in results]
     stacked = []
     for k, od in enumerate(ods):
@@ -201,20 +260,20 @@ def _batched_run(func, name, mapped, size, out_dims, randomness, kwargs):
                     for leaf, dd in zip(leaves, ds)]) for leaves, rb, ds in mapped]
         out = func(*args, **kwargs)
         out_leaves, out_rb = flatten(out)
-        ods = _out_dims(name, out_dims, len(out_leaves))
+        ods = _out_dims(name, out_dims, out)
         result = []
         for o, od in zip(out_leaves, ods):
             batched = type(o) is _batched.BatchedTensor and o._blevel == level
             if od is None:
                 if batched:
-                    raise _OutputError("vmap(%s, ...): `%s` can not return a BatchedTensor "
-                                       "when out_dim is None" % (name, name))
+                    raise _output_error("vmap(%s, ...): `%s` can not return a BatchedTensor "
+                                        "when out_dim is None" % (name, name))
                 result.append(o)
                 continue
             if not isinstance(o, clgrad.Tensor):
-                raise _OutputError("vmap(%s, ...): `%s` must only return Tensors, got type "
-                                   "%s. Did you mean to set out_dims= to None for output?"
-                                   % (name, name, type(o)))
+                raise _output_error("vmap(%s, ...): `%s` must only return Tensors, got type "
+                                    "%s. Did you mean to set out_dims= to None for output?"
+                                    % (name, name, type(o)))
             if batched:
                 v = o._bvalue
                 result.append(v.movedim(0, od) if od else v)
@@ -249,10 +308,8 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             out = _batched_run(func, name, mapped, size, out_dims, randomness, kwargs)
             STATS["batched"] += 1
             return out
-        except _OutputError:
-            raise
         except Exception as e:
-            if STRICT[0]:
+            if STRICT[0] or getattr(e, "_vmap_output", False):
                 raise
             if _versions(mapped) != versions:
                 # the loop would write into the inputs a second time: say so instead
@@ -266,6 +323,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         return _loop(func, name, mapped, size, out_dims, randomness, kwargs)
 
     def wrapper(*args, **kwargs):
+        _check_out_dims(name, out_dims)
         mapped, size = _validate(name, in_dims, args)
         if chunk_size is None or chunk_size >= size:
             return run(mapped, size, kwargs)
@@ -281,7 +339,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             chunk = [(lv, rb, ds) for lv, rb, ds in chunk]
             parts.append(run(chunk, n, kwargs))
         leaves0, out_rb = flatten(parts[0])
-        ods = _out_dims(name, out_dims, len(leaves0))
+        ods = _out_dims(name, out_dims, parts[0])
         columns = [flatten(p)[0] for p in parts]
         joined = [columns[0][k] if od is None else clgrad.cat([c[k] for c in columns], dim=od)
                   for k, od in enumerate(ods)]
