@@ -251,7 +251,11 @@ def _batched_run(func, name, mapped, size, out_dims, randomness, kwargs):
     info = Level(level, size, randomness)
     outermost = not LEVELS
     if outermost:
-        _rules.install()
+        try:
+            _rules.install()
+        except BaseException:
+            _rules.uninstall()
+            raise
     LEVELS.append(info)
     listener = _Listener(randomness, info)
     _capture.ACTIVE.append(listener)
