@@ -366,6 +366,10 @@ def test_randomness_batched(device, strict):
     assert len({tuple(r) for r in drop.tolist()}) == 6
     drop = clgrad.func.vmap(lambda r: F.dropout(r, 0.5), randomness="same")(x)
     assert len({tuple(r) for r in drop.tolist()}) == 1
+    for mode, n in (("same", 1), ("different", 6)):
+        chunked = clgrad.func.vmap(lambda r: F.dropout(r + clgrad.rand(50, device=device), 0.5),
+                                   randomness=mode, chunk_size=4)(x)
+        assert len({tuple(r) for r in chunked.tolist()}) == n
     _vmap.STRICT[0] = False
     with pytest.raises(RuntimeError, match="randomness error mode"):
         clgrad.func.vmap(lambda r: F.dropout(r, 0.5))(x)

@@ -340,7 +340,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             chunk = [(
                 [leaf if dd is None else leaf.narrow(dd, start, n) for leaf, dd in zip(lv, ds)],
                 rb, ds) for lv, rb, ds in mapped]
-            chunk = [(lv, rb, ds) for lv, rb, ds in chunk]
             parts.append(run(chunk, n, kwargs))
         leaves0, out_rb = flatten(parts[0])
         ods = _out_dims(name, out_dims, parts[0])
