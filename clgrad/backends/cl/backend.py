@@ -77,6 +77,11 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         self.queue = self.rt.queue
         self.group_size = self.rt.group_size
         self._kernels = self.rt.kernels
+        # Kernels with a variant per row of work for CPU devices (pointwise strided, pool,
+        # im2col/col2im) pick it here: a CPU pays more for the divisions of per-element index
+        # arithmetic than for the memory traffic, while a GPU wants neighbouring work-items on
+        # neighbouring elements.
+        self._cpu_device = "CPU" in self.rt.caps.type.upper()
 
     # -- memory -----------------------------------------------------------------------------
     def check_dtype(self, dtype) -> None:
@@ -193,10 +198,13 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
                 kinds.append("c" if is_contiguous(sizes, strides[k]) else "s")
                 dtypes.append(x._storage.dtype)
                 k += 1
-        key = (op.name, compute, out.dtype, tuple(kinds), tuple(dtypes), rank, big)
+        # On CPU devices a work-item runs along the innermost dim: the index arithmetic's
+        # divisions cost more there than the memory traffic of a strided copy.
+        rows = rank >= 2 and self._cpu_device
+        key = (op.name, compute, out.dtype, tuple(kinds), tuple(dtypes), rank, big, rows)
         kernel = get_kernel(self.rt, _EW, "pointwise", key,
                             lambda: self._pointwise_params(op, out.dtype, out_kind, dtypes, rank,
-                                                           compute, big, kinds[1:]))
+                                                           compute, big, kinds[1:], rows))
         # Packed in the declared order: n, out (+ strides), operands (+ strides), sizes.
         args = [n, out._storage.data, out._offset]
         if out_kind == "s":
@@ -212,11 +220,14 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
                     args.extend(strides[k])
                 k += 1
         args.extend(sizes)
+        if rows:
+            n //= sizes[-1]
+            args[0] = n
         self.rt.launch(kernel, n, None, args, kernel.check)
 
     @staticmethod
     def _pointwise_params(op, out_dtype, out_kind, dtypes, rank, compute, big,
-                          kinds=None) -> dict:
+                          kinds=None, rows=False) -> dict:
         """Render parameters of kernels/elementwise.cl.mako:pointwise."""
         T = compute_ctype(compute)
         if kinds is None:
@@ -224,7 +235,7 @@ class ClBackend(ClReduce, ClSort, ClRandom, ClCreation, ClIndex, ClLinalg, ClCon
         params = dict(name=f"pw_{op.name}", out=out_dtype, out_kind=out_kind,
                       operands=tuple(zip(kinds, dtypes)), rank=rank, T=T,
                       expr=op.opencl_c_expr(T, compute), index_t="long" if big else "int",
-                      helpers=op.helpers)
+                      helpers=op.helpers, rows=rows)
         check = _DIVISOR_CHECKS.get(op.name)
         if check is not None and not compute.is_floating_point and compute.name != "bool":
             params.update(divisor_check=True, check=check)

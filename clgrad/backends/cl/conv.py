@@ -14,12 +14,6 @@ _GEOMETRY = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw", "oh", "ow")
 
 
 class ClConv:
-    def _by_rows(self) -> bool:
-        """A work-item per row on CPU devices (index arithmetic per element costs more than
-        the copy there); per element on GPUs, whose neighbouring work-items then touch
-        neighbouring memory."""
-        return "CPU" in self.rt.caps.type.upper()
-
     def im2col(self, cols, x, geometry) -> None:
         """cols (N, C*kh*kw, oh*ow), any strides = the sliding windows of x (N, C, H, W)."""
         total = cols.numel()
@@ -27,7 +21,7 @@ class ClConv:
             return
         n, c, h, w = x._shape
         it = index_t(x, cols)
-        rows = self._by_rows()
+        rows = self._cpu_device  # a work-item per row
         kernel = get_kernel(self.rt, _T, "im2col", (x.dtype.name, it, rows),
                             dict(name="nn_im2col", dt=x.dtype, T=compute_ctype(x.dtype),
                                  index_t=it, rows=rows))
@@ -45,7 +39,7 @@ class ClConv:
         n, c, h, w = x._shape
         it = index_t(x, cols)
         T = acc_ctype(x.dtype)
-        rows = self._by_rows() and T == x.dtype.ctype  # sums in place: no wider accumulator
+        rows = self._cpu_device and T == x.dtype.ctype  # sums in place: no wider accumulator
         kernel = get_kernel(self.rt, _T, "col2im", (x.dtype.name, T, it, rows),
                             dict(name="nn_col2im", dt=x.dtype, T=T, index_t=it, rows=rows))
         if rows:
