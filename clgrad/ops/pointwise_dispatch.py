@@ -67,6 +67,41 @@ def check_out_target(op_name: str, target: Tensor, shape: tuple, result: dt.dtyp
                            f"the desired output type {torch_type_name(target.dtype)}")
 
 
+def _extent(t: Tensor) -> tuple:
+    """[first, last + 1) element positions t covers in its storage."""
+    last = t._offset
+    for size, stride in zip(t._shape, t._stride):
+        last += (size - 1) * stride
+    return t._offset, last + 1
+
+
+def check_no_overlap(target: Tensor, tensors) -> None:
+    """PyTorch's checks before writing into `target`: none of its elements may repeat
+    (a stride 0), and an input that shares its memory must be the very same view or be
+    disjoint from it (TensorIterator's partial-overlap rule; layouts it cannot decide, not
+    dense, pass, as in PyTorch). Elsewise the kernel's result would depend on the order in
+    which work-items run."""
+    if any(stride == 0 and size > 1 for size, stride in zip(target._shape, target._stride)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    dense = None
+    for x in tensors:
+        if x._storage is not target._storage or x is target or x.numel() == 0:
+            continue
+        if dense is None:
+            dense = is_non_overlapping_and_dense(target._shape, target._stride)
+        if not dense or not is_non_overlapping_and_dense(x._shape, x._stride):
+            continue
+        (a0, a1), (b0, b1) = _extent(target), _extent(x)
+        if (a0, a1) == (b0, b1) and x._stride == target._stride:
+            continue  # the same elements in the same order: each read before its write
+        if a0 < b1 and b0 < a1:
+            raise RuntimeError("unsupported operation: some elements of the input tensor and "
+                               "the written-to tensor refer to a single memory location. "
+                               "Please clone() the tensor before performing the operation.")
+
+
 _SIMPLE_SCALARS = (int, float)
 
 
@@ -230,6 +265,7 @@ def run(op, inputs, out: Tensor | None = None, dtypes: tuple | None = None,
         if out._shape != shape and out is not inputs[0] and out.numel() == 0:
             out.resize_(shape)
         check_out_target(op.name, out, shape, result)
+        check_no_overlap(out, tensors)
         if is_grad_enabled():
             before = _prepare_out(op, grad, out, inputs, operands, result)
         out._version[0] += 1
