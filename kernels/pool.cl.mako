@@ -64,7 +64,7 @@ def pool_bwd(dt, mode, index_t, **_):
 % endif
 </%def>
 
-<%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t, rows)">\
+<%def name="pool_fwd(name, caps, dt, T, mode, adaptive, index_t, rows, inside=None)">\
 <% I = index_t %>\
 __kernel void ${name}(${signature})
 {
@@ -77,7 +77,7 @@ __kernel void ${name}(${signature})
     const ${I} base = x_off + q * H * W;
     for (${I} ox = 0; ox < ow; ++ox) {
         const ${I} o = gid * ow + ox;
-${one_output(dt, T, mode, adaptive, I)}\
+${one_output(dt, T, mode, adaptive, I, inside)}\
     }
 % else:
     ${I} rem = gid;
@@ -87,15 +87,45 @@ ${one_output(dt, T, mode, adaptive, I)}\
     const ${I} oy = rem - q * oh;
     const ${I} base = x_off + q * H * W;
     const ${I} o = gid;
-${one_output(dt, T, mode, adaptive, I)}\
+${one_output(dt, T, mode, adaptive, I, inside)}\
 % endif
 }
 </%def>
 
-## The pooled value of output o at (oy, ox) of the plane starting at x[base].
-<%def name="one_output(dt, T, mode, adaptive, I)">\
+## The pooled value of output o at (oy, ox) of the plane starting at x[base]. inside: (kh, kw)
+## when every window lies inside the input, undilated: the window is unrolled, unchecked.
+<%def name="one_output(dt, T, mode, adaptive, I, inside)">\
     {
+% if inside:
+    const ${I} first = (oy * sh) * W + ox * sw;
 % if mode == "max":
+    ${T} best = ${common.load(dt, "x", "base + first", T)};
+    ${I} best_i = first;
+% else:
+    ${T} acc = (${T})0;
+% endif
+% for ki in range(inside[0]):
+% for kj in range(inside[1]):
+% if mode == "max" and (ki or kj):
+    {
+        const ${I} here = first + ${ki} * W + ${kj};
+        const ${T} v = ${common.load(dt, "x", "base + here", T)};
+        const int take = v > best || isnan(v);
+        best = take ? v : best;
+        best_i = take ? here : best_i;
+    }
+% elif mode != "max":
+    acc += ${common.load(dt, "x", "base + first + %d * W + %d" % (ki, kj), T)};
+% endif
+% endfor
+% endfor
+% if mode == "max":
+    ${common.store(dt, "out", "o", "best")}
+    idx[o] = (long)best_i;
+% else:
+    ${common.store(dt, "out", "o", "acc / (divisor ? (%s)divisor : (%s)%d)" % (T, T, inside[0] * inside[1]))}
+% endif
+% elif mode == "max":
 % if adaptive:
     ${window(mode, adaptive, I, T)}
     const ${I} kh_ = he - hs, kw_ = we - ws, dh_ = 1, dw_ = 1;

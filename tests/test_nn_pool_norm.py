@@ -64,12 +64,17 @@ def test_pool1d_matches_torch(device, name, args, kwargs):
     _torch_parity(device, name, args, kwargs, [_rand(2, 3, 10)])
 
 
-def test_max_pool_indices_match_torch(device):
+@pytest.mark.parametrize("k, s, p", [(3, 2, 1), (2, 2, 0), (3, 2, 0), (2, 1, 0)])
+def test_max_pool_indices_match_torch(device, k, s, p):
+    """NaN (the last wins), ties (the first wins) and -inf, padded and unpadded windows
+    (those unrolled by the forward kernel)."""
     torch = pytest.importorskip("torch")
-    xn = _rand(2, 3, 7, 6)
+    xn = np.round(_rand(2, 3, 7, 6))  # small integers: many ties
     xn[0, 0, 0, :2] = np.nan
-    out, idx = F.max_pool2d(clgrad.tensor(xn, device=device), 3, 2, 1, return_indices=True)
-    outt, idxt = torch.nn.functional.max_pool2d(torch.tensor(xn), 3, 2, 1,
+    xn[0, 1, 2:4, 2:4] = -np.inf
+    xn[1, 2, 4, 1] = np.nan
+    out, idx = F.max_pool2d(clgrad.tensor(xn, device=device), k, s, p, return_indices=True)
+    outt, idxt = torch.nn.functional.max_pool2d(torch.tensor(xn), k, s, p,
                                                 return_indices=True)
     np.testing.assert_array_equal(idx.cpu().numpy(), idxt.numpy())
     np.testing.assert_allclose(out.cpu().numpy(), outt.numpy())

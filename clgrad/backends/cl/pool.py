@@ -12,17 +12,25 @@ from .runtime import index_t
 _WINDOW = ("kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw")
 
 
-class ClPool:
-    def _pool_kernel(self, which: str, mode: str, adaptive: bool, dtype, it: str, rows: bool):
-        return get_kernel(self.rt, "pool.cl.mako", which, (mode, adaptive, dtype.name, it, rows),
-                          dict(name=f"nn_{which}", dt=dtype, T=acc_ctype(dtype), mode=mode,
-                               adaptive=adaptive, index_t=it, rows=rows))
+def _inside(geometry, H: int, W: int, oh: int, ow: int):
+    """(kh, kw) when every window is undilated, unpadded and inside the input, and small: the
+    forward kernel then unrolls it with no bounds checks (LeNet's 2x2 pooling runs about 2x
+    faster on PoCL); else None."""
+    kh, kw, sh, sw, ph, pw, dh, dw = geometry
+    if kh * kw <= 16 and dh == dw == 1 and ph == pw == 0 and (oh - 1) * sh + kh <= H and \
+            (ow - 1) * sw + kw <= W:
+        return (kh, kw)
+    return None
 
-    def _pool_by_rows(self) -> bool:
-        """Whether a work-item takes a whole row: on CPU devices the per-element index
-        arithmetic (divisions) costs more than a small window; GPUs want the elements spread
-        over work-items, whose neighbours then touch neighbouring memory."""
-        return "CPU" in self.rt.caps.type.upper()
+
+class ClPool:
+    def _pool_kernel(self, which: str, mode: str, adaptive: bool, dtype, it: str, rows: bool,
+                     inside=None):
+        return get_kernel(self.rt, "pool.cl.mako", which,
+                          (mode, adaptive, dtype.name, it, rows, inside),
+                          dict(name=f"nn_{which}", dt=dtype, T=acc_ctype(dtype), mode=mode,
+                               adaptive=adaptive, index_t=it, rows=rows,
+                               **({"inside": inside} if inside else {})))
 
     def pool_forward(self, mode: str, adaptive: bool, out, indices, x, geometry,
                      count_include_pad: bool = True, divisor: int = 0) -> None:
@@ -35,8 +43,9 @@ class ClPool:
             return
         H, W = x._shape[-2:]
         oh, ow = out._shape[-2:]
-        rows = self._pool_by_rows()
-        kernel = self._pool_kernel("pool_fwd", mode, adaptive, x.dtype, index_t(x, out), rows)
+        rows = self._cpu_device  # a work-item per row
+        kernel = self._pool_kernel("pool_fwd", mode, adaptive, x.dtype, index_t(x, out), rows,
+                                   None if adaptive else _inside(geometry, H, W, oh, ow))
         if rows:
             total //= ow
         args = dict(total=total, x=x, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
@@ -55,7 +64,7 @@ class ClPool:
         oh, ow = grad_out._shape[-2:]
         kh, kw, sh, sw, _, _, dh, dw = geometry
         disjoint = not adaptive and (kh - 1) * dh < sh and (kw - 1) * dw < sw
-        rows = disjoint and self._pool_by_rows()
+        rows = disjoint and self._cpu_device
         kernel = self._pool_kernel("pool_bwd", mode, adaptive, grad_in.dtype,
                                    index_t(grad_in, grad_out), rows)
         if rows:
