@@ -163,6 +163,22 @@ def test_softmax_and_activations(device, strict):
         _check(lambda m, f, a: f.softmax(a), [x], device)
 
 
+def test_layer_norm_embedding_normalize_losses(device, strict):
+    x, w, b, t = _data(4, 3, 5), _data(5), _data(5, seed=3), _data(4, 3, 5, seed=4)
+    _check(lambda m, f, a, ww, bb: (f.layer_norm(a, (5,), ww, bb), f.layer_norm(a, (3, 5)),
+                                    f.normalize(a), f.normalize(a, p=1.0, dim=-1)),
+           [x, w, b], device, in_dims=(0, None, None), rtol=1e-5)
+    _check(lambda m, f, a, tt: (f.mse_loss(a, tt), f.l1_loss(a, tt, reduction="sum"),
+                                f.mse_loss(a, tt, reduction="none")), [x, t], device)
+    _check(lambda m, f, a, tt: f.mse_loss(a, tt), [x, t[0]], device, in_dims=(0, None))
+    table = _data(10, 4)
+    idx = np.array([[1, 2, 9], [0, 0, 3], [5, 6, 7], [8, 8, 8]])
+    ct, tt = _pair(table, device)
+    got = clgrad.func.vmap(lambda i: F.embedding(i, ct))(clgrad.tensor(idx, device=device))
+    want = torch.func.vmap(lambda i: TF.embedding(i, tt))(torch.tensor(idx))
+    _same(got, want)
+
+
 # -- matmul family -------------------------------------------------------------------------------
 def test_matmul_family(device, strict):
     x, y, w, v = _data(4, 3, 5), _data(4, 5), _data(5, 2), _data(4, 5, 3)
@@ -520,6 +536,8 @@ GRADS = [
     + x.unsqueeze(0).expand(2, 3, 5).transpose(0, 2).narrow(0, 1, 2).select(1, 2).sum(),
     lambda m, f, x, y: (_put(m, x, y) ** 2).sum(1) + f.gelu(x).sum() + f.log_softmax(y, 0)[1],
     lambda m, f, x, y: f.linear(x, y[None].expand(2, 5), y[:2]).tanh().sum(0),
+    lambda m, f, x, y: f.layer_norm(x, (5,)).exp().sum(0) + f.mse_loss(x[0], y)
+    + f.normalize(x, dim=0)[1] + f.l1_loss(x[1], y, reduction="sum"),
 ]
 
 

@@ -256,6 +256,14 @@ def _along_dim(default_pos: int, implicit=None):
     return rule
 
 
+def _normalize(fn, orig, level, args, kwargs, name):
+    """F.normalize(input, p=2.0, dim=1, ...): dim shifted (its default is 1, not None)."""
+    args = list(args)
+    if len(args) < 3 and "dim" not in kwargs:
+        kwargs = dict(kwargs, dim=1)
+    return _along_dim(2)(fn, orig, level, tuple(args), kwargs, name)
+
+
 # -- matmul family -------------------------------------------------------------------------------
 def _matmul_core(level, a, b):
     mm = B["matmul"]
@@ -322,6 +330,39 @@ def _linear(fn, orig, level, args, kwargs, name):
         return fallback(fn, level, args, kwargs, name)
     out = B["matmul"](x, w.transpose(0, 1) if w.dim() == 2 else w)
     return out if bias is None else out + bias
+
+
+# -- nn.functional ops whose batch dim can lead ---------------------------------------------------
+def _leading():
+    """layer_norm (normalizes trailing dims) and embedding (looks up each index): the physical
+    input, batch dim first, is a valid input as it is when only it is batched."""
+    def rule(fn, orig, level, args, kwargs, name):
+        v, batched = unwrap(args[0], level)
+        if not batched or top_level(args[1:], kwargs) >= level or (
+                name == "F.layer_norm" and v.dim() == 1):
+            return fallback(fn, level, args, kwargs, name)
+        return wrap(fn(v, *args[1:], **kwargs), level)
+    return rule
+
+
+def _elementwise_loss(fn, orig, level, args, kwargs, name):
+    """mse_loss / l1_loss of same-shape operands: the unreduced loss, then the reduction over
+    the logical dims."""
+    sig = _SIGS.get(name)
+    if sig is None:
+        sig = _SIGS[name] = inspect.signature(orig)
+    bound = sig.bind(*args, **kwargs)
+    a, b = bound.arguments["input"], bound.arguments["target"]
+    reduction = bound.arguments.get("reduction", "mean")
+    extra = {k for k, v in bound.arguments.items()
+             if k not in ("input", "target", "reduction") and v is not None}
+    if extra or reduction not in ("none", "mean", "sum") or tuple(a.shape) != tuple(b.shape):
+        return fallback(fn, level, args, kwargs, name)
+    diff = a - b
+    loss = diff * diff if name == "F.mse_loss" else diff.abs()
+    if reduction == "none":
+        return loss
+    return loss.mean() if reduction == "mean" else loss.sum()
 
 
 # -- shape ops (Tensor methods; clgrad.* forms share them) ---------------------------------------
@@ -751,6 +792,11 @@ def build() -> None:
         if hasattr(clgrad, name):
             _register(name, getattr(clgrad, name), _matmul)
     _register("F.linear", F.linear, _linear)
+    _register("F.layer_norm", F.layer_norm, _leading())
+    _register("F.embedding", F.embedding, _leading())
+    _register("F.normalize", F.normalize, _normalize)
+    for name in ("mse_loss", "l1_loss"):
+        _register("F." + name, getattr(F, name), _elementwise_loss)
     for name in _F_POINTWISE:
         _register("F." + name, getattr(F, name), _pointwise)
     for name in ("dropout", "alpha_dropout", "rrelu"):
