@@ -54,53 +54,60 @@ def _stable_softplus_np(z):
 
 
 # -- primitives: (name, arity, OpenCL C over a, b, c, d, numpy form) -----------------------
+# The numpy forms keep a's dtype without a copy when the expression already has it (astype's
+# default copy was one more pass over every activation on the cpu device).
 RELU = _op("relu", 1, {"int": "(a < 0 ? 0 : a)", "float": "(a < 0 ? ({T})0 : a)"},
-           lambda a: np.where(a < 0, 0, a).astype(a.dtype), _NUMERIC)
+           lambda a: np.where(a < 0, 0, a).astype(a.dtype, copy=False), _NUMERIC)
 HARDTANH = _op("hardtanh", 3, {"int": "(a < b ? b : (a > c ? c : a))",
                                "float": "(a < b ? b : (a > c ? c : a))"},
-               lambda a, b, c: np.where(a < b, b, np.where(a > c, c, a)).astype(a.dtype),
+               lambda a, b, c: np.where(a < b, b, np.where(a > c, c, a))
+               .astype(a.dtype, copy=False),
                _NUMERIC)
 THRESHOLD = _op("threshold", 3, "(a <= b ? c : a)",
-                lambda a, b, c: np.where(a <= b, c, a).astype(a.dtype), _NUMERIC)
+                lambda a, b, c: np.where(a <= b, c, a).astype(a.dtype, copy=False), _NUMERIC)
 LEAKY_RELU = _op("leaky_relu", 2, "(a > 0 ? a : a * b)",
-                 lambda a, b: np.where(a > 0, a, a * b).astype(a.dtype))
+                 lambda a, b: np.where(a > 0, a, a * b).astype(a.dtype, copy=False))
 # elu(x; alpha, scale, input_scale) = scale * (x > 0 ? x : alpha * (exp(x * input_scale) - 1))
 ELU = _op("elu", 4, "(a > 0 ? a * c : c * b * (exp(a * d) - ({T})1))",
-          lambda a, b, c, d: np.where(a > 0, a * c, c * b * np.expm1(a * d)).astype(a.dtype))
+          lambda a, b, c, d: np.where(a > 0, a * c, c * b * np.expm1(a * d))
+          .astype(a.dtype, copy=False))
 GELU = _op("gelu", 1, "(a * ({T})0.5 * (({T})1 + erf(a * ({T})%r)))" % _SQRT1_2,
-           lambda a: (a * 0.5 * (1 + npmath.erf(a * _SQRT1_2))).astype(a.dtype))
+           lambda a: (a * 0.5 * (1 + npmath.erf(a * _SQRT1_2))).astype(a.dtype, copy=False))
 GELU_TANH = _op("gelu_tanh", 1,
                 "(({T})0.5 * a * (({T})1 + tanh(({T})%r * (a + ({T})0.044715 * a * a * a))))"
                 % _SQRT_2_OVER_PI,
                 lambda a: (0.5 * a * (1 + np.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))))
-                .astype(a.dtype))
-SILU = _op("silu", 1, "(a / (({T})1 + exp(-a)))", lambda a: (a / (1 + np.exp(-a))).astype(a.dtype))
+                .astype(a.dtype, copy=False))
+SILU = _op("silu", 1, "(a / (({T})1 + exp(-a)))",
+           lambda a: (a / (1 + np.exp(-a))).astype(a.dtype, copy=False))
 MISH = _op("mish", 1, "(a * tanh(a > ({T})20 ? a : log1p(exp(a))))",
            lambda a: (a * np.tanh(np.where(a > 20, a, np.log1p(np.exp(np.minimum(a, 20))))))
-           .astype(a.dtype))
+           .astype(a.dtype, copy=False))
 HARDSIGMOID = _op("hardsigmoid", 1, "(a <= ({T})-3 ? ({T})0 : (a >= ({T})3 ? ({T})1 : "
                   "a / ({T})6 + ({T})0.5))",
-                  lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype))
+                  lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False))
 HARDSWISH = _op("hardswish", 1, "(a <= ({T})-3 ? ({T})0 : (a >= ({T})3 ? a : "
                 "a * (a + ({T})3) / ({T})6))",
-                lambda a: (a * np.clip(a + 3, 0, 6) / 6).astype(a.dtype))
+                lambda a: (a * np.clip(a + 3, 0, 6) / 6).astype(a.dtype, copy=False))
 # softplus(x; beta, threshold): x where x * beta > threshold (linear regime)
 SOFTPLUS = _op("softplus", 3, "(a * b > c ? a : log1p(exp(a * b)) / b)",
                lambda a, b, c: np.where(a * b > c, a,
                                         np.log1p(np.exp(np.minimum(a * b, c))) / b)
-               .astype(a.dtype))
+               .astype(a.dtype, copy=False))
 LOGSIGMOID = _op("logsigmoid", 1, "(fmin(a, ({T})0) - log1p(exp(-fabs(a))))",
-                 lambda a: (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype))
+                 lambda a: (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a))))
+                 .astype(a.dtype, copy=False))
 HARDSHRINK = _op("hardshrink", 2, "((a >= -b && a <= b) ? ({T})0 : a)",
-                 lambda a, b: np.where((a >= -b) & (a <= b), 0, a).astype(a.dtype))
+                 lambda a, b: np.where((a >= -b) & (a <= b), 0, a).astype(a.dtype, copy=False))
 # The backward of relu (s: its result) and of threshold (s: its input), one kernel:
 # threshold_backward(g, s, threshold) = g where s > threshold, else 0 (NaN s passes g, as in
 # PyTorch).
 THRESHOLD_BACKWARD = _op("threshold_backward", 3, "(b <= c ? ({T})0 : a)",
-                         lambda a, b, c: np.where(b <= c, 0, a).astype(a.dtype), _NUMERIC)
+                         lambda a, b, c: np.where(b <= c, 0, a).astype(a.dtype, copy=False),
+                         _NUMERIC)
 SOFTSHRINK = _op("softshrink", 2, "(a > b ? a - b : (a < -b ? a + b : ({T})0))",
                  lambda a, b: np.where(a > b, a - b, np.where(a < -b, a + b, 0))
-                 .astype(a.dtype))
+                 .astype(a.dtype, copy=False))
 
 
 def _grad(op: PointwiseOp, node: str, rule, saves=None) -> None:
