@@ -66,6 +66,7 @@ from ._memory_format import (memory_format, contiguous_format, channels_last,  #
                              channels_last_3d, preserve_format)
 from .ops.pairs import *  # noqa: E402,F401,F403
 from . import func  # noqa: E402,F401
+from .func import vmap  # noqa: E402,F401  (torch.vmap, the same as torch.func.vmap)
 from . import multiprocessing  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 import clgrad.autograd.profiler  # noqa: E402,F401
