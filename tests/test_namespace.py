@@ -195,6 +195,7 @@ CHAINS = [
     ('clgrad.func.jacfwd', None),
     ('clgrad.func.hessian', None),
     ('clgrad.func.vmap', None),
+    ('clgrad.vmap', None),
     ('clgrad.profiler', None),
     ('clgrad.profiler.profile', None),
     ('clgrad.profiler.record_function', None),
