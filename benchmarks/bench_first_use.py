@@ -7,8 +7,9 @@ cache (issue 12 item 4).
    their count and build times (the slowest listed) apart from the rest (PoCL's first-launch
    code generation, per kernel and work-group size);
 3. with --digits, examples/digits.py for one epoch (the whole process, wall time).
-CPU seconds (the process's, all threads) are printed beside wall seconds: on a shared machine
-they show the work done, which the wall time hides behind other processes.
+CPU seconds (the process's, all threads, and its children's: PoCL runs the linker once per
+launch code entry) are printed beside wall seconds: on a shared machine they show the work
+done, which the wall time hides behind other processes.
 The cold case empties POCL_CACHE_DIR (and pyopencl's cache, PYOPENCL_NO_CACHE); the warm one
 reruns with the cache the cold run filled, what a user sees on every later run.
 Run: python benchmarks/bench_first_use.py [--digits] [--top 8] [--torch-device cpu]
@@ -56,9 +57,16 @@ if {warmup!r} == "dry":  # the step's own kernels found by a dry run, built toge
     clgrad.cl.warmup("cl", ops=[("step", step)], dry_run=True, progress=lambda *a: None)
 step().item()
 elapsed = time.perf_counter() - start
-cpu = time.process_time()
+import resource
+children = resource.getrusage(resource.RUSAGE_CHILDREN)  # PoCL's linker runs
+cpu = time.process_time() + children.ru_utime + children.ru_stime
 main = [h for h in BuildStats.history if h[3] == "MainThread"]
-print(json.dumps({{"seconds": elapsed, "cpu": cpu, "programs": BuildStats.programs,
+import os
+setups = sum(name[:1].isdigit() and "-" in name  # PoCL's launch code: kernel/L-L-L[-...]
+             for _, dirs, _ in os.walk(os.environ.get("POCL_CACHE_DIR", "/nonexistent"))
+             for name in dirs)
+print(json.dumps({{"seconds": elapsed, "cpu": cpu, "setups": setups,
+                  "programs": BuildStats.programs,
                   "build_seconds": BuildStats.seconds, "history": BuildStats.history,
                   "main_programs": len(main), "main_build": sum(h[1] for h in main)}}))
 """
@@ -106,7 +114,9 @@ def describe_lenet(label: str, cold: dict, warm: dict, top: int) -> None:
           f"({warm['cpu']:.2f} s CPU); cold: {cold['programs']} programs "
           f"({kernels} kernels) built in {cold['build_seconds']:.2f} s, "
           f"{cold['main_programs']} of them by the main thread "
-          f"({cold['main_build']:.2f} s), the rest of the time in first launches")
+          f"({cold['main_build']:.2f} s), {cold['setups']} launch code entries in PoCL's "
+          "cache (one per kernel and work-group setup: generated at a build or a first "
+          "launch)")
     for description, seconds, n, thread in sorted(cold["history"], key=lambda h: -h[1])[:top]:
         print(f"    {seconds:6.3f} s  {n:2d} kernel{'s' if n > 1 else ' '}  {thread:<13} "
               f"{description[:90]}")
@@ -120,6 +130,9 @@ def main() -> None:
     cli.add_argument("--skip-warmup", action="store_true",
                      help="skip the LeNet step with the background warm-up")
     args = parse_args(cli)  # --torch-device accepted; no PyTorch here
+    setting = os.environ.get("POCL_WORK_GROUP_SPECIALIZATION")
+    print("POCL_WORK_GROUP_SPECIALIZATION:", "unset (clgrad sets 0)" if setting is None
+          else setting)
     (cold_ms, programs), (warm_ms, _) = with_cache(first_op)
     print(f"first use of a*b then sum, new process: warm cache {warm_ms:.1f} ms, "
           f"cold cache {cold_ms:.1f} ms for {programs} programs "

@@ -9,6 +9,15 @@ lacks anything. Every program costs the driver a fixed price (PoCL: about 0.25 s
 handful of programs replaces one per kernel. Built kernels fill the driver's disk cache
 (PoCL, NVIDIA) too, so later processes start fast.
 
+First launches: PoCL's CPU driver generates a kernel's launch code (its work-group function,
+0.05-1 s) at its first launch. With generic work-group functions (clgrad's PoCL default,
+POCL_WORK_GROUP_SPECIALIZATION=0; see backends/cl/runtime.py) one serves every launch of the
+kernel, and build_many has PoCL generate those of all the kernels it builds right after the
+build (programs._pregenerate), so the warm-up, and with async_ its thread, pays the first
+launches too, launching nothing. Where the user turned specialisation back on, each work-group
+size still costs a code generation at its first launch, which only the real run of `ops`
+(not the default ops, not async_) pays ahead.
+
 `async_=True` does it in a daemon thread started at the caller's first device use, while the
 script loads its data and builds its model; get_kernel is thread-safe, and a kernel the main
 thread asks for while the warm-up builds it is waited for, never built twice. The warm-up's

@@ -96,7 +96,7 @@ def test_launch_hook_sees_sizes_and_packed_arguments(cl_device):
     finally:
         rt.launch_hook = None
     kernel, gsize, lsize, args = calls[-1]
-    assert kernel.name == "eye" and lsize is None
+    assert kernel.name == "eye" and lsize == rt.geometry(9)[1]  # None, or fixed on CPUs
     assert gsize[0] >= 9 and gsize[0] % rt.group_size == 0
     assert args[:2] == [9, 3] and len(args) == kernel.cl.num_args
 
@@ -108,7 +108,9 @@ def test_debug_logs_each_launch(cl_device):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    assert re.search(r"clgrad\.cl: launch pw_mul global=\(\d+,\) local=None", done.stderr)
+    # local: the driver's choice (None), or on CPU devices the fixed 1-D group size.
+    assert re.search(r"clgrad\.cl: launch pw_mul global=\(\d+,\) local=(None|\(\d+,\))",
+                     done.stderr)
 
 
 def _launch_sites(path: Path) -> list:

@@ -117,8 +117,7 @@ class Capture(_capture.Recorder):
                 random = self._random_args(kernel, args)
             args = kernel.pack(args)
         if global_size.__class__ is int:
-            group = rt.group_size
-            global_size = ((global_size + group - 1) // group * group,)
+            global_size, local_size = rt.geometry(global_size, local_size)
         self.commands.append(("launch", _Launch(kernel, global_size, local_size, args, random,
                                                 checked)))
         if self.execute:

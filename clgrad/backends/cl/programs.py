@@ -115,7 +115,7 @@ def build(rt, source: str, kernel_name: str, description: str):
     return getattr(_build_program(rt, source, description, 1), kernel_name)
 
 
-def _build_program(rt, source: str, description: str, kernels: int):
+def _build_program(rt, source: str, description: str, kernels: int, pregenerate=False):
     start = time.perf_counter()
     options = list(rt.caps.build_options)
     try:
@@ -123,6 +123,8 @@ def _build_program(rt, source: str, description: str, kernels: int):
             # PoCL prints harmless notes on success; a failure raises with the log below.
             warnings.simplefilter("ignore")
             program = cl.Program(rt.context, source).build(options=options)
+            if pregenerate and getattr(rt, "pregenerate", False):
+                _pregenerate(program)
     except cl.RuntimeError as exc:
         try:
             build_log = cl.Program(rt.context, source).get_build_info(
@@ -142,6 +144,18 @@ def _build_program(rt, source: str, description: str, kernels: int):
     elif DEBUG:
         log.debug("built %s in %.3f s", description, seconds)
     return program
+
+
+def _pregenerate(program) -> None:
+    """Have PoCL generate the launch code of every kernel of `program` now (rt.pregenerate:
+    PoCL launching generic work-group functions), not at each kernel's first launch: asking
+    for the program's binary sizes makes it compile the generic work-group function of each
+    kernel, into its disk cache, where the launches find them. In the warm-up's thread,
+    this is the first launches' code generation (~0.1-0.3 s a kernel) off the main thread."""
+    try:
+        program.get_info(cl.program_info.BINARY_SIZES)
+    except cl.Error as exc:  # only an optimisation: the first launch generates it instead
+        log.debug("pregenerating launch code failed: %s", exc)
 
 
 def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
@@ -420,7 +434,8 @@ def _build_group(rt, group, built: dict) -> int:
         source = group[0][3] + "\n" + "\n".join(part[5] for part in group)
         names = ", ".join(f"{part[0][0]}:{part[0][1]}" for part in group)
         try:
-            program = _build_program(rt, source, f"{len(group)} kernels ({names})", len(group))
+            program = _build_program(rt, source, f"{len(group)} kernels ({names})", len(group),
+                                     pregenerate=True)
         except KernelBuildError as exc:
             log.debug("bundled build failed, building one by one: %s", exc)
         else:
@@ -430,7 +445,8 @@ def _build_group(rt, group, built: dict) -> int:
             return 1
     for full_key, params, check, prelude, body, _, args, _ in group:
         description = f"{full_key[0]}:{full_key[1]} {full_key[2]}"
-        cl_kernel = build(rt, prelude + "\n" + body, params["name"], description)
+        program = _build_program(rt, prelude + "\n" + body, description, 1, pregenerate=True)
+        cl_kernel = getattr(program, params["name"])
         built[full_key] = _kernel(cl_kernel, full_key, params, check, args)
     return len(group)
 

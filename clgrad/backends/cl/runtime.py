@@ -39,6 +39,14 @@ if DEBUG and not logging.getLogger().handlers:
 # The largest element index an `int` kernel index holds; beyond it kernels index with long.
 INT32_LIMIT = 2 ** 31 - 1
 
+# PoCL (3.0) compiles a kernel apart for grids whose every dimension is narrower than this
+# ("smallgrid", USHRT_MAX on its CPU devices), and for each work-group size it meets.
+SMALL_GRID = 65535
+# The work-group size of wide 1-D grids with fixed groups (at most; see DeviceRuntime.geometry):
+# 4096 (PoCL's own usual pick) measured up to 40% slower than the driver on 300k elements,
+# 1024 within noise of it.
+LARGE_GROUP = 1024
+
 
 def index_t(*tensors) -> str:
     """The kernel index type covering every element of the tensors' storages."""
@@ -133,6 +141,36 @@ def _type_rank(device) -> int:
     return 2
 
 
+def is_pocl(platform) -> bool:
+    return "portable computing language" in platform.name.lower()
+
+
+# PoCL settings clgrad makes when the user has not: {variable: value}.
+POCL_DEFAULTS = {
+    # PoCL's CPU devices generate code for a kernel at its first launch with each work-group
+    # size (and grid class) it meets, 0.05-0.3 s each: a LeNet step's first launches cost
+    # 40 code generations. 0: one generic work-group function per kernel, whatever the
+    # launch, which a program's binary query (programs.pregenerate) also produces ahead of
+    # any launch. PoCL reads it at each first launch, so it must be set before the first
+    # one; setting it here, at device enumeration, is before any. The steady-state cost was
+    # measured within noise (benchmarks, PoCL 3.0: see README's cold-start notes).
+    "POCL_WORK_GROUP_SPECIALIZATION": "0",
+}
+
+
+def pocl_defaults() -> None:
+    """Apply POCL_DEFAULTS where the environment does not set the variable: the user's own
+    setting always wins."""
+    for name, value in POCL_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def pocl_generic_groups() -> bool:
+    """Whether PoCL launches generic work-group functions (specialisation off): PoCL takes
+    the option as true when its value starts with "1", and true when unset."""
+    return not os.environ.get("POCL_WORK_GROUP_SPECIALIZATION", "1").startswith("1")
+
+
 @lru_cache(maxsize=None)
 def enumerate_devices() -> tuple:
     """Every (platform, device) pair, GPUs first, otherwise in the driver's order.
@@ -155,6 +193,8 @@ def enumerate_devices() -> tuple:
             devices = platform.get_devices()
         except Exception:
             continue
+        if is_pocl(platform):
+            pocl_defaults()
         found.extend((platform, device) for device in devices)
     found.sort(key=lambda pair: _type_rank(pair[1]))  # stable: keeps the driver's order
     return tuple(found)
@@ -172,6 +212,9 @@ class DeviceRuntime:
         self.index = index
         self.device = device
         self.caps = _probe(device, platform)
+        # PoCL with generic work-group functions: building a program's binary generates every
+        # kernel's launch code, so a warm-up can pay the first launches without launching.
+        self.pregenerate = is_pocl(platform) and pocl_generic_groups()
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
         self.pool = MemoryPool(ImmediateAllocator(self.queue))
@@ -190,6 +233,19 @@ class DeviceRuntime:
         # Work-group size used by 1-D launches: big enough to fill a SIMD unit, never above
         # what the device reports.
         self.group_size = min(256, self.caps.max_work_group_size)
+        # PoCL's CPU devices with specialisation on (the user's choice, see POCL_DEFAULTS):
+        # 1-D launches get an explicit work-group size from two, one for grids below PoCL's
+        # "small grid" width and one above (see geometry), instead of the driver's choice,
+        # which follows each global size, while PoCL generates code per kernel and work-group
+        # size at the first launch (~0.05-0.3 s each): a LeNet step's first launches went from
+        # 40 code generations to 35 (61 to 48 with a dry run's no-op). With generic work-group
+        # functions this saves nothing, and the driver's sizes measured up to ~10-30% faster
+        # on 30k-300k elements, so they stay.
+        self.fixed_groups = (is_pocl(platform) and not self.pregenerate
+                             and "CPU" in self.caps.type.upper())
+        self.large_group = pow2_at_most(min(
+            self.caps.max_work_group_size, LARGE_GROUP,
+            max(self.group_size, SMALL_GRID // max(self.caps.compute_units, 1))))
 
     def launch(self, kernel, global_size, local_size, args, check=None) -> None:
         """Enqueue `kernel`: every kernel clgrad runs on this device goes through here.
@@ -210,8 +266,7 @@ class DeviceRuntime:
         if args.__class__ is dict:
             args = kernel.pack(args)
         if global_size.__class__ is int:
-            group = self.group_size
-            global_size = ((global_size + group - 1) // group * group,)
+            global_size, local_size = self.geometry(global_size, local_size)
         self.launches += 1
         if self.launch_hook is not None:
             self.launch_hook(kernel, global_size, local_size, args)
@@ -226,6 +281,21 @@ class DeviceRuntime:
         except Exception as exc:  # name the kernel and argument, keep the type
             exc.add_note(_explain(kernel, args, exc))
             raise
+
+    def geometry(self, n: int, local_size=None) -> tuple:
+        """(global, local) sizes of a 1-D launch of n work-items (the kernel guards the
+        tail): n rounded up to the group size; with fixed_groups, when the caller leaves the
+        group size open, group_size for grids narrower than PoCL's small-grid limit (it
+        compiles those apart) and large_group for wider ones, so that a kernel meets at most
+        two work-group setups whatever its sizes."""
+        group = self.group_size
+        rounded = (n + group - 1) // group * group
+        if local_size is not None or not self.fixed_groups or rounded == 0:
+            return (rounded,), local_size
+        if rounded < SMALL_GRID:
+            return (rounded,), (group,)
+        group = self.large_group
+        return ((n + group - 1) // group * group,), (group,)
 
     def enqueue_preset(self, launches: list) -> None:
         """Enqueue recorded kernels whose arguments are already set, (cl kernel, global size,
