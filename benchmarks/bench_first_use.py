@@ -129,8 +129,8 @@ def main() -> None:
     cli.add_argument("--top", type=int, default=8, help="slowest programs to list")
     cli.add_argument("--skip-warmup", action="store_true",
                      help="skip the LeNet step with the background warm-up")
+    setting = os.environ.get("POCL_WORK_GROUP_SPECIALIZATION")  # before clgrad's default
     args = parse_args(cli)  # --torch-device accepted; no PyTorch here
-    setting = os.environ.get("POCL_WORK_GROUP_SPECIALIZATION")
     print("POCL_WORK_GROUP_SPECIALIZATION:", "unset (clgrad sets 0)" if setting is None
           else setting)
     (cold_ms, programs), (warm_ms, _) = with_cache(first_op)

@@ -14,9 +14,11 @@ First launches: PoCL's CPU driver generates a kernel's launch code (its work-gro
 POCL_WORK_GROUP_SPECIALIZATION=0; see backends/cl/runtime.py) one serves every launch of the
 kernel, and build_many has PoCL generate those of all the kernels it builds right after the
 build (programs._pregenerate), so the warm-up, and with async_ its thread, pays the first
-launches too, launching nothing. Where the user turned specialisation back on, each work-group
+launches too, launching nothing: for the kernels of `ops`, and for the default ops unless
+async_ (the default ops' ~95 kernels then cost more background CPU than the first launches of
+a step's ~25 they would save). Where the user turned specialisation back on, each work-group
 size still costs a code generation at its first launch, which only the real run of `ops`
-(not the default ops, not async_) pays ahead.
+(not async_) pays ahead.
 
 `async_=True` does it in a daemon thread started at the caller's first device use, while the
 script loads its data and builds its model; get_kernel is thread-safe, and a kernel the main
@@ -174,7 +176,7 @@ def _runtime(device):
     return backend_for(clgrad.empty(1, device=device).device).rt
 
 
-def _dry_run_and_build(device, ops, show, stop) -> list:
+def _dry_run_and_build(device, ops, show, stop, pregenerate=True) -> list:
     """Run `ops` dry (collecting(dry=True): kernels not built yet launch a stand-in doing
     nothing), then build every kernel they asked for, a few programs in all; returns the
     labels of ops that failed (an op this version lacks; in a dry run, garbage values may
@@ -195,7 +197,7 @@ def _dry_run_and_build(device, ops, show, stop) -> list:
         finally:
             found_list = found
     show(total, total, f"building {len(found_list)} kernels")
-    build_many(rt, found_list, stop=stop)
+    build_many(rt, found_list, stop=stop, pregenerate=pregenerate)
     return failed
 
 
@@ -283,7 +285,12 @@ def _warmup(device, out, ops, progress, dtype, dry_run, stop, background=False) 
     ops = list(ops) if custom else default_ops(device, dtype)
     if dry_run:
         quiet = custom and not background  # the real run below shows the progress
-        skipped = _dry_run_and_build(device, ops, (lambda *a: None) if quiet else show, stop)
+        # Launch code for the kernels of the caller's ops, or of all the default ones when
+        # the caller waits (`python -m clgrad warmup`: later processes find it in the disk
+        # cache), not in the background: ~95 default kernels cost ~20 s CPU there, which made
+        # a LeNet script's first step slower on 2 cores (17.0 -> 25.1 s), not faster.
+        skipped = _dry_run_and_build(device, ops, (lambda *a: None) if quiet else show, stop,
+                                     pregenerate=custom or not background)
         if not background:
             try:  # a dry run's garbage may have tripped a device-side check: not the caller's
                 clgrad.cl.synchronize(device)

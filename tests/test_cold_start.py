@@ -159,3 +159,25 @@ def test_built_programs_carry_their_launch_code(rt, tmp_path):
                  POCL_CACHE_DIR=str(tmp_path), PYOPENCL_NO_CACHE="1")
     assert got["value"] == 3000.0
     assert got["dirs"] and all(name.startswith("0-0-0") for name in got["dirs"]), got
+
+
+def test_warmup_pregenerates_for_ops_and_for_a_waited_default_run(cl_device, monkeypatch):
+    # Launch code for the caller's ops (waited for or async_), and for the default ops when
+    # the caller waits; not for the default ops in the background (their ~95 kernels' launch
+    # code costs more CPU beside the script than it saves).
+    import clgrad.warmup as warmup_module
+    asked = []
+
+    def recording(rt, requests, **kwargs):
+        asked.append(kwargs.get("pregenerate", True))
+        return real(rt, requests, **kwargs)
+    real = warmup_module.build_many
+    monkeypatch.setattr(warmup_module, "build_many", recording)
+    x = clgrad.ones(5, device=cl_device)
+    small = [("add", lambda: x + 1)]
+    monkeypatch.setattr(warmup_module, "default_ops", lambda *a, **k: small)
+    clgrad.cl.warmup(cl_device, ops=small, dry_run=True, progress=lambda *a: None)
+    clgrad.cl.warmup(cl_device, ops=small, dry_run=True, async_=True).wait(120)
+    clgrad.cl.warmup(cl_device, progress=lambda *a: None)
+    clgrad.cl.warmup(cl_device, async_=True).wait(120)
+    assert asked == [True, True, True, False]

@@ -373,14 +373,15 @@ def _bundle_body(body: str, name: str, tag: str):
     return f"#pragma OPENCL FP_CONTRACT ON\n{body}\n{undefs}"
 
 
-def build_many(rt, requests, max_kernels: int = 32, stop=None) -> int:
+def build_many(rt, requests, max_kernels: int = 32, stop=None, pregenerate: bool = True) -> int:
     """Build the kernels of `requests` ((full key, params) pairs, as collecting() records
     them) into as few programs as their preludes allow, at most max_kernels each; cache
     them for get_kernel. Kernels already cached or in flight are skipped; a program that
     fails to build falls back to one program per kernel (whose errors are raised). Returns
     the number of programs built. A dry run's found list (collecting(dry=True)) must come
     here, even empty: its claimed kernels are released here (stop: a threading.Event that
-    ends the building early, between programs)."""
+    ends the building early, between programs). pregenerate: also have the driver generate
+    the kernels' launch code now where it can (rt.pregenerate; see _pregenerate)."""
     stand_ins = {request[0]: request[2] for request in requests if len(request) > 2}
     claimed = getattr(requests, "claimed", set())
     with _lock:
@@ -414,7 +415,8 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None) -> int:
             for start in range(0, len(group), max_kernels):
                 if stop is not None and stop.is_set():
                     break
-                programs += _build_group(rt, group[start:start + max_kernels], built)
+                programs += _build_group(rt, group[start:start + max_kernels], built,
+                                         pregenerate)
     finally:
         _release(rt, leftover, {})
         for full_key, stand_in in stand_ins.items():
@@ -429,13 +431,13 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None) -> int:
     return programs
 
 
-def _build_group(rt, group, built: dict) -> int:
+def _build_group(rt, group, built: dict, pregenerate: bool) -> int:
     if len(group) > 1:
         source = group[0][3] + "\n" + "\n".join(part[5] for part in group)
         names = ", ".join(f"{part[0][0]}:{part[0][1]}" for part in group)
         try:
             program = _build_program(rt, source, f"{len(group)} kernels ({names})", len(group),
-                                     pregenerate=True)
+                                     pregenerate)
         except KernelBuildError as exc:
             log.debug("bundled build failed, building one by one: %s", exc)
         else:
@@ -445,7 +447,7 @@ def _build_group(rt, group, built: dict) -> int:
             return 1
     for full_key, params, check, prelude, body, _, args, _ in group:
         description = f"{full_key[0]}:{full_key[1]} {full_key[2]}"
-        program = _build_program(rt, prelude + "\n" + body, description, 1, pregenerate=True)
+        program = _build_program(rt, prelude + "\n" + body, description, 1, pregenerate)
         cl_kernel = getattr(program, params["name"])
         built[full_key] = _kernel(cl_kernel, full_key, params, check, args)
     return len(group)
