@@ -39,7 +39,8 @@ import time
 
 import clgrad
 from .backends import is_accelerator
-from .backends.cl.programs import BuildStats, build_many, collecting
+from .backends.cl.programs import (BuildStats, build_many, collecting, dry_run_ahead,
+                                   dry_run_cancelled, owns_dry_run_ahead)
 
 _ERRORS = (AttributeError, NotImplementedError, TypeError, ValueError, RuntimeError,
            LookupError)
@@ -176,7 +177,24 @@ def _runtime(device):
     return backend_for(clgrad.empty(1, device=device).device).rt
 
 
-def _dry_run_and_build(device, ops, show, stop, pregenerate=True) -> list:
+class _Ahead:
+    """A dry run announced by the caller's thread (programs.dry_run_ahead) before the
+    warm-up thread starts it: taken over once by its collecting(), else cancelled."""
+
+    def __init__(self):
+        self.taken = False
+        dry_run_ahead()
+
+    def take(self) -> bool:
+        taken, self.taken = self.taken, True
+        return not taken
+
+    def cancel_unless_taken(self) -> None:
+        if self.take():
+            dry_run_cancelled()
+
+
+def _dry_run_and_build(device, ops, show, stop, pregenerate=True, ahead=None) -> list:
     """Run `ops` dry (collecting(dry=True): kernels not built yet launch a stand-in doing
     nothing), then build every kernel they asked for, a few programs in all; returns the
     labels of ops that failed (an op this version lacks; in a dry run, garbage values may
@@ -184,7 +202,7 @@ def _dry_run_and_build(device, ops, show, stop, pregenerate=True) -> list:
     rt = _runtime(device)
     failed = []
     total = len(ops)
-    with collecting(dry=True) as found:
+    with collecting(dry=True, ahead=ahead is not None and ahead.take()) as found:
         try:
             for n, (label, fn) in enumerate(ops):
                 if stop.is_set():
@@ -204,10 +222,11 @@ def _dry_run_and_build(device, ops, show, stop, pregenerate=True) -> list:
 class Warmup:
     """A warm-up running in a daemon thread (warmup(async_=True)): done(), wait(), result."""
 
-    def __init__(self, target):
+    def __init__(self, target, ahead=None):
         self.result = None
         self.error = None
         self._stop = threading.Event()
+        self._ahead = ahead
         self.thread = threading.Thread(target=self._run, args=(target,),
                                        name="clgrad-warmup", daemon=True)
         atexit.register(self._at_exit)
@@ -215,9 +234,14 @@ class Warmup:
 
     def _run(self, target):
         try:
+            if self._ahead is not None:
+                owns_dry_run_ahead()
             self.result = target(self._stop)
         except BaseException as exc:  # kept for wait(); a warm-up never kills the script
             self.error = exc
+        finally:
+            if self._ahead is not None:  # its dry run never started: other threads go on
+                self._ahead.cancel_unless_taken()
 
     def done(self) -> bool:
         return not self.thread.is_alive()
@@ -260,12 +284,17 @@ def warmup(device: str = "cl", out=sys.stderr, ops=None, progress=None, async_=F
     if async_:
         if out is sys.stderr and progress is None:
             out = None
+        # The dry run is announced now, before the thread starts: from here the caller's
+        # own kernel requests wait for its claims (see programs._wait_for_dry_runs), so the
+        # warm-up's programs are the same from run to run and hit the driver's disk cache.
+        ahead = _Ahead() if dry_run and is_accelerator(device.type) else None
         return Warmup(lambda stop: _warmup(device, out, ops, progress, dtype, dry_run, stop,
-                                           background=True))
+                                           background=True, ahead=ahead), ahead)
     return _warmup(device, out, ops, progress, dtype, dry_run, threading.Event())
 
 
-def _warmup(device, out, ops, progress, dtype, dry_run, stop, background=False) -> dict:
+def _warmup(device, out, ops, progress, dtype, dry_run, stop, background=False,
+            ahead=None) -> dict:
     if not is_accelerator(device.type):  # the cpu builds nothing
         return {"programs": 0, "seconds": 0.0, "skipped": []}
     custom = ops is not None
@@ -290,7 +319,7 @@ def _warmup(device, out, ops, progress, dtype, dry_run, stop, background=False) 
         # cache), not in the background: ~95 default kernels cost ~20 s CPU there, which made
         # a LeNet script's first step slower on 2 cores (17.0 -> 25.1 s), not faster.
         skipped = _dry_run_and_build(device, ops, (lambda *a: None) if quiet else show, stop,
-                                     pregenerate=custom or not background)
+                                     pregenerate=custom or not background, ahead=ahead)
         if not background:
             try:  # a dry run's garbage may have tripped a device-side check: not the caller's
                 clgrad.cl.synchronize(device)

@@ -174,6 +174,52 @@ def get_kernel(rt, template: str, def_name: str, key: tuple, params) -> Kernel:
 
 
 _DRY_RUNS = 0  # threads in a dry run (collecting(dry=True)): get_kernel then hands out stand-ins
+# (or announced to start one, dry_run_ahead). Notified when it drops.
+_dry_runs_changed = threading.Condition(_lock)
+# How long a thread waits for another's dry run to claim a kernel before building it itself.
+DRY_RUN_WAIT = 30.0
+
+
+def dry_run_ahead() -> None:
+    """Count a dry run another thread is about to start (collecting(dry=True, ahead=True)
+    takes the count over), so that from now on threads that are not collecting wait for its
+    claims instead of building kernels it is going to build (see _wait_for_dry_runs)."""
+    global _DRY_RUNS
+    with _lock:
+        _DRY_RUNS += 1
+
+
+def owns_dry_run_ahead() -> None:
+    """Mark this thread as the one that will run an announced dry run: its own kernel
+    requests before the dry run starts never wait for it."""
+    _local.owns_ahead = True
+
+
+def dry_run_cancelled() -> None:
+    """Take back a dry_run_ahead whose dry run never started."""
+    global _DRY_RUNS
+    with _lock:
+        _DRY_RUNS -= 1
+        _dry_runs_changed.notify_all()
+
+
+def _wait_for_dry_runs(rt, full_key) -> None:
+    """While another thread's dry run is on and `full_key` is neither cached nor claimed,
+    wait (at most DRY_RUN_WAIT): the dry run may claim it for one of its programs. Which
+    program builds a kernel then no longer depends on which thread got there first, so an
+    async warm-up's programs are the same from run to run, and PoCL's disk cache finds them
+    (it keys a program on its whole source; with the race, a warm cache rebuilt ~3 programs
+    and regenerated their launch code: LeNet's first step 7.5 s instead of ~2 s)."""
+    if getattr(_local, "owns_ahead", False):
+        return
+    deadline = time.monotonic() + DRY_RUN_WAIT
+    with _lock:
+        while (_DRY_RUNS and full_key not in rt.kernels
+               and (id(rt), full_key) not in _inflight):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            _dry_runs_changed.wait(left)
 
 
 def _split_check(params):
@@ -213,10 +259,12 @@ def _get_missing(rt, full_key, params) -> Kernel:
     collect = getattr(_local, "collect", None)
     if collect is not None and collect.dry:
         return _stand_in(rt, collect, full_key, params)
-    if _DRY_RUNS:  # another thread's dry run; this one builds as usual
+    if _DRY_RUNS:  # another thread's dry run; this one builds what it does not claim
         kernel = rt.kernels.get(full_key)
         if kernel is not None:
             return kernel
+        if collect is None:
+            _wait_for_dry_runs(rt, full_key)
     while True:
         with _lock:
             kernel = rt.kernels.get(full_key)
@@ -261,6 +309,7 @@ def _stand_in(rt, collect, full_key, params) -> Kernel:
     stand_in = collect.stand_ins.get(full_key)
     if stand_in is not None:
         return stand_in
+    collect.met.append((full_key, params))
     with _lock:
         cached = rt.kernels.get(full_key)
         claim = cached is None and (id(rt), full_key) not in _inflight
@@ -315,6 +364,7 @@ class _Found(list):
         self.stand_ins = {}
         self.claimed = set()  # keys this dry run claimed: build_many builds and releases them
         self.borrowed = {}  # key -> the cached kernel a stand-in stood for
+        self.met = []  # (full key, params) of every kernel met, in order, cached ones too
 
 
 class collecting:
@@ -329,14 +379,15 @@ class collecting:
     launches the real one). Stand-ins never enter the cache before that.
     """
 
-    def __init__(self, dry: bool = False):
+    def __init__(self, dry: bool = False, ahead: bool = False):
         self.dry = dry
+        self.ahead = ahead  # counted already, by dry_run_ahead()
 
     def __enter__(self) -> list:
         global _DRY_RUNS
         self.previous = getattr(_local, "collect", None)
         self.found = _local.collect = _Found(self.dry)
-        if self.dry:
+        if self.dry and not self.ahead:
             with _lock:
                 _DRY_RUNS += 1
         return self.found
@@ -347,6 +398,7 @@ class collecting:
         if self.dry:
             with _lock:
                 _DRY_RUNS -= 1
+                _dry_runs_changed.notify_all()
             for full_key, cached in self.found.borrowed.items():
                 stand_in = self.found.stand_ins[full_key]
                 stand_in.cl = cached.cl  # a stand-in some caller kept runs for real
@@ -399,9 +451,14 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None, pregenerate: bool
         leftover = [k for k in claimed if k not in seen]
     built: dict = {}
     programs = 0
+    mine_keys = {k for k, _ in mine}
+    # A dry run's programs hold every kernel it met, cached or being built elsewhere too (only
+    # its own are installed): their sources, which PoCL's disk cache is keyed on, then do not
+    # depend on what other threads built first.
+    every = _unique(getattr(requests, "met", None) or mine)
     try:
         parts = []
-        for full_key, params in mine:
+        for full_key, params in every:
             params, check = _split_check(params)
             template, def_name, key = full_key
             prelude, body, args = _render_parts(template, def_name, caps=rt.caps, **params)
@@ -415,9 +472,11 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None, pregenerate: bool
             for start in range(0, len(group), max_kernels):
                 if stop is not None and stop.is_set():
                     break
-                programs += _build_group(rt, group[start:start + max_kernels], built,
-                                         pregenerate)
+                chunk = group[start:start + max_kernels]
+                if any(part[0] in mine_keys for part in chunk):
+                    programs += _build_group(rt, chunk, built, pregenerate, mine_keys)
     finally:
+        built = {k: v for k, v in built.items() if k in mine_keys}
         _release(rt, leftover, {})
         for full_key, stand_in in stand_ins.items():
             real = built.get(full_key) or rt.kernels.get(full_key)
@@ -431,7 +490,16 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None, pregenerate: bool
     return programs
 
 
-def _build_group(rt, group, built: dict, pregenerate: bool) -> int:
+def _unique(requests) -> list:
+    seen, out = set(), []
+    for request in requests:
+        if request[0] not in seen:
+            seen.add(request[0])
+            out.append(request)
+    return out
+
+
+def _build_group(rt, group, built: dict, pregenerate: bool, mine_keys) -> int:
     if len(group) > 1:
         source = group[0][3] + "\n" + "\n".join(part[5] for part in group)
         names = ", ".join(f"{part[0][0]}:{part[0][1]}" for part in group)
@@ -446,11 +514,13 @@ def _build_group(rt, group, built: dict, pregenerate: bool) -> int:
                                           params, check, args)
             return 1
     for full_key, params, check, prelude, body, _, args, _ in group:
+        if full_key not in mine_keys:  # another thread's: not rebuilt alone
+            continue
         description = f"{full_key[0]}:{full_key[1]} {full_key[2]}"
         program = _build_program(rt, prelude + "\n" + body, description, 1, pregenerate)
         cl_kernel = getattr(program, params["name"])
         built[full_key] = _kernel(cl_kernel, full_key, params, check, args)
-    return len(group)
+    return sum(part[0] in mine_keys for part in group)
 
 
 def _kernel(cl_kernel, full_key, params, check, args) -> Kernel:
