@@ -294,10 +294,11 @@ def test_bare_buffer_refuses_an_offset_view(cl_device):
 def test_strided_tensor_argument_checks_its_rank(cl_device):
     rt = _runtime(cl_device)
     x = clgrad.ones(1, 1, 3, 3, device=cl_device)
-    kernel = programs.get_kernel(rt, "conv.cl.mako", "im2col", (x.dtype.name, "int"),
-                                 dict(name="nn_im2col", dt=x.dtype, T="float", index_t="int"))
+    kernel = programs.get_kernel(rt, "conv.cl.mako", "im2col", (x.dtype.name, "int", False),
+                                 dict(name="nn_im2col", dt=x.dtype, T="float", index_t="int",
+                                      rows=False))
     values = {a.name: 1 for a in kernel.args}
-    values.update(x=x[0], cols=x)
+    values.update(x=x[0], cols=x[0, 0])
     with pytest.raises(TypeError, match="kernel nn_im2col: argument x has 4 strides, got a "
                                         "tensor of rank 3"):
         kernel.pack(values)
