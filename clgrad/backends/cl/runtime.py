@@ -111,6 +111,8 @@ class Capabilities:
     compute_units: int
     global_mem_size: int
     max_alloc_size: int
+    # floats in one native vector register (CPU devices: 8 with AVX2, 16 with AVX-512)
+    native_float_width: int = 1
 
     @property
     def build_options(self) -> tuple[str, ...]:
@@ -130,7 +132,8 @@ def _probe(device, platform) -> Capabilities:
         fp64="cl_khr_fp64" in ext or device.double_fp_config != 0,
         fp16="cl_khr_fp16" in ext, max_work_group_size=device.max_work_group_size,
         local_mem_size=device.local_mem_size, compute_units=device.max_compute_units,
-        global_mem_size=device.global_mem_size, max_alloc_size=device.max_mem_alloc_size)
+        global_mem_size=device.global_mem_size, max_alloc_size=device.max_mem_alloc_size,
+        native_float_width=device.native_vector_width_float)
 
 
 def _type_rank(device) -> int:
