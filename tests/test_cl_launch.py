@@ -360,3 +360,28 @@ def test_other_driver_errors_are_not_out_of_memory(cl_device, monkeypatch):
     monkeypatch.setattr(rt, "pool", _FailingPool(rt.pool, 1, error))
     with pytest.raises(cl.LogicError, match="INVALID_CONTEXT"):
         clgrad.empty(4, device=cl_device)
+
+
+# -- threads ---------------------------------------------------------------------------------
+def test_threads_launching_one_kernel_keep_their_arguments(cl_device):
+    """set_args and the enqueue are one step: threads running the same cached kernel (as a
+    background warm-up does beside the script) each get their own operands' results. Without
+    the runtime's launch lock about 1 launch in 200 ran with another thread's arguments."""
+    import threading
+    results = {}
+
+    def work(i):
+        x = clgrad.full((64,), float(i), device=cl_device)
+        results[i] = [x + 0.5 for _ in range(1500)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    wrong = [i for i, outs in results.items() for r in outs if (r.cpu().numpy() != i + 0.5).any()]
+    assert len(results) == 4 and not wrong

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -231,6 +232,7 @@ class DeviceRuntime:
         self.errors = ErrorWord(self.context)
         if LAUNCH_BLOCKING:  # an instance attribute: the normal path tests nothing for it
             self.launch = self._launch_blocking
+        self._launch_lock = threading.Lock()
         self.allocated = 0
         self.peak_allocated = 0
         # Work-group size used by 1-D launches: big enough to fill a SIMD unit, never above
@@ -279,8 +281,12 @@ class DeviceRuntime:
             # (set_args is the body pyopencl generated for the declared dtypes) without its
             # call overhead, then the enqueue with positional arguments (about 2.5 us less
             # per launch on PoCL).
-            k.set_args(*args)
-            _enqueue(self.queue, k, global_size, local_size, None, None, False, False)
+            # Setting a kernel's arguments and enqueueing it is one step for other threads (a
+            # background warm-up's dry run launches the same cached kernels): between them,
+            # another thread's set_args would make this launch run with its arguments.
+            with self._launch_lock:
+                k.set_args(*args)
+                _enqueue(self.queue, k, global_size, local_size, None, None, False, False)
         except Exception as exc:  # name the kernel and argument, keep the type
             exc.add_note(_explain(kernel, args, exc))
             raise
