@@ -19,8 +19,8 @@ import numpy as np
 import clgrad
 from clgrad.ops import pointwise as _pw
 
-from ._batched import (BatchedTensor, SANCTIONED, Unbatchable, fallback, is_inplace,
-                       level_info, logical_dim, pad, top_level, unwrap, wrap, LEVELS)
+from ._batched import (BatchedTensor, SANCTIONED, Unbatchable, _method_caller, fallback,
+                       is_inplace, level_info, logical_dim, pad, top_level, unwrap, wrap, LEVELS)
 
 B: dict = {}          # name -> batch-aware function
 _BY_ORIG: dict = {}   # id(original function) -> batch-aware function
@@ -372,12 +372,12 @@ def _bt_method(rule, name, batched_args=0):
     def method(self, *args, **kwargs):
         level = self._blevel
         if top_level(args[:len(args) - batched_args], kwargs) >= level:
-            return fallback(_caller(name), level, (self,) + args, kwargs, name)
+            return fallback(_method_caller(name), level, (self,) + args, kwargs, name)
         v = self._bvalue
         try:
             out = rule(self, v, v.dim() - 1, *args, **kwargs)
         except _Fallback:
-            return fallback(_caller(name), level, (self,) + args, kwargs, name)
+            return fallback(_method_caller(name), level, (self,) + args, kwargs, name)
         return out
     method.__name__ = name
     return method
@@ -385,18 +385,6 @@ def _bt_method(rule, name, batched_args=0):
 
 class _Fallback(Exception):
     """A rule that meets arguments it does not handle: the per-op fallback gives the answer."""
-
-
-_CALLERS: dict = {}
-
-
-def _caller(name):
-    c = _CALLERS.get(name)
-    if c is None:
-        def c(s, *args, **kwargs):
-            return getattr(s, name)(*args, **kwargs)
-        _CALLERS[name] = c
-    return c
 
 
 def _dims_of(r, dims):
@@ -879,7 +867,7 @@ def _as_method(aware):
 def _inplace_method(name):
     def method(self, *args, **kwargs):
         level = top_level((self,) + args, kwargs)
-        return _pointwise(_caller(name), None, level, (self,) + args, kwargs, name)
+        return _pointwise(_method_caller(name), None, level, (self,) + args, kwargs, name)
     method.__name__ = name
     return method
 
@@ -895,7 +883,7 @@ def _inplace_operator(op, name):
 def _cast_method(name):
     def method(self, *args, **kwargs):
         if top_level(args, kwargs):
-            return fallback(_caller(name), self._blevel, (self,) + args, kwargs, name)
+            return fallback(_method_caller(name), self._blevel, (self,) + args, kwargs, name)
         return wrap(getattr(self._bvalue, name)(*args, **kwargs), self._blevel)
     method.__name__ = name
     return method
