@@ -271,7 +271,11 @@ class DeviceRuntime:
         if args.__class__ is dict:
             args = kernel.pack(args)
         if global_size.__class__ is int:
-            global_size, local_size = self.geometry(global_size, local_size)
+            if self.fixed_groups:
+                global_size, local_size = self.geometry(global_size, local_size)
+            else:  # geometry's common case inline: this is every 1-D launch's path
+                group = self.group_size
+                global_size = ((global_size + group - 1) // group * group,)
         self.launches += 1
         if self.launch_hook is not None:
             self.launch_hook(kernel, global_size, local_size, args)
