@@ -421,7 +421,9 @@ def _bundle_body(body: str, name: str, tag: str):
         return None
     for helper in set(_HELPER.findall(body)) | {name}:
         body = re.sub(rf"\b{helper}\b", f"{helper}{tag}", body)
-    undefs = "".join(f"#undef {macro}\n" for macro in set(_DEFINE.findall(body)))
+    # dict.fromkeys, not set: the source (the driver's disk-cache key) must not depend on
+    # the process's string hash seed
+    undefs = "".join(f"#undef {macro}\n" for macro in dict.fromkeys(_DEFINE.findall(body)))
     return f"#pragma OPENCL FP_CONTRACT ON\n{body}\n{undefs}"
 
 
