@@ -7,10 +7,12 @@
 ## nll_none(name, caps, dt, T, has_w, index_t): out[n, d] = -w[t] * x[n, t, d], one
 ##   work-item per (n, d). Arguments: N, C, D, x, x_off, t, t_off, [w, w_off], ignore, out,
 ##   err, err_id.
-## nll_reduce(name, caps, dt, T, has_w, mean, index_t): one work-group sums the weighted
-##   losses and the weights in local memory; out[0] = sum (mean: sum / total weight) and
-##   tw[0] = the total weight (kept for the backward). Arguments: N, C, D, x, x_off, t,
-##   t_off, [w, w_off], ignore, out, tw (T), scratch (local, 2 * group size of T), err, err_id.
+## nll_reduce(name, caps, dt, T, has_w, mean, tree, index_t): out[0] = the sum of the
+##   weighted losses (mean: sum / total weight) and tw[0] = the total weight (kept for the
+##   backward). tree: one work-group sums in local memory (GPUs); otherwise one work-item
+##   loops (CPU devices run a work-group on one core anyway, and PoCL spends ~1 s generating
+##   code for the barriers of the tree). Arguments: N, C, D, x, x_off, t, t_off, [w, w_off],
+##   ignore, out, tw (T), [scratch (local, 2 * group size of T)], err, err_id.
 ## nll_bwd(name, caps, dt, T, has_w, reduced, mean, index_t): the gradient of x (N, C, D):
 ##   -w[t] * g at the target class, 0 elsewhere; g is out's gradient (one value when
 ##   reduced, divided by tw[0] for the mean). One work-item per element of x.
@@ -35,9 +37,10 @@ def nll_none(dt, has_w, index_t, **_):
 
 
 @declare(SIGNATURES)
-def nll_reduce(dt, T, has_w, index_t, **_):
-    return head(dt, has_w, index_t) + [buffer(dt.ctype, "out"), buffer(T, "tw"),
-                                       local_mem(T, "scratch")] + error_word()
+def nll_reduce(dt, T, has_w, tree, index_t, **_):
+    scratch = [local_mem(T, "scratch")] if tree else []
+    return (head(dt, has_w, index_t) + [buffer(dt.ctype, "out"), buffer(T, "tw"), *scratch]
+            + error_word())
 
 
 @declare(SIGNATURES)
@@ -77,12 +80,16 @@ __kernel void ${name}(${signature})
 }
 </%def>
 
-<%def name="nll_reduce(name, caps, dt, T, has_w, mean, index_t)">\
+<%def name="nll_reduce(name, caps, dt, T, has_w, mean, tree, index_t)">\
 ${common.reporter()}
 __kernel void ${name}(${signature})
 {
+% if tree:
     const ${index_t} lid = get_local_id(0);
     const ${index_t} L = get_local_size(0);
+% else:
+    const ${index_t} lid = 0, L = 1;
+% endif
     ${T} s = 0, ws = 0;
     for (${index_t} r = lid; r < N * D; r += L) {
         const long c = t[t_off + r];
@@ -98,6 +105,7 @@ __kernel void ${name}(${signature})
         s -= wv * ${common.load(dt, "x", "x_off + (n * C + ci) * D + (r - n * D)", T)};
         ws += wv;
     }
+% if tree:
     scratch[lid] = s;
     scratch[L + lid] = ws;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -116,6 +124,14 @@ __kernel void ${name}(${signature})
         ${common.store(dt, "out", "0", "scratch[0]")}
 % endif
     }
+% else:
+    tw[0] = ws;
+% if mean:
+    ${common.store(dt, "out", "0", "s / ws")}
+% else:
+    ${common.store(dt, "out", "0", "s")}
+% endif
+% endif
 }
 </%def>
 

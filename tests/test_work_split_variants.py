@@ -1,5 +1,6 @@
 """Both work splits of the kernels that have one per device kind (pointwise strided, pooling,
-im2col/col2im): a work-item per row on CPU devices, per element on GPUs. The test device (PoCL,
+im2col/col2im: a work-item per row on CPU devices, per element on GPUs; the reduced NLL loss:
+one work-item on CPUs, a work-group's tree on GPUs). The test device (PoCL,
 Oclgrind: CPU devices) runs the row forms by itself; here the backend is told it is a GPU, so
 the element forms run too, and both must give the cpu device's results."""
 from __future__ import annotations
@@ -29,6 +30,13 @@ def _cases(dev):
         "max_pool_overlap": F.max_pool2d(x, 3, 2, 1, ceil_mode=True),
         "avg_pool": F.avg_pool2d(x, (2, 3), (3, 3), (1, 1), count_include_pad=False),
     }
+    logits = x.flatten(1)[:, :10]
+    target = clgrad.tensor([3, 9], device=dev)
+    weight = clgrad.arange(1.0, 11.0, device=dev)
+    outs["nll_mean"] = F.cross_entropy(logits, target, weight=weight)
+    classes = clgrad.tensor([[[0, 2, 1, 1, 0, 2, 2]] * 5] * 2, device=dev).transpose(1, 2)
+    outs["nll_sum"] = F.cross_entropy(x[:, :, :, :5], classes, reduction="sum",
+                                      ignore_index=1)
     total = sum((o.float() * (i + 1)).sum() for i, o in enumerate(outs.values()))
     total.backward()
     outs["x.grad"], outs["w.grad"] = x.grad, w.grad

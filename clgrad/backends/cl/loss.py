@@ -1,5 +1,6 @@
 """OpenCL kernels of the loss family (mixed into ClBackend): the negative log-likelihood
-forward (per element or reduced in one work-group) and backward (kernels/loss.cl.mako).
+forward (per element, or reduced: in one work-group on GPUs, one work-item on CPUs) and
+backward (kernels/loss.cl.mako).
 
 Kernels are specialised on dtype, the variant (weights, reduction) and index width.
 """
@@ -37,9 +38,13 @@ class ClLoss:
             self.rt.launch(kernel, N * D, None, args, _TARGET_CHECK)
             return
         mean = reduction == "mean"
-        kernel = get_kernel(self.rt, _T, "nll_reduce", (dt.name, has_w, mean, it),
+        tree = not self._cpu_device  # CPU devices: one work-item loops (see the template)
+        kernel = get_kernel(self.rt, _T, "nll_reduce", (dt.name, has_w, mean, tree, it),
                             dict(name="nll_reduce", dt=dt, T=T, has_w=has_w, mean=mean,
-                                 index_t=it))
+                                 tree=tree, index_t=it))
+        if not tree:
+            self.rt.launch(kernel, (1,), (1,), dict(args, tw=tw), _TARGET_CHECK)
+            return
         # One work-group; the scratch holds two T per work-item (losses and weights).
         L = min(self.rt.group_limit(kernel, 2 * np.dtype(_NP[T]).itemsize),
                 pow2_at_most(max(N * D, 1)))
