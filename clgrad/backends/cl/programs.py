@@ -27,6 +27,7 @@ from mako.lookup import TemplateLookup
 from ...errors import KernelBuildError
 from .kernel import Kernel  # first: importing it makes clgrad.kernels importable
 from ...kernels.signature import c_params  # noqa: I100
+from . import build_worker
 from .runtime import DEBUG, cl, log
 
 
@@ -470,13 +471,11 @@ def build_many(rt, requests, max_kernels: int = 32, stop=None, pregenerate: bool
         groups: dict = {}
         for part in parts:
             groups.setdefault(part[3] if part[5] is not None else id(part), []).append(part)
-        for group in groups.values():
-            for start in range(0, len(group), max_kernels):
-                if stop is not None and stop.is_set():
-                    break
-                chunk = group[start:start + max_kernels]
-                if any(part[0] in mine_keys for part in chunk):
-                    programs += _build_group(rt, chunk, built, pregenerate, mine_keys)
+        chunks = [chunk for group in groups.values()
+                  for chunk in (group[start:start + max_kernels]
+                                for start in range(0, len(group), max_kernels))
+                  if any(part[0] in mine_keys for part in chunk)]
+        programs = _build_chunks(rt, chunks, built, pregenerate, mine_keys, stop)
     finally:
         built = {k: v for k, v in built.items() if k in mine_keys}
         _release(rt, leftover, {})
@@ -501,9 +500,90 @@ def _unique(requests) -> list:
     return out
 
 
+def _build_chunks(rt, chunks, built: dict, pregenerate: bool, mine_keys, stop) -> int:
+    """Build each chunk (a list of parts) as a program; with a cold PoCL cache and several
+    cores, spread over processes first (see build_worker): the chunks are split into about
+    equal shares, this process builds the first while helpers build the others into the
+    disk cache, and then this one builds those too, from the cache."""
+    count = build_worker.processes(rt, sum(len(chunk) for chunk in chunks))
+    shares = _shares(chunks, count, mine_keys) if count > 1 else [chunks]
+    binaries = pregenerate and getattr(rt, "pregenerate", False)
+    helpers = [build_worker.Helper(cl, rt, [_program_source(chunk) for chunk in share],
+                                   binaries) for share in shares[1:]]
+    programs = 0
+    try:
+        start = time.perf_counter()
+        for chunk in shares[0]:
+            if stop is not None and stop.is_set():
+                return programs
+            programs += _build_group(rt, chunk, built, pregenerate, mine_keys)
+        seconds = time.perf_counter() - start
+        if helpers and seconds / len(shares[0]) < build_worker.CACHED_SECONDS:
+            for helper in helpers:  # cache hits: the cache is warm, theirs are in it too
+                helper.stop()
+        for helper in helpers:
+            if not helper.wait(stop) and helper.errors:
+                log.debug("a build helper failed (this process builds its programs):\n%s",
+                          helper.errors)
+        for share in shares[1:]:
+            for chunk in share:
+                if stop is not None and stop.is_set():
+                    return programs
+                programs += _build_group(rt, chunk, built, pregenerate, mine_keys)
+    finally:
+        for helper in helpers:
+            helper.stop()
+    return programs
+
+
+def _cost(part) -> float:
+    """A kernel's estimated build cost (PoCL 3.0: ~0.15 s for any kernel, plus ~0.15 s per
+    4 KB of source), from its source alone, so that splits are the same from run to run."""
+    return 1.0 + len(part[5] or part[4]) / 4000
+
+
+def _shares(chunks, count: int, mine_keys) -> list:
+    """`chunks` cut into programs and dealt into `count` shares of about equal cost: a chunk
+    of n kernels is spread over the n // (build_worker.MIN_KERNELS / 2) shares with the least
+    so far (at most `count`), one program in each; pieces holding none of mine_keys (only a
+    dry run's cached kernels) are dropped. Deterministic: the sources stay cache-stable."""
+    least = build_worker.MIN_KERNELS // 2
+    totals = [0.0] * count
+    shares = [[] for _ in range(count)]
+    for chunk in sorted(chunks, key=len):  # the big ones, cut, even out the small ones
+        lightest = sorted(range(count), key=totals.__getitem__)[:max(1, len(chunk) // least)]
+        pieces = _deal(chunk, [totals[n] for n in lightest])
+        for share, piece in zip(lightest, pieces):
+            totals[share] += sum(map(_cost, piece))
+            if any(part[0] in mine_keys for part in piece):
+                shares[share].append(piece)
+    return [share for share in shares if share]
+
+
+def _deal(parts, totals: list) -> list:
+    """`parts` dealt into len(totals) lists that start at those costs, each costliest part
+    first to the list cheapest so far, so that they end about equal; each list keeps the
+    parts' order (empty lists dropped)."""
+    totals = list(totals)
+    members = [[] for _ in totals]
+    for n in sorted(range(len(parts)), key=lambda n: -_cost(parts[n])):
+        target = totals.index(min(totals))
+        totals[target] += _cost(parts[n])
+        members[target].append(n)
+    return [[parts[n] for n in sorted(chosen)] for chosen in members if chosen]
+
+
+def _program_source(group) -> str:
+    """The source _build_group builds for `group`: its kernels bundled in one program, or
+    a lone kernel's own source."""
+    if len(group) > 1:
+        return group[0][3] + "\n" + "\n".join(part[5] for part in group)
+    return group[0][3] + "\n" + group[0][4]
+
+
 def _build_group(rt, group, built: dict, pregenerate: bool, mine_keys) -> int:
     if len(group) > 1:
-        source = group[0][3] + "\n" + "\n".join(part[5] for part in group)
+        source = _program_source(group)
         names = ", ".join(f"{part[0][0]}:{part[0][1]}" for part in group)
         try:
             program = _build_program(rt, source, f"{len(group)} kernels ({names})", len(group),

@@ -219,6 +219,9 @@ class DeviceRuntime:
         # PoCL with generic work-group functions: building a program's binary generates every
         # kernel's launch code, so a warm-up can pay the first launches without launching.
         self.pregenerate = is_pocl(platform) and pocl_generic_groups()
+        # PoCL builds in parallel in several processes, which share its disk cache (see
+        # build_worker), not in threads.
+        self.parallel_builds = is_pocl(platform)
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
         self.pool = MemoryPool(ImmediateAllocator(self.queue))
