@@ -147,3 +147,9 @@ def test_a_warmup_built_with_a_helper_gives_numpys_results(cl_device, rt, tmp_pa
     # a failing helper only costs time: this process builds its programs itself
     assert got["helpers"] == [not broken]
     assert got["got"] == _expected()
+
+
+def test_a_helper_that_cannot_start_is_left_out(rt, monkeypatch):
+    from clgrad.backends.cl.runtime import cl
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert build_worker.start(cl, rt, [["__kernel void k(void) {}"]], binaries=False) == []

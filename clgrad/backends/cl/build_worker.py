@@ -19,6 +19,7 @@ exits 0 when all built.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -49,6 +50,19 @@ def processes(rt, kernels: int) -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, MAX_PROCESSES, kernels // (MIN_KERNELS // 2)))
+
+
+def start(cl, rt, shares: list, binaries: bool) -> list:
+    """A Helper per share (a list of sources), as many as could start: a helper is only
+    an optimisation, so one that cannot (no Python executable, a device pyopencl lists
+    differently) is left out, and this process builds its share."""
+    helpers = []
+    for sources in shares:
+        try:
+            helpers.append(Helper(cl, rt, sources, binaries))
+        except (OSError, ValueError, StopIteration) as exc:
+            logging.getLogger("clgrad.cl").debug("no build helper: %r", exc)
+    return helpers
 
 
 class Helper:

@@ -508,8 +508,8 @@ def _build_chunks(rt, chunks, built: dict, pregenerate: bool, mine_keys, stop) -
     count = build_worker.processes(rt, sum(len(chunk) for chunk in chunks))
     shares = _shares(chunks, count, mine_keys) if count > 1 else [chunks]
     binaries = pregenerate and getattr(rt, "pregenerate", False)
-    helpers = [build_worker.Helper(cl, rt, [_program_source(chunk) for chunk in share],
-                                   binaries) for share in shares[1:]]
+    helpers = build_worker.start(cl, rt, [[_program_source(chunk) for chunk in share]
+                                          for share in shares[1:]], binaries)
     programs = 0
     try:
         start = time.perf_counter()
