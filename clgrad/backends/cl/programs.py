@@ -28,7 +28,7 @@ from ...errors import KernelBuildError
 from .kernel import Kernel  # first: importing it makes clgrad.kernels importable
 from ...kernels.signature import c_params  # noqa: I100
 from . import build_worker
-from .runtime import DEBUG, cl, log
+from .runtime import DEBUG, DryLaunch, cl, log
 
 
 class BuildStats:
@@ -322,7 +322,7 @@ def _stand_in(rt, collect, full_key, params) -> Kernel:
         template, def_name, key = full_key
         args = cached.args if cached is not None else signature(
             template, def_name, dict(params, caps=rt.caps))
-        stand_in = _kernel(_noop(rt), full_key, params, check, args)
+        stand_in = _kernel(_NOTHING, full_key, params, check, args)
     except BaseException:
         if claim:
             collect.claimed.discard(full_key)
@@ -337,23 +337,23 @@ def _stand_in(rt, collect, full_key, params) -> Kernel:
     return stand_in
 
 
-_NOOP = {}  # id(rt) -> (rt, the built program of clgrad_noop)
+class _Nothing:
+    """What a dry run's stand-in launches: nothing. Its set_args, the first thing
+    runtime.launch does with a kernel, raises DryLaunch, which launch takes as done (no
+    program to build for it: a no-op kernel cost a cold process 0.4 s, PoCL's fixed price of
+    a program; and the normal launch path tests nothing)."""
+
+    def set_args(self, *args):
+        raise DryLaunch
+
+    def set_scalar_arg_dtypes(self, dtypes) -> None:
+        pass
+
+    def get_work_group_info(self, param, device) -> int:
+        return device.max_work_group_size  # what a kernel using no local memory gets
 
 
-def _noop(rt):
-    """A fresh pyopencl kernel that does nothing whatever its arguments: what a dry run
-    launches in place of a kernel not built yet."""
-    entry = _NOOP.get(id(rt))
-    if entry is None or entry[0] is not rt:
-        program = _build_program(rt, "__kernel void clgrad_noop(void) {}\n", "clgrad_noop", 1)
-        entry = _NOOP[id(rt)] = (rt, program)
-    stub = cl.Kernel(entry[1], "clgrad_noop")
-    stub.set_scalar_arg_dtypes = stub.set_args = _ignore
-    return stub
-
-
-def _ignore(*args) -> None:
-    return None
+_NOTHING = _Nothing()
 
 
 class _Found(list):
@@ -374,7 +374,7 @@ class collecting:
     it; build_many(rt, found) then builds them together.
 
     dry=True: a dry run. get_kernel returns, for a missing kernel, a stand-in Kernel that
-    launches a kernel doing nothing, so the op runs on (its results garbage) and meets its
+    launches nothing (programs._Nothing), so the op runs on (its results garbage) and meets its
     next missing kernels; found holds (full key, params, stand-in) triples, and build_many
     turns each stand-in into the real kernel (the same object, so a caller that kept it
     launches the real one). Stand-ins never enter the cache before that.
@@ -403,7 +403,7 @@ class collecting:
             for full_key, cached in self.found.borrowed.items():
                 stand_in = self.found.stand_ins[full_key]
                 stand_in.cl = cached.cl  # a stand-in some caller kept runs for real
-                stand_in._max_group = None  # the no-op kernel's limit is not the kernel's
+                stand_in._max_group = None  # the stand-in's limit is not the kernel's
         return exc[0] is Deferred  # the op stopped at its first missing kernel
 
 
