@@ -81,3 +81,42 @@ def test_rows_float64_and_grad(rows_device):
     p = _ref(a, False)
     want = p * (w - (w * p).sum(1, keepdims=True))
     np.testing.assert_allclose(t.grad.cpu().numpy(), want, rtol=1e-10, atol=1e-12)
+
+
+FLOAT64_ROWS = """
+import json
+import numpy as np
+import clgrad
+x = clgrad.tensor(np.linspace(-3, 3, 3 * 37).reshape(3, 37), dtype=clgrad.float64,
+                  device=DEVICE, requires_grad=True)
+y = clgrad.log_softmax(x, 1)
+(y * y).sum().backward()
+print(json.dumps({"y": y.tolist(), "softmax": x.softmax(1).tolist(), "grad": x.grad.tolist()}))
+"""
+
+
+def test_float64_rows_build_with_an_empty_driver_cache(cl_device, tmp_path):
+    # double8 rows made PoCL 3.0's LLVM abort the process at the first launch on an AVX2
+    # Zen 3 ("Cannot emit physreg copy instruction"), which a warm cache hid.
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helpers import device_supports_fp64
+    if not device_supports_fp64(cl_device):
+        pytest.skip("no float64 on this device")
+    env = dict(os.environ, POCL_CACHE_DIR=str(tmp_path), PYOPENCL_NO_CACHE="1",
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", f"DEVICE = {cl_device!r}" + FLOAT64_ROWS],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    a = np.linspace(-3, 3, 3 * 37).reshape(3, 37)
+    y = _ref(a, True)
+    np.testing.assert_allclose(got["y"], y, rtol=1e-12)
+    np.testing.assert_allclose(got["softmax"], _ref(a, False), rtol=1e-12)
+    # d/dx sum(y^2) for y = log_softmax(x): 2y - softmax * sum(2y)
+    grad = 2 * y - np.exp(y) * (2 * y).sum(1, keepdims=True)
+    np.testing.assert_allclose(got["grad"], grad, rtol=1e-10, atol=1e-12)

@@ -14,8 +14,10 @@ _T = "softmax.cl.mako"
 
 class ClSoftmax:
     # Vector width of the rows kernel on CPU devices (float32/float64 rows, one work-item
-    # each); None: 8 on CPU devices other than Oclgrind (which cannot simulate vector
-    # arithmetic), where it is 1.
+    # each); None: 32 bytes (8 floats, 4 doubles: an AVX2 register) on CPU devices other
+    # than Oclgrind (which cannot simulate vector arithmetic), where it is 1. Not double8:
+    # PoCL 3.0's LLVM 14 aborts the process generating its launch code on an AVX2 Zen 3
+    # ("Cannot emit physreg copy instruction"; PoCL 3.1 builds it).
     softmax_rows_vector = None
 
     def softmax(self, out, x, dims: tuple, log: bool) -> None:
@@ -47,7 +49,7 @@ class ClSoftmax:
             return 0
         V = self.softmax_rows_vector
         if V is None:
-            V = 1 if "oclgrind" in caps.platform.lower() else 8
+            V = 1 if "oclgrind" in caps.platform.lower() else 32 // x.dtype.itemsize
         return V
 
     def softmax_backward(self, out, g, y, dims: tuple, log: bool) -> None:
