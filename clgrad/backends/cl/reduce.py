@@ -59,8 +59,11 @@ class ClReduce:
     reduce_cpu_min_chunk = 16384
     reduce_cpu_lanes = 32
     reduce_cpu_unroll = 16
-    # Vector width of the chunks kernel's loops for maps that are safe on vectors; None: 8 on
-    # CPU devices other than Oclgrind (which cannot simulate vector arithmetic), 0 there.
+    # Vector width of the chunks kernel's loops for maps that are safe on vectors; None: 32
+    # bytes of the compute type (8 floats, 4 doubles: an AVX2 register) on CPU devices other
+    # than Oclgrind (which cannot simulate vector arithmetic), 0 there. Not double8: PoCL
+    # 3.0's LLVM 14 aborts the process generating a double8 max's launch code on an AVX2
+    # Zen 3 ("Cannot emit physreg copy instruction").
     reduce_cpu_vector = None
 
     # -- helpers -------------------------------------------------------------------------------
@@ -97,7 +100,8 @@ class ClReduce:
                        icontig, index_t, has_aux, lanes, final):
         vec = self.reduce_cpu_vector
         if vec is None:
-            vec = 0 if "oclgrind" in self.rt.caps.platform.lower() else 8
+            vec = 0 if "oclgrind" in self.rt.caps.platform.lower() else \
+                4 if T == "double" else 8
         if not (map_expr in _VECTOR_MAPS and combine in _VECTOR_COMBINES and T != "long"
                 and in_dt.name in _VECTOR_INPUTS):
             vec = 0
