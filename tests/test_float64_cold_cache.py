@@ -1,6 +1,6 @@
 """float64 kernels built and first launched with an empty driver cache, in a new process:
 PoCL 3.0's LLVM 14 aborted the whole process generating the launch code of double8 code (the
-softmax rows kernel, the chunked reductions' max/min) on an AVX2 Zen 3 ("LLVM ERROR: Cannot
+softmax rows kernel, the chunked reductions' max/min) on a Zen 4 ("LLVM ERROR: Cannot
 emit physreg copy instruction"); a kernel cache filled by an earlier run hid it. Those
 kernels now use 32-byte vectors (double4)."""
 import json

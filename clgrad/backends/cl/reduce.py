@@ -62,8 +62,8 @@ class ClReduce:
     # Vector width of the chunks kernel's loops for maps that are safe on vectors; None: 32
     # bytes of the compute type (8 floats, 4 doubles: an AVX2 register) on CPU devices other
     # than Oclgrind (which cannot simulate vector arithmetic), 0 there. Not double8: PoCL
-    # 3.0's LLVM 14 aborts the process generating a double8 max's launch code on an AVX2
-    # Zen 3 ("Cannot emit physreg copy instruction").
+    # 3.0's LLVM 14 aborts the process generating a double8 max's launch code on a Zen 4
+    # (AVX-512, which it compiles for as a Zen 3): "Cannot emit physreg copy instruction".
     reduce_cpu_vector = None
 
     # -- helpers -------------------------------------------------------------------------------

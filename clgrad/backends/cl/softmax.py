@@ -16,7 +16,7 @@ class ClSoftmax:
     # Vector width of the rows kernel on CPU devices (float32/float64 rows, one work-item
     # each); None: 32 bytes (8 floats, 4 doubles: an AVX2 register) on CPU devices other
     # than Oclgrind (which cannot simulate vector arithmetic), where it is 1. Not double8:
-    # PoCL 3.0's LLVM 14 aborts the process generating its launch code on an AVX2 Zen 3
+    # PoCL 3.0's LLVM 14 aborts the process generating its launch code on a Zen 4
     # ("Cannot emit physreg copy instruction"; PoCL 3.1 builds it).
     softmax_rows_vector = None
 
