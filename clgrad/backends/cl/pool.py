@@ -67,8 +67,8 @@ class ClPool:
         rows = disjoint and self._cpu_device
         kernel = self._pool_kernel("pool_bwd", mode, adaptive, grad_in.dtype,
                                    index_t(grad_in, grad_out), rows)
-        if rows:
-            total //= W
+        if rows:  # max: a work-item per window row; else per input row
+            total = total // (H * W) * oh if mode == "max" else total // W
         args = dict(total=total, gout=grad_out, H=H, W=W, oh=oh, ow=ow, count_include_pad=int(
             count_include_pad), divisor=divisor, gin=grad_in, **dict(zip(_WINDOW, geometry)))
         if mode == "max":
