@@ -122,8 +122,9 @@ ${acc} = ${acc} && ${v};\
 % elif combine == "or":
 ${acc} = ${acc} || ${v};\
 % elif floating:
-## a select, no branch: the unrolled and lane loops vectorise
-${acc} = (isnan(${v}) | (${v} ${">" if combine == "max" else "<"} ${acc})) ? ${v} : ${acc};\
+## selects on one compare each, no branch: the unrolled and lane loops vectorise (one select
+## on `isnan(v) | (v > acc)` ran amax(0) of 4096x4096 at 26 ms instead of 13 on PoCL 3.0)
+${acc} = ${v} ${">" if combine == "max" else "<"} ${acc} ? ${v} : ${acc}; ${acc} = ${v} != ${v} ? ${v} : ${acc};\
 % else:
 ${acc} = (${v} ${">" if combine == "max" else "<"} ${acc}) ? ${v} : ${acc};\
 % endif
@@ -356,7 +357,7 @@ ${acc} += ${v};\
 % elif combine == "prod":
 ${acc} *= ${v};\
 % else:
-${acc} = select(${acc}, ${v}, isnan(${v}) | (${v} ${">" if combine == "max" else "<"} ${acc}));\
+${acc} = select(${acc}, ${v}, (${v} != ${v}) | (${v} ${">" if combine == "max" else "<"} ${acc}));\
 % endif
 </%def>
 
