@@ -96,3 +96,35 @@ def test_relu_backward_is_threshold_backward_as_torch(device):
         gg, = clgrad.autograd.grad(gx.sum(), g)
         ggt, = torch.autograd.grad(gxt.sum(), gt)
         np.testing.assert_array_equal(gg.cpu().numpy(), ggt.numpy())
+
+
+def _same_bits(got, want):
+    """Equal bit for bit (so -0.0 is not 0.0), any NaN matching any NaN (a half NaN's
+    payload is the driver's)."""
+    assert got.dtype == want.dtype
+    nan = np.isnan(want) if want.dtype.kind == "f" else np.zeros(want.shape, bool)
+    np.testing.assert_array_equal(np.isnan(got) if got.dtype.kind == "f" else nan, nan)
+    np.testing.assert_array_equal(got[~nan].view(f"i{got.itemsize}"),
+                                  want[~nan].view(f"i{want.itemsize}"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int8"])
+def test_relu_and_its_backward_keep_torchs_bits(device, dtype):
+    # relu(-0.0) is -0.0 and relu(NaN) NaN; the backward is exactly 0 where the input is
+    # <= 0 even for an infinite or NaN gradient (the cpu device masks bits, not np.where)
+    torch = pytest.importorskip("torch")
+    if dtype == "float64":
+        skip_without_fp64(device)
+    floating = dtype.startswith("float")
+    values = ([-0.0, 0.0, float("nan"), -1.0, 2.0, float("inf"), -float("inf"), 1e-3]
+              if floating else [-3, 0, 5, -1, 7, 0, -128, 1])
+    grads = [float("nan"), float("inf"), 3.0, -float("inf"), 4.0, 5.0, 6.0, float("nan")]
+    x = torch.tensor(values, dtype=getattr(torch, dtype))
+    _same_bits(F.relu(clgrad.tensor(x.numpy(), device=device)).cpu().numpy(),
+               torch.relu(x).numpy())
+    if floating:
+        xt = x.clone().requires_grad_()
+        torch.relu(xt).backward(torch.tensor(grads, dtype=xt.dtype))
+        xc = clgrad.tensor(x.numpy(), device=device, requires_grad=True)
+        F.relu(xc).backward(clgrad.tensor(grads, dtype=xc.dtype, device=device))
+        _same_bits(xc.grad.cpu().numpy(), xt.grad.numpy())

@@ -53,11 +53,25 @@ def _stable_softplus_np(z):
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
+_INT_OF_SIZE = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _kept(x: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """x where keep, else 0: np.where's result bit for bit (NaN and -0.0 kept as they are,
+    +0 elsewhere) by masking x's bits, which is branch-free: np.where ran 5-6 ms over
+    LeNet's first activation (1.4M floats, a random mask), this about 1 ms."""
+    bits = _INT_OF_SIZE.get(x.dtype.itemsize)
+    if bits is None or x.dtype.kind not in "fiu":
+        return np.where(keep, x, 0).astype(x.dtype, copy=False)
+    mask = -keep.view(np.int8).astype(bits)  # all ones where kept
+    return (x.view(bits) & mask).view(x.dtype)
+
+
 # -- primitives: (name, arity, OpenCL C over a, b, c, d, numpy form) -----------------------
 # The numpy forms keep a's dtype without a copy when the expression already has it (astype's
 # default copy was one more pass over every activation on the cpu device).
 RELU = _op("relu", 1, {"int": "(a < 0 ? 0 : a)", "float": "(a < 0 ? ({T})0 : a)"},
-           lambda a: np.where(a < 0, 0, a).astype(a.dtype, copy=False), _NUMERIC)
+           lambda a: _kept(a, ~(a < 0)), _NUMERIC)
 HARDTANH = _op("hardtanh", 3, {"int": "(a < b ? b : (a > c ? c : a))",
                                "float": "(a < b ? b : (a > c ? c : a))"},
                lambda a, b, c: np.where(a < b, b, np.where(a > c, c, a))
@@ -103,7 +117,7 @@ HARDSHRINK = _op("hardshrink", 2, "((a >= -b && a <= b) ? ({T})0 : a)",
 # threshold_backward(g, s, threshold) = g where s > threshold, else 0 (NaN s passes g, as in
 # PyTorch).
 THRESHOLD_BACKWARD = _op("threshold_backward", 3, "(b <= c ? ({T})0 : a)",
-                         lambda a, b, c: np.where(b <= c, 0, a).astype(a.dtype, copy=False),
+                         lambda a, b, c: _kept(a, ~(b <= c)),
                          _NUMERIC)
 SOFTSHRINK = _op("softshrink", 2, "(a > b ? a - b : (a < -b ? a + b : ({T})0))",
                  lambda a, b: np.where(a > b, a - b, np.where(a < -b, a + b, 0))
