@@ -10,6 +10,7 @@ import numpy as np
 from ... import _dtype as _dt
 from ..._strides import numel
 from ..base import Backend
+from . import heap
 from .conv import CpuConv
 from .creation import CpuCreation
 from .index import CpuIndex
@@ -57,6 +58,7 @@ class CpuBackend(CpuReduce, CpuSort, CpuRandom, CpuCreation, CpuIndex, CpuLinalg
     counts_memory = False
 
     def __init__(self, device=None):
+        heap.tune()
         self.device = device
         self._depth = 0
         self._shadows: dict = {}
