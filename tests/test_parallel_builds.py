@@ -54,6 +54,7 @@ def test_shares_drop_programs_of_only_cached_kernels():
 
 @pytest.fixture
 def pocl_rt(monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
     monkeypatch.delenv("CLGRAD_PARALLEL_BUILD", raising=False)
     monkeypatch.delenv("POCL_KERNEL_CACHE", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
@@ -73,6 +74,9 @@ def test_processes_follow_cores_kernels_and_switches(pocl_rt, monkeypatch):
     assert build_worker.processes(pocl_rt, 100) == 1
     monkeypatch.delenv("CLGRAD_PARALLEL_BUILD")
     monkeypatch.setenv("POCL_KERNEL_CACHE", "0")  # nothing would carry a helper's build over
+    assert build_worker.processes(pocl_rt, 100) == 1
+    monkeypatch.delenv("POCL_KERNEL_CACHE")
+    monkeypatch.setattr(sys, "executable", "/opt/app/bin/blender")  # Python embedded in an app
     assert build_worker.processes(pocl_rt, 100) == 1
 
 

@@ -45,6 +45,8 @@ def processes(rt, kernels: int) -> int:
         return 1
     if os.environ.get("POCL_KERNEL_CACHE", "1") == "0":  # nothing would carry the builds over
         return 1
+    if not os.path.basename(sys.executable or "").lower().startswith("python"):
+        return 1  # an application embedding Python: its executable is not a Python to run
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
