@@ -25,10 +25,14 @@ CONTRACT = sorted(name for name, value in vars(Backend).items()
 # capture, each device's recording of its commands for replay (clgrad.compile, cl graphs).
 FAMILIES = {"backend", "creation", "index", "reduce", "sort", "linalg", "conv", "pool", "norm",
             "softmax", "loss", "optim", "random", "capture"}
-# cl's own modules beside the families: devices and the launch path, kernel builds, host
-# fallbacks, GEMM tile tables, and the device-side error word with its value-check kernels
-# (the cpu backend raises at the op instead, from ops/value_checks.py).
-CL_ONLY = {"runtime", "programs", "kernel", "fallback", "gemm_params", "checks", "value_checks"}
+# cl's own modules beside the families: devices and the launch path, kernel builds (and
+# their helper processes), host fallbacks, GEMM tile tables, and the device-side error word
+# with its value-check kernels (the cpu backend raises at the op instead, from
+# ops/value_checks.py).
+CL_ONLY = {"runtime", "programs", "build_worker", "kernel", "fallback", "gemm_params", "checks",
+           "value_checks"}
+# cpu's own: glibc's malloc thresholds for numpy's buffers.
+CPU_ONLY = {"heap"}
 
 
 def _cl_class():
@@ -131,8 +135,8 @@ def _modules(folder: str) -> set:
             if name.endswith(".py") and name != "__init__.py"}
 
 
-def test_cpu_folder_has_exactly_the_family_modules():
-    assert _modules("cpu") == FAMILIES
+def test_cpu_folder_has_exactly_the_family_modules_and_its_own():
+    assert _modules("cpu") == FAMILIES | CPU_ONLY
 
 
 def test_cl_folder_has_the_family_modules_and_its_own():
