@@ -24,4 +24,4 @@ class CpuLinalg:
             result = result * result.dtype.type(alpha)
         if beta != 0:
             result = result + cv.astype(result.dtype) * result.dtype.type(beta)
-        np.copyto(self.view(c), result, casting="unsafe")
+        np.copyto(cv, result, casting="unsafe")
